@@ -1,0 +1,1 @@
+"""Tooling for the rdk conformance-pack project."""

@@ -1,0 +1,38 @@
+"""Strings each SSM parameter pattern must accept and reject (a regex registry, as in AWS's runbooks)."""
+
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
+REGIONS = (
+    "us-east-1",
+    "cn-north-1",
+    "us-gov-west-1",
+    "us-iso-east-1",
+    "us-isob-east-1",
+    "eu-isoe-west-1",
+    "us-isof-south-1",
+    "eusc-de-east-1",
+)
+
+PATTERN_CASES = {
+    "AutomationAssumeRole": (
+        [f"arn:{p}:iam::123456789012:role/Remediation" for p in PARTITIONS]
+        + ["arn:aws:iam::123456789012:role/service-role/rdk/Remediation-Role_1+=,.@"],
+        [
+            "arn:aws:iam::123456789012:user/Remediation",
+            "arn:aws:iam::12345:role/r",
+            "arn:other:iam::123456789012:role/r",
+        ],
+    ),
+    "FunctionName": (
+        ["orders", "orders-api_v2"]
+        + [f"arn:{p}:lambda:{r}:123456789012:function:orders" for p, r in zip(PARTITIONS, REGIONS, strict=True)],
+        ["a" * 65, "orders:prod", "arn:aws:lambda:us-east-1:123456789012:layer:orders"],
+    ),
+    "LayerVersionArn": (
+        [f"arn:{p}:lambda:{r}:123456789012:layer:company-base:7" for p, r in zip(PARTITIONS, REGIONS, strict=True)],
+        [
+            "arn:aws:lambda:us-east-1:123456789012:layer:company-base",
+            "arn:aws:lambda:us-east-1:123456789012:function:company-base:7",
+            "arn:aws:lambda:*:123456789012:layer:company-base:7",
+        ],
+    ),
+}

@@ -1,0 +1,248 @@
+"""AddRequiredLambdaLayer: pure planning, the full loop against moto, and concurrency with Stubber."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from tests.conftest import load_remediation_script
+
+script = load_remediation_script("AddRequiredLambdaLayer")
+
+ACCOUNT = "123456789012"
+BASE = f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:company-base"
+OTHER = f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:other"
+
+
+def state(layers=(), package_type="Zip", name="fn"):
+    return script.FunctionState(name, package_type, tuple(layers), "rev-1", "Successful")
+
+
+# ---- plan_change: pure ----
+
+
+def test_plan_same_version_already_attached_is_no_change():
+    plan = script.plan_change(state([OTHER + ":1", BASE + ":3"]), BASE + ":3")
+    assert (plan.action, plan.layers_after) == ("NoChange", (OTHER + ":1", BASE + ":3"))
+
+
+def test_plan_newer_version_already_attached_is_no_change():
+    plan = script.plan_change(state([BASE + ":10"]), BASE + ":9")
+    assert plan.action == "NoChange"
+    assert plan.reason == f"{BASE}:10 already meets version 9."
+
+
+def test_plan_older_version_is_replaced_in_place_keeping_order():
+    plan = script.plan_change(state([OTHER + ":1", BASE + ":2", OTHER + "-b:4"]), BASE + ":3")
+    assert plan.action == "ReplaceLayer"
+    assert plan.layers_after == (OTHER + ":1", BASE + ":3", OTHER + "-b:4")
+
+
+def test_plan_missing_layer_is_appended_after_existing_layers():
+    plan = script.plan_change(state([OTHER + ":1"]), BASE + ":3")
+    assert (plan.action, plan.layers_after) == ("AddLayer", (OTHER + ":1", BASE + ":3"))
+
+
+def test_plan_same_layer_name_in_another_account_is_not_replaced():
+    foreign = "arn:aws:lambda:us-east-1:999999999999:layer:company-base:1"
+    plan = script.plan_change(state([foreign]), BASE + ":3")
+    assert plan.layers_after == (foreign, BASE + ":3")
+
+
+def test_plan_refuses_a_sixth_layer():
+    five = [f"{OTHER}{i}:1" for i in range(5)]
+    with pytest.raises(script.RemediationError, match="already has 5 layers, the Lambda maximum of 5"):
+        script.plan_change(state(five), BASE + ":3")
+
+
+def test_plan_replacing_on_a_function_with_five_layers_is_allowed():
+    five = [f"{OTHER}{i}:1" for i in range(4)] + [BASE + ":1"]
+    assert script.plan_change(state(five), BASE + ":3").action == "ReplaceLayer"
+
+
+def test_plan_refuses_image_functions():
+    with pytest.raises(script.RemediationError, match="container-image function"):
+        script.plan_change(state(package_type="Image"), BASE + ":3")
+
+
+def test_plan_refuses_unversioned_layer_arn():
+    with pytest.raises(script.RemediationError, match="not a versioned Lambda layer ARN"):
+        script.plan_change(state(), BASE)
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov", "aws-iso-b", "aws-eusc"])
+def test_plan_works_in_every_partition(partition):
+    arn = f"arn:{partition}:lambda:xx-east-1:{ACCOUNT}:layer:company-base"
+    assert script.plan_change(state([arn + ":1"]), arn + ":2").layers_after == (arn + ":2",)
+
+
+# ---- the full loop against moto ----
+
+
+@pytest.fixture
+def lambda_env(aws):
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}))
+    client = boto3.client("lambda")
+    versions = {}
+    for name in ("company-base", "other"):
+        for _ in range(3):
+            published = client.publish_layer_version(LayerName=name, Content={"ZipFile": b"PK"})
+            versions[(name, published["Version"])] = published["LayerVersionArn"]
+
+    def create(name, layers=(), package_type="Zip"):
+        spec = {"FunctionName": name, "Role": role["Role"]["Arn"], "PackageType": package_type}
+        if package_type == "Zip":
+            spec.update(Runtime="python3.12", Handler="h.h", Code={"ZipFile": b"PK"}, Layers=list(layers))
+        else:
+            spec["Code"] = {"ImageUri": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/app:latest"}
+        client.create_function(**spec)
+
+    return client, versions, create
+
+
+def layers_of(client, name):
+    return [layer["Arn"] for layer in client.get_function_configuration(FunctionName=name).get("Layers", [])]
+
+
+def run(function, layer_arn, dry_run=False):
+    return script.handler({"FunctionName": function, "LayerVersionArn": layer_arn, "DryRun": dry_run}, None)
+
+
+def test_function_without_the_layer_gets_it_appended_and_verified(lambda_env):
+    client, versions, create = lambda_env
+    create("orders", [versions[("other", 1)]])
+    result = run("orders", versions[("company-base", 3)])
+    expected = [versions[("other", 1)], versions[("company-base", 3)]]
+    assert layers_of(client, "orders") == expected
+    assert result == {
+        "FunctionName": "orders",
+        "Status": "CHANGED",
+        "Action": "AddLayer",
+        "Message": f"Appended {versions[('company-base', 3)]}.",
+        "LayersBefore": [versions[("other", 1)]],
+        "LayersAfter": expected,
+    }
+
+
+def test_older_version_is_replaced_in_its_position(lambda_env):
+    client, versions, create = lambda_env
+    create("orders", [versions[("company-base", 1)], versions[("other", 2)]])
+    result = run("orders", versions[("company-base", 3)])
+    assert layers_of(client, "orders") == [versions[("company-base", 3)], versions[("other", 2)]]
+    assert (result["Status"], result["Action"]) == ("CHANGED", "ReplaceLayer")
+
+
+def test_compliant_function_is_left_alone_and_second_run_is_a_no_op(lambda_env, monkeypatch):
+    client, versions, create = lambda_env
+    writes = []
+    client.meta.events.register("before-call.lambda.UpdateFunctionConfiguration", lambda **kw: writes.append(1))
+    monkeypatch.setattr(script, "lambda_client", lambda: client)
+    create("orders")
+    first = run("orders", versions[("company-base", 2)])
+    second = run("orders", versions[("company-base", 2)])
+    third = run("orders", versions[("company-base", 1)])
+    assert [r["Status"] for r in (first, second, third)] == ["CHANGED", "NO_CHANGE", "NO_CHANGE"]
+    assert len(writes) == 1
+    assert layers_of(client, "orders") == [versions[("company-base", 2)]]
+
+
+def test_dry_run_reports_the_plan_and_changes_nothing(lambda_env):
+    client, versions, create = lambda_env
+    create("orders", [versions[("other", 1)]])
+    for dry_run in (True, "true", "True"):
+        result = run("orders", versions[("company-base", 3)], dry_run=dry_run)
+        assert result["Status"] == "DRY_RUN"
+        assert result["LayersAfter"] == [versions[("other", 1)], versions[("company-base", 3)]]
+    assert layers_of(client, "orders") == [versions[("other", 1)]]
+
+
+def test_missing_function_fails_clearly(lambda_env):
+    _, versions, _ = lambda_env
+    with pytest.raises(script.RemediationError, match="Function ghost does not exist; nothing was changed"):
+        run("ghost", versions[("company-base", 3)])
+
+
+def test_image_function_fails_and_is_unchanged(lambda_env):
+    client, versions, create = lambda_env
+    create("container", package_type="Image")
+    with pytest.raises(script.RemediationError, match="container-image"):
+        run("container", versions[("company-base", 3)])
+    assert layers_of(client, "container") == []
+
+
+def test_function_with_five_layers_fails_and_is_unchanged(lambda_env):
+    client, versions, create = lambda_env
+    extra = [client.publish_layer_version(LayerName=f"extra{i}", Content={"ZipFile": b"PK"}) for i in range(2)]
+    five = [versions[("other", 1)], versions[("other", 2)], versions[("other", 3)]]
+    five += [published["LayerVersionArn"] for published in extra]
+    create("full", five)
+    with pytest.raises(script.RemediationError, match="already has 5 layers"):
+        run("full", versions[("company-base", 3)])
+    assert layers_of(client, "full") == five
+
+
+# ---- concurrency and verification, where moto does not enforce RevisionId ----
+
+
+def configuration(layers, revision="rev-1", status="Successful"):
+    return {
+        "FunctionName": "orders",
+        "PackageType": "Zip",
+        "Layers": [{"Arn": arn, "CodeSize": 1} for arn in layers],
+        "RevisionId": revision,
+        "LastUpdateStatus": status,
+    }
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    client = boto3.client("lambda", region_name="us-east-1")
+    monkeypatch.setattr(script, "lambda_client", lambda: client)
+    with Stubber(client) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
+
+
+def test_update_passes_revision_id_and_concurrent_change_is_not_overwritten(stubbed):
+    stubbed.add_response("get_function_configuration", configuration([OTHER + ":1"]), {"FunctionName": "orders"})
+    stubbed.add_client_error(
+        "update_function_configuration",
+        "PreconditionFailedException",
+        http_status_code=412,
+        expected_params={
+            "FunctionName": "orders",
+            "Layers": [OTHER + ":1", BASE + ":3"],
+            "RevisionId": "rev-1",
+        },
+    )
+    with pytest.raises(script.RemediationError, match="changed while the remediation ran; nothing was overwritten"):
+        run("orders", BASE + ":3")
+
+
+def test_verification_fails_when_read_back_differs(stubbed):
+    stubbed.add_response("get_function_configuration", configuration([]), {"FunctionName": "orders"})
+    stubbed.add_response(
+        "update_function_configuration",
+        {},
+        {"FunctionName": "orders", "Layers": [BASE + ":3"], "RevisionId": "rev-1"},
+    )
+    stubbed.add_response("get_function_configuration", configuration([BASE + ":3"]), {"FunctionName": "orders"})
+    stubbed.add_response(
+        "get_function_configuration", configuration([OTHER + ":9"], "rev-3"), {"FunctionName": "orders"}
+    )
+    with pytest.raises(script.RemediationError, match="did not reach the planned layers"):
+        run("orders", BASE + ":3")
+
+
+def test_update_in_progress_is_awaited_before_planning(stubbed):
+    stubbed.add_response(
+        "get_function_configuration", configuration([], status="InProgress"), {"FunctionName": "orders"}
+    )
+    stubbed.add_response("get_function_configuration", configuration([], "rev-2"), {"FunctionName": "orders"})
+    stubbed.add_response("get_function_configuration", configuration([], "rev-2"), {"FunctionName": "orders"})
+    result = run("orders", BASE + ":3", dry_run=True)
+    assert (result["Status"], result["LayersAfter"]) == ("DRY_RUN", [BASE + ":3"])

@@ -1,0 +1,100 @@
+"""Every SSM Automation document: deployable shape, script embedded verbatim, safe parameter patterns."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+
+from rdkpack import documents
+from tests.conftest import ROOT
+from tests.pattern_cases import PATTERN_CASES
+
+DOC_DIRS = documents.remediation_dirs(ROOT)
+DOC_NAMES = [d.name for d in DOC_DIRS]
+SECTIONS = (
+    "## What does this document do?",
+    "## Input Parameters",
+    "## Output Parameters",
+    "## Required IAM",
+)
+
+
+def document(name: str) -> dict:
+    return documents.load_document(ROOT / "remediations" / name)
+
+
+def string_parameters():
+    for name in DOC_NAMES:
+        for param, spec in document(name)["parameters"].items():
+            if spec["type"] == "String":
+                yield pytest.param(name, param, spec, id=f"{name}.{param}")
+
+
+def test_there_are_documents():
+    assert "AddRequiredLambdaLayer" in DOC_NAMES
+
+
+@pytest.mark.parametrize("name", DOC_NAMES)
+def test_document_has_the_runbook_shape(name):
+    doc = document(name)
+    assert re.fullmatch(r"[A-Z][A-Za-z0-9]+", name)
+    assert doc["schemaVersion"] == "0.3"
+    assert doc["assumeRole"] == "{{ AutomationAssumeRole }}"
+    assert all(section in doc["description"] for section in SECTIONS)
+    assert doc["parameters"]["DryRun"] == {**doc["parameters"]["DryRun"], "type": "Boolean", "default": False}
+    for step in doc["mainSteps"]:
+        assert re.fullmatch(r"[A-Z][A-Za-z]+", step["name"])
+        assert {"timeoutSeconds", "maxAttempts"} <= set(step)
+    assert doc["mainSteps"][-1]["isEnd"] is True
+    assert doc["outputs"] == [f"{step['name']}.Output" for step in doc["mainSteps"] if step.get("outputs")]
+
+
+@pytest.mark.parametrize("name", DOC_NAMES)
+def test_embedded_script_is_exactly_script_py(name):
+    script = (ROOT / "remediations" / name / "script.py").read_text(encoding="utf-8")
+    assert documents.embedded_scripts(document(name)) == [script]
+    assert documents.stale_documents(ROOT, write=False) == []
+
+
+@pytest.mark.parametrize("name", DOC_NAMES)
+def test_script_is_python_311_compatible_with_a_handler(name):
+    step = document(name)["mainSteps"][0]["inputs"]
+    assert (step["Runtime"], step["Handler"]) == ("python3.11", "handler")
+    tree = ast.parse((ROOT / "remediations" / name / "script.py").read_text(), feature_version=(3, 11))
+    handler = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "handler"]
+    assert [a.arg for a in handler[0].args.args] == ["events", "context"]
+
+
+@pytest.mark.parametrize("name", DOC_NAMES)
+def test_input_payload_passes_every_parameter_but_the_role(name):
+    doc = document(name)
+    payload = doc["mainSteps"][0]["inputs"]["InputPayload"]
+    expected = {p: f"{{{{ {p} }}}}" for p in doc["parameters"] if p != "AutomationAssumeRole"}
+    assert payload == expected
+
+
+@pytest.mark.parametrize(("name", "param", "spec"), list(string_parameters()))
+def test_string_parameter_pattern_accepts_every_partition_and_rejects_injection(name, param, spec):
+    assert "allowedPattern" in spec or "allowedValues" in spec
+    if "allowedValues" in spec:
+        return
+    assert param in PATTERN_CASES, f"register {param}'s pattern with cases in tests/pattern_cases.py"
+    pattern = re.compile(spec["allowedPattern"])
+    accept, reject = PATTERN_CASES[param]
+    for value in accept:
+        assert pattern.search(value), f"{name}.{param} should accept {value!r}"
+    for value in reject + INJECTIONS:
+        assert not pattern.search(value), f"{name}.{param} should reject {value!r}"
+
+
+INJECTIONS = ["x'; rm -rf /", 'a"b', "line\nbreak", "{{ssm:secret}}", "a b", "", "$(id)"]
+
+
+def test_same_named_parameters_share_one_pattern_across_documents():
+    seen: dict[str, str] = {}
+    for name in DOC_NAMES:
+        for param, spec in document(name)["parameters"].items():
+            if "allowedPattern" in spec:
+                assert seen.setdefault(param, spec["allowedPattern"]) == spec["allowedPattern"], param

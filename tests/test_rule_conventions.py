@@ -1,0 +1,101 @@
+"""Every rule folder follows the project's conventions: names agree, helpers match, scenarios are tested."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, load_module
+
+RULE_DIRS = sorted(d for d in (ROOT / "rules").iterdir() if (d / "parameters.json").is_file())
+RULE_NAMES = [d.name for d in RULE_DIRS]
+SHARED_START = "# ---- shared rule helpers: byte-identical in every rule (tests/test_rule_conventions.py) ----"
+SHARED_END = "# ---- end of shared rule helpers ----"
+ALLOWED_IMPORTS = {"rdklib", "boto3", "botocore"} | set(sys.stdlib_module_names)
+
+
+def rule_source(name: str) -> str:
+    return (ROOT / "rules" / name / f"{name}.py").read_text(encoding="utf-8")
+
+
+def parameters(name: str) -> dict:
+    return json.loads((ROOT / "rules" / name / "parameters.json").read_text(encoding="utf-8"))
+
+
+def test_there_are_rules():
+    assert "LAMBDA_LAYER_CHECK" in RULE_NAMES
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_folder_file_class_and_rule_name_agree(name):
+    assert re.fullmatch(r"[A-Z][A-Z0-9_]*", name)
+    tree = ast.parse(rule_source(name))
+    classes = [node.name for node in tree.body if isinstance(node, ast.ClassDef) and node.bases]
+    assert name in classes
+    assert parameters(name)["Parameters"]["RuleName"] == name
+    assert (ROOT / "rules" / name / f"{name}_test.py").is_file()
+    assert len(f"RDK-Rule-Function-{name.replace('_', '')}") <= 64
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_parameters_json_is_complete_for_rdk(name):
+    params = parameters(name)
+    assert params["Version"] == "1.0"
+    assert json.loads(params["Tags"]) == []
+    body = params["Parameters"]
+    assert body["SourceRuntime"] == "python3.12-lib"
+    assert body["EvaluationMode"] == "DETECTIVE"
+    assert 0 < len(body["Description"]) <= 256
+    assert body.get("SourceEvents") or body.get("SourcePeriodic")
+    inputs = json.loads(body.get("InputParameters", "{}"))
+    optional = json.loads(body.get("OptionalParameters", "{}"))
+    assert all(isinstance(v, str) for v in {**inputs, **optional}.values())
+    assert len(json.dumps({**inputs, **optional})) <= 1024
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_rule_accepts_its_own_example_parameters(name):
+    module = load_module(ROOT / "rules" / name / f"{name}.py", f"convention_{name}")
+    body = parameters(name)["Parameters"]
+    merged = json.loads(body.get("InputParameters", "{}"))
+    merged.update({k: v for k, v in json.loads(body.get("OptionalParameters", "{}")).items() if v})
+    getattr(module, name)().evaluate_parameters(merged)
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_rule_imports_only_rdklib_boto3_and_stdlib(name):
+    tree = ast.parse(rule_source(name))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots = {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            roots = {(node.module or "").split(".")[0]}
+        else:
+            continue
+        assert roots <= ALLOWED_IMPORTS, f"{name} imports {roots - ALLOWED_IMPORTS}"
+
+
+def shared_block(name: str) -> str:
+    source = rule_source(name)
+    assert SHARED_START in source and SHARED_END in source, f"{name} lacks the shared helper block"
+    return source[source.index(SHARED_START) : source.index(SHARED_END)]
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_shared_helper_block_is_byte_identical_across_rules(name):
+    assert shared_block(name) == shared_block(RULE_NAMES[0])
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_every_gherkin_scenario_has_a_test_and_every_scenario_test_is_documented(name):
+    docstring = ast.get_docstring(ast.parse(rule_source(name)))
+    documented = {int(n) for n in re.findall(r"^\s*Scenario (\d+):", docstring, re.MULTILINE)}
+    test_source = (ROOT / "rules" / name / f"{name}_test.py").read_text(encoding="utf-8")
+    tested = {int(n) for n in re.findall(r"def test_scenario(\d+)_", test_source)}
+    assert documented, f"{name} docstring lists no scenarios"
+    assert documented == tested
+    assert documented == set(range(1, max(documented) + 1))
