@@ -17,4 +17,7 @@ format: venv
 test: lint
 	$(BIN)/rdkpack sync-scripts --check
 	$(BIN)/pytest
-	cd rules && ../$(BIN)/rdk test-local --all
+	@echo "rdk test-local --all (in rules/)"
+	@cd rules && ../$(BIN)/rdk test-local --all > ../.venv/rdk-test-local.log 2>&1 \
+		|| { cat ../.venv/rdk-test-local.log; echo "rdk test-local failed" >&2; exit 1; }
+	@grep -E '^(Testing|Ran|OK|FAILED)' .venv/rdk-test-local.log

@@ -35,4 +35,15 @@ PATTERN_CASES = {
             "arn:aws:lambda:*:123456789012:layer:company-base:7",
         ],
     ),
+    "CodeSigningConfigArn": (
+        [
+            f"arn:{p}:lambda:{r}:123456789012:code-signing-config:csc-0123456789abcdef0"
+            for p, r in zip(PARTITIONS, REGIONS, strict=True)
+        ],
+        [
+            "arn:aws:lambda:us-east-1:123456789012:code-signing-config:*",
+            "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123",
+            "arn:aws:signer:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0",
+        ],
+    ),
 }

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import boto3
+import pytest
 
 from tests.conftest import ROOT, subprocess_env
 from tests.test_rule_conventions import RULE_NAMES, parameters
@@ -44,6 +45,7 @@ def test_create_rule_template_rules_only_passes_cfn_lint(tmp_path):
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS..Config")
 def test_rdk_deploy_creates_each_rule_lambda_with_its_parameters(moto_server_url, tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("__pycache__"))

@@ -111,7 +111,7 @@ class ExemptionTag:
 
 @dataclass(frozen=True)
 class ArnPattern:
-    """An ARN whose partition, region or account segment may be '*'."""
+    """An ARN whose partition, region or account segment, or resource id after 'type:', may be '*'."""
 
     partition: str
     service: str
@@ -121,7 +121,11 @@ class ArnPattern:
 
     def matches(self, partition: str, region: str, account: str, resource: str) -> bool:
         pairs = ((self.partition, partition), (self.region, region), (self.account, account))
-        return all(want in ("*", got) for want, got in pairs) and self.resource == resource
+        if not all(want in ("*", got) for want, got in pairs):
+            return False
+        if self.resource.endswith(":*"):
+            return resource.startswith(self.resource[:-1])
+        return self.resource == resource
 
     def __str__(self) -> str:
         return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"

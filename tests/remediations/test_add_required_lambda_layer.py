@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from tests.conftest import load_remediation_script
 
@@ -83,25 +80,14 @@ def test_plan_works_in_every_partition(partition):
 
 
 @pytest.fixture
-def lambda_env(aws):
-    iam = boto3.client("iam")
-    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}))
+def lambda_env(create_function):
     client = boto3.client("lambda")
     versions = {}
     for name in ("company-base", "other"):
         for _ in range(3):
             published = client.publish_layer_version(LayerName=name, Content={"ZipFile": b"PK"})
             versions[(name, published["Version"])] = published["LayerVersionArn"]
-
-    def create(name, layers=(), package_type="Zip"):
-        spec = {"FunctionName": name, "Role": role["Role"]["Arn"], "PackageType": package_type}
-        if package_type == "Zip":
-            spec.update(Runtime="python3.12", Handler="h.h", Code={"ZipFile": b"PK"}, Layers=list(layers))
-        else:
-            spec["Code"] = {"ImageUri": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/app:latest"}
-        client.create_function(**spec)
-
-    return client, versions, create
+    return client, versions, create_function
 
 
 def layers_of(client, name):
@@ -199,12 +185,8 @@ def configuration(layers, revision="rev-1", status="Successful"):
 
 
 @pytest.fixture
-def stubbed(monkeypatch):
-    client = boto3.client("lambda", region_name="us-east-1")
-    monkeypatch.setattr(script, "lambda_client", lambda: client)
-    with Stubber(client) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
+def stubbed(stub_client):
+    return stub_client(script, "lambda_client", "lambda")
 
 
 def test_update_passes_revision_id_and_concurrent_change_is_not_overwritten(stubbed):

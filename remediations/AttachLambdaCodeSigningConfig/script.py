@@ -1,0 +1,110 @@
+"""Attach a code-signing configuration to a Lambda function: read, plan, apply, verify.
+
+Embedded verbatim in AttachLambdaCodeSigningConfig.yaml (aws:executeScript, python3.11).
+IAM actions the automation role needs: lambda:GetFunctionConfiguration,
+lambda:GetFunctionCodeSigningConfig and lambda:PutFunctionCodeSigningConfig.
+"""
+
+from dataclasses import dataclass
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+
+
+class RemediationError(Exception):
+    """The function cannot be remediated safely; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class FunctionState:
+    name: str
+    package_type: str
+    config_arn: str  # '' when none is attached
+
+
+@dataclass(frozen=True)
+class Plan:
+    action: str  # NoChange | AttachConfig | ReplaceConfig
+    config_before: str
+    config_after: str
+    reason: str
+
+
+def lambda_client():
+    return boto3.client("lambda", config=BOTO_CONFIG)
+
+
+def as_bool(value) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() == "true"
+
+
+def read(client, function_name: str) -> FunctionState:
+    try:
+        config = client.get_function_configuration(FunctionName=function_name)
+        signing = client.get_function_code_signing_config(FunctionName=function_name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ResourceNotFoundException":
+            raise RemediationError(f"Function {function_name} does not exist; nothing was changed.") from error
+        raise
+    return FunctionState(
+        name=config["FunctionName"],
+        package_type=config.get("PackageType") or "Zip",
+        config_arn=signing.get("CodeSigningConfigArn") or "",
+    )
+
+
+def plan_change(current: FunctionState, config_arn: str) -> Plan:
+    """Pure: whether the function needs config_arn attached, and what it replaces."""
+    if current.package_type == "Image":
+        raise RemediationError(
+            f"Function {current.name} is a container-image function; Lambda does not support code signing "
+            "for it. Nothing was changed."
+        )
+    if current.config_arn == config_arn:
+        return Plan("NoChange", config_arn, config_arn, f"{config_arn} is already attached.")
+    if current.config_arn:
+        return Plan(
+            "ReplaceConfig", current.config_arn, config_arn, f"Replaced {current.config_arn} with {config_arn}."
+        )
+    return Plan("AttachConfig", "", config_arn, f"Attached {config_arn}.")
+
+
+def apply(client, name: str, plan: Plan) -> None:
+    client.put_function_code_signing_config(CodeSigningConfigArn=plan.config_after, FunctionName=name)
+
+
+def verify(client, name: str, plan: Plan) -> None:
+    attached = client.get_function_code_signing_config(FunctionName=name).get("CodeSigningConfigArn") or ""
+    if attached != plan.config_after:
+        raise RemediationError(
+            f"Function {name} has code-signing config {attached or 'none'} after the change, not {plan.config_after}."
+        )
+
+
+def output(name: str, plan: Plan, status: str) -> dict:
+    return {
+        "FunctionName": name,
+        "Status": status,
+        "Action": plan.action,
+        "Message": plan.reason,
+        "CodeSigningConfigBefore": plan.config_before,
+        "CodeSigningConfigAfter": plan.config_after,
+    }
+
+
+def handler(events, context):
+    function_name = str(events["FunctionName"]).strip()
+    config_arn = str(events["CodeSigningConfigArn"]).strip()
+    client = lambda_client()
+    current = read(client, function_name)
+    plan = plan_change(current, config_arn)
+    if plan.action == "NoChange":
+        return output(current.name, plan, "NO_CHANGE")
+    if as_bool(events.get("DryRun", False)):
+        return output(current.name, plan, "DRY_RUN")
+    apply(client, current.name, plan)
+    verify(client, current.name, plan)
+    return output(current.name, plan, "CHANGED")

@@ -1,0 +1,147 @@
+"""AttachLambdaCodeSigningConfig: pure planning, moto for reads, Stubber for the write moto lacks."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from tests.conftest import load_remediation_script
+
+script = load_remediation_script("AttachLambdaCodeSigningConfig")
+
+ACCOUNT = "123456789012"
+CSC = f"arn:aws:lambda:us-east-1:{ACCOUNT}:code-signing-config:csc-0123456789abcdef0"
+CSC_OLD = f"arn:aws:lambda:us-east-1:{ACCOUNT}:code-signing-config:csc-fedcba98765432100"
+
+
+def state(config_arn="", package_type="Zip"):
+    return script.FunctionState("fn", package_type, config_arn)
+
+
+# ---- plan_change: pure ----
+
+
+def test_plan_same_config_attached_is_no_change():
+    assert script.plan_change(state(CSC), CSC) == script.Plan("NoChange", CSC, CSC, f"{CSC} is already attached.")
+
+
+def test_plan_no_config_attaches():
+    assert script.plan_change(state(), CSC) == script.Plan("AttachConfig", "", CSC, f"Attached {CSC}.")
+
+
+def test_plan_other_config_is_replaced():
+    plan = script.plan_change(state(CSC_OLD), CSC)
+    assert (plan.action, plan.config_before, plan.config_after) == ("ReplaceConfig", CSC_OLD, CSC)
+
+
+def test_plan_refuses_image_functions():
+    with pytest.raises(script.RemediationError, match="container-image function"):
+        script.plan_change(state(package_type="Image"), CSC)
+
+
+# ---- against moto (reads) ----
+
+
+def run(function, config_arn=CSC, dry_run=False):
+    return script.handler({"FunctionName": function, "CodeSigningConfigArn": config_arn, "DryRun": dry_run}, None)
+
+
+def attached(name):
+    return boto3.client("lambda").get_function_code_signing_config(FunctionName=name).get("CodeSigningConfigArn")
+
+
+def test_function_with_the_config_is_left_alone(create_function):
+    create_function("signed", code_signing_config_arn=CSC)
+    assert run("signed") == {
+        "FunctionName": "signed",
+        "Status": "NO_CHANGE",
+        "Action": "NoChange",
+        "Message": f"{CSC} is already attached.",
+        "CodeSigningConfigBefore": CSC,
+        "CodeSigningConfigAfter": CSC,
+    }
+
+
+def test_dry_run_reports_the_plan_and_changes_nothing(create_function):
+    create_function("unsigned")
+    result = run("unsigned", dry_run=True)
+    assert (result["Status"], result["Action"], result["CodeSigningConfigAfter"]) == ("DRY_RUN", "AttachConfig", CSC)
+    assert not attached("unsigned")
+
+
+def test_missing_function_fails_clearly(aws):
+    with pytest.raises(script.RemediationError, match="Function ghost does not exist; nothing was changed"):
+        run("ghost")
+
+
+def test_image_function_fails_and_is_unchanged(create_function):
+    create_function("container", package_type="Image")
+    with pytest.raises(script.RemediationError, match="does not support code signing"):
+        run("container")
+    assert not attached("container")
+
+
+# ---- the write path, which moto does not implement: Stubber with the expected calls ----
+
+
+@pytest.fixture
+def stubbed(stub_client):
+    return stub_client(script, "lambda_client", "lambda")
+
+
+def expect_read(stub, config_arn, package_type="Zip"):
+    stub.add_response(
+        "get_function_configuration", {"FunctionName": "fn", "PackageType": package_type}, {"FunctionName": "fn"}
+    )
+    expect_attached(stub, config_arn)
+
+
+def expect_attached(stub, config_arn):
+    stub.add_response(
+        "get_function_code_signing_config",
+        {"CodeSigningConfigArn": config_arn, "FunctionName": "fn"},
+        {"FunctionName": "fn"},
+    )
+
+
+def expect_put(stub):
+    stub.add_response(
+        "put_function_code_signing_config",
+        {"CodeSigningConfigArn": CSC, "FunctionName": "fn"},
+        {"CodeSigningConfigArn": CSC, "FunctionName": "fn"},
+    )
+
+
+def test_unsigned_function_gets_the_config_and_is_verified(stubbed):
+    expect_read(stubbed, "")
+    expect_put(stubbed)
+    expect_attached(stubbed, CSC)
+    assert run("fn") == {
+        "FunctionName": "fn",
+        "Status": "CHANGED",
+        "Action": "AttachConfig",
+        "Message": f"Attached {CSC}.",
+        "CodeSigningConfigBefore": "",
+        "CodeSigningConfigAfter": CSC,
+    }
+
+
+def test_other_config_is_replaced(stubbed):
+    expect_read(stubbed, CSC_OLD)
+    expect_put(stubbed)
+    expect_attached(stubbed, CSC)
+    result = run("fn")
+    assert (result["Action"], result["CodeSigningConfigBefore"]) == ("ReplaceConfig", CSC_OLD)
+
+
+def test_verification_fails_when_read_back_differs(stubbed):
+    expect_read(stubbed, "")
+    expect_put(stubbed)
+    expect_attached(stubbed, CSC_OLD)
+    with pytest.raises(script.RemediationError, match=f"has code-signing config {CSC_OLD} after the change"):
+        run("fn")
+
+
+def test_second_run_is_a_no_op(stubbed):
+    expect_read(stubbed, CSC)
+    assert run("fn")["Status"] == "NO_CHANGE"
