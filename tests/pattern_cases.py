@@ -46,4 +46,8 @@ PATTERN_CASES = {
             "arn:aws:signer:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0",
         ],
     ),
+    "BucketName": (
+        ["logs-bucket", "a.b-c", "abc", "x" * 63],
+        ["ab", "x" * 64, "Logs", "-logs", "logs-", "logs_bucket", "arn:aws:s3:::logs"],
+    ),
 }

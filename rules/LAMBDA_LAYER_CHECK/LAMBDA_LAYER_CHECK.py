@@ -194,13 +194,20 @@ def parse_arn_pattern(text: str, name: str, service: str, resource_re: str, exam
     )
 
 
+def decoded(value):
+    """value without its JSON-string layers: Config API values may be encoded once or twice."""
+    for _ in range(2):
+        if not isinstance(value, str):
+            break
+        value = json.loads(value)
+    return value
+
+
 def configuration_of(configuration_item) -> dict:
-    configuration = configuration_item.get("configuration") if isinstance(configuration_item, dict) else None
-    if isinstance(configuration, str):
-        try:
-            configuration = json.loads(configuration)
-        except ValueError:
-            return {}
+    try:
+        configuration = decoded(configuration_item.get("configuration"))
+    except (AttributeError, ValueError):
+        return {}
     return configuration if isinstance(configuration, dict) else {}
 
 
