@@ -50,4 +50,12 @@ PATTERN_CASES = {
         ["logs-bucket", "a.b-c", "abc", "x" * 63],
         ["ab", "x" * 64, "Logs", "-logs", "logs-", "logs_bucket", "arn:aws:s3:::logs"],
     ),
+    "VpcEndpointId": (
+        ["vpce-0123456789abcdef0", "vpce-01234567"],
+        ["vpce-", "vpce-XYZ12345", "vpc-0123456789abcdef0", "vpce-0123456789abcdef01"],
+    ),
+    "KeepAvailabilityZones": (
+        ["", "us-east-1a", "use1-az4", "us-east-1a,use1-az4", "cn-north-1b", "us-gov-west-1a", "eusc-de-east-1a"],
+        ["us-east-1a,", ",use1-az4", "us east 1a", "US-EAST-1A"],
+    ),
 }

@@ -1,0 +1,227 @@
+"""ReduceVpcEndpointAzCount: pure choice of subnets, the full loop on moto, races and waits with Stubber."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from tests.conftest import load_remediation_script
+
+script = load_remediation_script("ReduceVpcEndpointAzCount")
+
+SSM = "com.amazonaws.us-east-1.ssm"
+
+
+def subnet(letter, az_id):
+    return script.Subnet(f"subnet-{letter}", f"us-east-1{letter}", az_id)
+
+
+A, B, C = subnet("a", "use1-az6"), subnet("b", "use1-az1"), subnet("c", "use1-az2")
+
+
+@pytest.mark.parametrize(
+    ("max_azs", "keep_first", "kept"),
+    [
+        pytest.param(1, (), (B,), id="lowest-az-id"),
+        pytest.param(2, (), (B, C), id="two-lowest"),
+        pytest.param(1, ("us-east-1c",), (C,), id="preferred-name"),
+        pytest.param(1, ("use1-az6",), (A,), id="preferred-id"),
+        pytest.param(2, ("us-east-1a",), (A, B), id="preferred-then-lowest"),
+        pytest.param(2, ("us-east-1c", "use1-az6"), (C, A), id="preference-order"),
+        pytest.param(1, ("us-west-2a",), (B,), id="unknown-preference-ignored"),
+    ],
+)
+def test_plan_keeps_preferred_then_lowest_az_ids(max_azs, keep_first, kept):
+    plan = script.plan_change([A, B, C], max_azs, keep_first)
+    assert plan.keep == kept
+    assert set(plan.remove) == {A, B, C} - set(kept)
+    assert plan.monthly_saving == round((3 - max_azs) * 7.3, 2)
+
+
+def test_plan_never_removes_the_last_subnet():
+    assert script.plan_change([A, B], 0, ()).keep == (B,)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", ""])
+def test_max_az_count_below_one_or_not_a_number_is_refused(value):
+    with pytest.raises(script.RemediationError, match="MaxAzCount must be"):
+        script.parse_max_az_count(value)
+
+
+@pytest.mark.parametrize("value", [2, "2", 2.0, "2.0"])
+def test_max_az_count_accepts_what_ssm_may_pass(value):
+    assert script.parse_max_az_count(value) == 2
+
+
+# ---- the full loop against moto ----
+
+
+@pytest.fixture
+def network(aws):
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = {
+        az[-1]: ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+        for i, az in enumerate(("us-east-1a", "us-east-1b", "us-east-1c"))
+    }
+
+    def endpoint(letters="abc", endpoint_type="Interface"):
+        spec = {"VpcId": vpc, "ServiceName": SSM, "VpcEndpointType": endpoint_type}
+        if endpoint_type == "Interface":
+            spec["SubnetIds"] = [subnets[letter] for letter in letters]
+        return ec2.create_vpc_endpoint(**spec)["VpcEndpoint"]["VpcEndpointId"]
+
+    return ec2, subnets, endpoint
+
+
+def subnets_of(ec2, endpoint_id):
+    return sorted(ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"][0]["SubnetIds"])
+
+
+def run(endpoint_id, max_azs=1, keep="", dry_run=False):
+    events = {"VpcEndpointId": endpoint_id, "MaxAzCount": max_azs, "KeepAvailabilityZones": keep, "DryRun": dry_run}
+    return script.handler(events, None)
+
+
+def test_endpoint_in_three_azs_is_reduced_to_the_lowest_az_id_and_verified(network):
+    ec2, subnets, endpoint = network
+    endpoint_id = endpoint()
+    result = run(endpoint_id)
+    assert subnets_of(ec2, endpoint_id) == [subnets["b"]]
+    assert result == {
+        "VpcEndpointId": endpoint_id,
+        "Status": "CHANGED",
+        "Message": "Removed the subnets in us-east-1c, us-east-1a.",
+        "AvailabilityZonesBefore": ["us-east-1a", "us-east-1b", "us-east-1c"],
+        "AvailabilityZonesAfter": ["us-east-1b"],
+        "SubnetsBefore": sorted(subnets.values()),
+        "SubnetsAfter": [subnets["b"]],
+        "SubnetsRemoved": sorted([subnets["a"], subnets["c"]]),
+        "EstimatedMonthlySavingUsd": 14.6,
+    }
+    assert run(endpoint_id)["Status"] == "NO_CHANGE"
+
+
+def test_preferred_azs_are_kept_first(network):
+    ec2, subnets, endpoint = network
+    endpoint_id = endpoint()
+    run(endpoint_id, max_azs="2", keep="us-east-1c,use1-az6")
+    assert subnets_of(ec2, endpoint_id) == sorted([subnets["c"], subnets["a"]])
+
+
+def test_endpoint_within_the_maximum_is_left_alone(network):
+    ec2, subnets, endpoint = network
+    endpoint_id = endpoint("ab")
+    result = run(endpoint_id, max_azs=2)
+    assert (result["Status"], result["EstimatedMonthlySavingUsd"]) == ("NO_CHANGE", 0.0)
+    assert subnets_of(ec2, endpoint_id) == sorted([subnets["a"], subnets["b"]])
+
+
+def test_dry_run_reports_the_plan_and_changes_nothing(network):
+    ec2, subnets, endpoint = network
+    endpoint_id = endpoint()
+    result = run(endpoint_id, dry_run=True)
+    assert (result["Status"], result["SubnetsAfter"]) == ("DRY_RUN", [subnets["b"]])
+    assert subnets_of(ec2, endpoint_id) == sorted(subnets.values())
+
+
+def test_gateway_endpoint_fails_clearly(network):
+    _, _, endpoint = network
+    with pytest.raises(script.RemediationError, match="of type Gateway; only Interface endpoints"):
+        run(endpoint(endpoint_type="Gateway"))
+
+
+def test_missing_endpoint_fails_clearly(network):
+    with pytest.raises(script.RemediationError, match="vpce-0123456789abcdef0 does not exist; nothing was changed"):
+        run("vpce-0123456789abcdef0")
+
+
+def test_max_az_count_of_zero_fails_and_changes_nothing(network):
+    ec2, subnets, endpoint = network
+    endpoint_id = endpoint()
+    with pytest.raises(script.RemediationError, match="at least 1"):
+        run(endpoint_id, max_azs=0)
+    assert subnets_of(ec2, endpoint_id) == sorted(subnets.values())
+
+
+# ---- races and settling, where moto answers instantly: Stubber ----
+
+
+def described(subnet_ids, state="available", requester_managed=False):
+    return {
+        "VpcEndpoints": [
+            {
+                "VpcEndpointId": "vpce-0123456789abcdef0",
+                "VpcEndpointType": "Interface",
+                "State": state,
+                "RequesterManaged": requester_managed,
+                "SubnetIds": list(subnet_ids),
+            }
+        ]
+    }
+
+
+SUBNETS = {
+    "Subnets": [
+        {"SubnetId": s.subnet_id, "AvailabilityZone": s.az_name, "AvailabilityZoneId": s.az_id} for s in (A, B, C)
+    ]
+}
+ALL = ["subnet-a", "subnet-b", "subnet-c"]
+
+
+@pytest.fixture
+def stubbed(stub_client, monkeypatch):
+    monkeypatch.setattr(script, "SETTLE_DELAY_SECONDS", 0)
+    return stub_client(script, "ec2_client", "ec2")
+
+
+def expect_describe(stub, subnet_ids, state="available", requester_managed=False):
+    stub.add_response(
+        "describe_vpc_endpoints",
+        described(subnet_ids, state, requester_managed),
+        {"VpcEndpointIds": ["vpce-0123456789abcdef0"]},
+    )
+
+
+def test_waits_for_the_endpoint_to_settle_before_verifying(stubbed):
+    expect_describe(stubbed, ALL)
+    stubbed.add_response("describe_subnets", SUBNETS, {"SubnetIds": ALL})
+    expect_describe(stubbed, ALL)
+    stubbed.add_response(
+        "modify_vpc_endpoint",
+        {"Return": True},
+        {"VpcEndpointId": "vpce-0123456789abcdef0", "RemoveSubnetIds": ["subnet-c", "subnet-a"]},
+    )
+    expect_describe(stubbed, ["subnet-b"], state="pending")
+    expect_describe(stubbed, ["subnet-b"])
+    assert run("vpce-0123456789abcdef0")["Status"] == "CHANGED"
+
+
+def test_concurrent_change_between_read_and_write_is_not_overwritten(stubbed):
+    expect_describe(stubbed, ALL)
+    stubbed.add_response("describe_subnets", SUBNETS, {"SubnetIds": ALL})
+    expect_describe(stubbed, ["subnet-a", "subnet-b"])
+    with pytest.raises(script.RemediationError, match="changed while the remediation ran; nothing was changed"):
+        run("vpce-0123456789abcdef0")
+
+
+def test_requester_managed_endpoint_fails_and_changes_nothing(stubbed):
+    expect_describe(stubbed, ALL, requester_managed=True)
+    with pytest.raises(script.RemediationError, match="requester-managed"):
+        run("vpce-0123456789abcdef0")
+
+
+def test_endpoint_that_is_not_available_fails_and_changes_nothing(stubbed):
+    expect_describe(stubbed, ALL, state="pending")
+    with pytest.raises(script.RemediationError, match="is pending, not available"):
+        run("vpce-0123456789abcdef0")
+
+
+def test_verification_fails_when_the_endpoint_fails(stubbed):
+    expect_describe(stubbed, ALL)
+    stubbed.add_response("describe_subnets", SUBNETS, {"SubnetIds": ALL})
+    expect_describe(stubbed, ALL)
+    stubbed.add_response("modify_vpc_endpoint", {"Return": True})
+    expect_describe(stubbed, ALL, state="failed")
+    with pytest.raises(script.RemediationError, match="did not reach subnets"):
+        run("vpce-0123456789abcdef0")
