@@ -16,6 +16,8 @@ format: venv
 
 test: lint
 	$(BIN)/rdkpack sync-scripts --check
+	$(BIN)/rdkpack build --check
+	$(BIN)/rdkpack validate
 	$(BIN)/pytest
 	@echo "rdk test-local --all (in rules/)"
 	@cd rules && ../$(BIN)/rdk test-local --all > ../.venv/rdk-test-local.log 2>&1 \

@@ -1,0 +1,18 @@
+"""Errors that carry where the problem is and what was expected."""
+
+from __future__ import annotations
+
+
+class RdkPackError(Exception):
+    """Base class: every rdkpack error names a file or resource and says what is wrong."""
+
+
+class ConfigError(RdkPackError):
+    def __init__(self, path: str, key: str, message: str, expected: str | None = None):
+        self.path, self.key, self.expected = path, key, expected
+        text = f"{path}: {key}: {message}"
+        super().__init__(text + (f" (expected {expected})" if expected else ""))
+
+
+class DeployError(RdkPackError):
+    """A deployment could not be started or did not finish; the message says which pack and why."""

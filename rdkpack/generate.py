@@ -1,0 +1,30 @@
+"""Write the generated templates under conformance-packs/, or report which committed ones are stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdkpack.build import build_all, render
+from rdkpack.config import load_project
+
+OUTPUT_DIR = "conformance-packs"
+
+
+def generated_files(root: Path) -> dict[Path, str]:
+    project = load_project(root)
+    return {root / OUTPUT_DIR / name: render(template) for name, template in build_all(project).items()}
+
+
+def stale_files(root: Path, write: bool) -> list[Path]:
+    """Generated files that are missing, different, or no longer generated; fixed on disk when write is set."""
+    wanted = generated_files(root)
+    stale = [path for path, text in wanted.items() if not path.is_file() or path.read_text(encoding="utf-8") != text]
+    existing = set((root / OUTPUT_DIR).rglob("*.yaml")) if (root / OUTPUT_DIR).is_dir() else set()
+    leftovers = sorted(existing - set(wanted))
+    if write:
+        for path in stale:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(wanted[path], encoding="utf-8")
+        for path in leftovers:
+            path.unlink()
+    return sorted(stale) + leftovers

@@ -1,0 +1,303 @@
+"""Check conformance packs against AWS Config's limits and enums, and remediations against their documents.
+
+Pure: takes template dicts and the project model, returns findings; never prints. cfn-lint runs
+separately (`lint_files`) because it works on files.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from cfnlint.api import lint_file
+from rdklib import InvalidParametersError
+
+from rdkpack.config import Project
+
+TEMPLATE_BODY_MAX = 51_200
+TEMPLATE_S3_MAX = 300 * 1024
+PACK_RESOURCE_TYPES = {"AWS::Config::ConfigRule", "AWS::Config::RemediationConfiguration"}
+PACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,255}")
+RULES_MAX = 130
+PACK_PARAMETERS_MAX = 60
+INPUT_PARAMETERS_MAX = 1024
+RULE_NAME_MAX = 128
+REMEDIATION_PARAMETERS_MAX = 25
+STATIC_VALUES_MAX = 25
+STATIC_VALUE_CHARS_MAX = 256
+MESSAGE_TYPES = {
+    "ConfigurationItemChangeNotification",
+    "OversizedConfigurationItemChangeNotification",
+    "ScheduledNotification",
+    "ConfigurationSnapshotDeliveryCompleted",
+}
+FREQUENCIES = {"One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"}
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    file: str
+    resource: str
+    field: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.file}: {self.resource}: {self.field}: {self.message} [{self.code}]"
+
+
+class _Collector:
+    def __init__(self, file: str):
+        self.file = file
+        self.findings: list[Finding] = []
+
+    def add(self, code: str, resource: str, field: str, message: str, severity: str = "error") -> None:
+        self.findings.append(Finding(code, self.file, resource, field, message, severity))
+
+
+def validate_pack(name: str, template: dict, body: str, project: Project, file: str) -> list[Finding]:
+    found = _Collector(file)
+    _check_pack_level(name, template, body, found)
+    resources = template.get("Resources") or {}
+    rules = {
+        res.get("Properties", {}).get("ConfigRuleName")
+        for res in resources.values()
+        if res.get("Type") == "AWS::Config::ConfigRule"
+        and isinstance(res.get("Properties", {}).get("ConfigRuleName"), str)
+    }
+    for logical, resource in resources.items():
+        kind = resource.get("Type")
+        if kind not in PACK_RESOURCE_TYPES:
+            found.add(
+                "PACK_RESOURCE_TYPE",
+                logical,
+                "Type",
+                f"{kind} cannot be in a conformance pack; only {sorted(PACK_RESOURCE_TYPES)}",
+            )
+        elif kind == "AWS::Config::ConfigRule":
+            _check_rule(logical, resource.get("Properties", {}), project, found)
+        else:
+            _check_remediation(logical, resource.get("Properties", {}), rules, project, found)
+    return found.findings
+
+
+def _check_pack_level(name: str, template: dict, body: str, found: _Collector) -> None:
+    if not PACK_NAME.fullmatch(name):
+        found.add(
+            "PACK_NAME",
+            "(pack)",
+            "ConformancePackName",
+            f"{name!r} must match [a-zA-Z][-a-zA-Z0-9]* and be <= 256 chars",
+        )
+    size = len(body.encode("utf-8"))
+    if size > TEMPLATE_S3_MAX:
+        found.add("TEMPLATE_SIZE", "(pack)", "TemplateBody", f"{size} bytes exceeds the 300 KB TemplateS3Uri limit")
+    elif size > TEMPLATE_BODY_MAX:
+        found.add(
+            "TEMPLATE_SIZE",
+            "(pack)",
+            "TemplateBody",
+            f"{size} bytes > {TEMPLATE_BODY_MAX}: deploy goes through S3",
+            "warning",
+        )
+    rule_count = sum(
+        1 for r in (template.get("Resources") or {}).values() if r.get("Type") == "AWS::Config::ConfigRule"
+    )
+    if rule_count > RULES_MAX:
+        found.add("RULE_COUNT", "(pack)", "Resources", f"{rule_count} rules; a pack holds at most {RULES_MAX}")
+    parameters = template.get("Parameters") or {}
+    if len(parameters) > PACK_PARAMETERS_MAX:
+        found.add(
+            "PACK_PARAMETERS", "(pack)", "Parameters", f"{len(parameters)} parameters; at most {PACK_PARAMETERS_MAX}"
+        )
+
+
+def _check_rule(logical: str, properties: dict, project: Project, found: _Collector) -> None:
+    name = properties.get("ConfigRuleName")
+    if not isinstance(name, str) or not 0 < len(name) <= RULE_NAME_MAX:
+        found.add("RULE_NAME", logical, "ConfigRuleName", f"must be a literal string of 1-{RULE_NAME_MAX} characters")
+    inputs = properties.get("InputParameters") or {}
+    if len(json.dumps(inputs)) > INPUT_PARAMETERS_MAX:
+        found.add(
+            "INPUT_PARAMETERS_SIZE",
+            logical,
+            "InputParameters",
+            f"{len(json.dumps(inputs))} chars of JSON; at most {INPUT_PARAMETERS_MAX}",
+        )
+    source = properties.get("Source") or {}
+    for index, detail in enumerate(source.get("SourceDetails") or []):
+        if detail.get("MessageType") not in MESSAGE_TYPES:
+            found.add(
+                "MESSAGE_TYPE",
+                logical,
+                f"Source.SourceDetails[{index}].MessageType",
+                f"{detail.get('MessageType')!r} is not one of {sorted(MESSAGE_TYPES)}",
+            )
+        frequency = detail.get("MaximumExecutionFrequency")
+        if frequency is not None and frequency not in FREQUENCIES:
+            found.add(
+                "FREQUENCY",
+                logical,
+                f"Source.SourceDetails[{index}].MaximumExecutionFrequency",
+                f"{frequency!r} is not one of {sorted(FREQUENCIES)}",
+            )
+    types = (properties.get("Scope") or {}).get("ComplianceResourceTypes") or []
+    if len(types) > 100:
+        found.add("SCOPE", logical, "Scope.ComplianceResourceTypes", f"{len(types)} types; at most 100")
+    if isinstance(name, str) and name in project.rules:
+        message = rule_parameter_error(project.root, name, inputs)
+        if message:
+            found.add("RULE_PARAMETERS", logical, "InputParameters", f"the rule rejects its parameters: {message}")
+
+
+@functools.cache
+def _rule_class(root: Path, rule_name: str):
+    path = root / "rules" / rule_name / f"{rule_name}.py"
+    spec = importlib.util.spec_from_file_location(f"rdkpack_validate_{rule_name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, rule_name)
+
+
+def rule_parameter_error(root: Path, rule_name: str, parameters: dict) -> str | None:
+    """The rule's own InvalidParametersError message for these parameters, or None when it accepts them."""
+    try:
+        _rule_class(root, rule_name)().evaluate_parameters({k: str(v) for k, v in parameters.items()})
+    except InvalidParametersError as error:
+        return str(error)
+    return None
+
+
+def _check_remediation(logical: str, properties: dict, rules: set, project: Project, found: _Collector) -> None:
+    rule_name = properties.get("ConfigRuleName")
+    if not isinstance(rule_name, str) or rule_name not in rules:
+        found.add(
+            "REMEDIATION_RULE", logical, "ConfigRuleName", f"{rule_name!r} must literally name a rule in this pack"
+        )
+    if properties.get("TargetType") != "SSM_DOCUMENT":
+        found.add("TARGET_TYPE", logical, "TargetType", "must be SSM_DOCUMENT")
+    _check_ranges(logical, properties, found)
+    document = project.documents.get(properties.get("TargetId"))
+    if document is None:
+        found.add(
+            "TARGET_ID", logical, "TargetId", f"{properties.get('TargetId')!r} is not a document in remediations/"
+        )
+        return
+    _check_remediation_parameters(logical, properties.get("Parameters") or {}, document, found)
+
+
+def _check_ranges(logical: str, properties: dict, found: _Collector) -> None:
+    ranges = (
+        ("MaximumAutomaticAttempts", properties.get("MaximumAutomaticAttempts"), 1, 25),
+        ("RetryAttemptSeconds", properties.get("RetryAttemptSeconds"), 1, 2_678_000),
+    )
+    controls = ((properties.get("ExecutionControls") or {}).get("SsmControls")) or {}
+    ranges += tuple(
+        (f"ExecutionControls.SsmControls.{key}", controls.get(key), 1, 100)
+        for key in ("ConcurrentExecutionRatePercentage", "ErrorPercentage")
+    )
+    for field, value, low, high in ranges:
+        if value is not None and not (isinstance(value, int) and low <= value <= high):
+            found.add("RANGE", logical, field, f"{value!r} is outside {low}..{high}")
+    if not isinstance(properties.get("Automatic", False), bool):
+        found.add("AUTOMATIC", logical, "Automatic", "must be true or false")
+
+
+def _check_remediation_parameters(logical: str, parameters: dict, document, found: _Collector) -> None:
+    if len(parameters) > REMEDIATION_PARAMETERS_MAX:
+        found.add(
+            "REMEDIATION_PARAMETERS",
+            logical,
+            "Parameters",
+            f"{len(parameters)} parameters; at most {REMEDIATION_PARAMETERS_MAX}",
+        )
+    for name in sorted(set(parameters) - set(document.parameters)):
+        found.add(
+            "UNDECLARED_PARAMETER", logical, f"Parameters.{name}", f"{document.name} declares no parameter {name}"
+        )
+    for name in sorted(document.required() - set(parameters)):
+        found.add("MISSING_PARAMETER", logical, f"Parameters.{name}", f"{document.name} requires {name}")
+    for name, value in parameters.items():
+        if name in document.parameters:
+            _check_parameter_value(logical, name, value, document.parameters[name], found)
+
+
+def _check_parameter_value(logical: str, name: str, value: dict, spec: dict, found: _Collector) -> None:
+    field = f"Parameters.{name}"
+    if "ResourceValue" in value:
+        if value["ResourceValue"].get("Value") != "RESOURCE_ID":
+            found.add("RESOURCE_VALUE", logical, field, "ResourceValue must be RESOURCE_ID")
+        return
+    values = (value.get("StaticValue") or {}).get("Values")
+    if not isinstance(values, list) or not values or len(values) > STATIC_VALUES_MAX:
+        found.add("STATIC_VALUE", logical, field, f"StaticValue.Values must list 1-{STATIC_VALUES_MAX} values")
+        return
+    for item in values:
+        if not isinstance(item, str):
+            message = "must be a literal string; AWS Config accepts no intrinsic function here"
+            found.add("LITERAL_ROLE_ARN" if name == "AutomationAssumeRole" else "STATIC_VALUE", logical, field, message)
+        elif len(item) > STATIC_VALUE_CHARS_MAX:
+            found.add(
+                "STATIC_VALUE", logical, field, f"a value has {len(item)} chars; at most {STATIC_VALUE_CHARS_MAX}"
+            )
+        elif not _matches_type(item, spec):
+            found.add("ALLOWED_PATTERN", logical, field, f"{item!r} does not match the document's {_expectation(spec)}")
+        elif name == "AutomationAssumeRole" and not ROLE_ARN.fullmatch(item):
+            found.add("LITERAL_ROLE_ARN", logical, field, f"{item!r} is not a literal IAM role ARN")
+
+
+def _matches_type(value: str, spec: dict) -> bool:
+    kind = spec.get("type")
+    if kind == "Boolean":
+        return value in ("true", "false")
+    if kind == "Integer":
+        return re.fullmatch(r"-?\d+", value) is not None
+    if "allowedValues" in spec:
+        return value in spec["allowedValues"]
+    pattern = spec.get("allowedPattern")
+    return pattern is None or re.search(pattern, value) is not None
+
+
+def _expectation(spec: dict) -> str:
+    if spec.get("type") in ("Boolean", "Integer"):
+        return f"type {spec['type']}"
+    return (
+        f"allowedValues {spec['allowedValues']}"
+        if "allowedValues" in spec
+        else f"allowedPattern {spec.get('allowedPattern')}"
+    )
+
+
+def lint_files(paths: list[Path]) -> list[Finding]:
+    """cfn-lint over templates; each match becomes a finding naming the file and line."""
+    findings = []
+    for path in paths:
+        for match in lint_file(path):
+            severity = "error" if match.rule.id.startswith("E") else "warning"
+            findings.append(
+                Finding(
+                    f"CFN_LINT_{match.rule.id}",
+                    str(path),
+                    f"line {match.linenumber}",
+                    f"column {match.columnnumber}",
+                    match.message,
+                    severity,
+                )
+            )
+    return findings
+
+
+def validate_project(project: Project, pack_files: dict[str, Path], other_files: list[Path]) -> list[Finding]:
+    """Every committed pack against the limits, then cfn-lint over packs and prerequisites."""
+    findings = []
+    for name, path in pack_files.items():
+        body = path.read_text(encoding="utf-8")
+        findings += validate_pack(name, yaml.safe_load(body), body, project, str(path))
+    return findings + lint_files([*pack_files.values(), *other_files])

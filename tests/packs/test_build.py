@@ -1,0 +1,161 @@
+"""rdkpack build: generated packs and prerequisites follow the config, and stale files are caught."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+import yaml
+
+from rdkpack import build, documents, generate
+from rdkpack.cli import main
+from rdkpack.config import load_project
+from rdkpack.permissions import REMEDIATION_PERMISSIONS, RULE_PERMISSIONS
+from tests.conftest import ROOT
+
+PROJECT = load_project(ROOT)
+
+
+def pack_template(name):
+    return build.build_pack(PROJECT, PROJECT.packs[name])
+
+
+def test_committed_generated_files_are_current():
+    assert generate.stale_files(ROOT, write=False) == []
+
+
+def test_build_check_reports_stale_and_leftover_files(tmp_path, monkeypatch, capsys):
+    for item in ("rules", "remediations", "conformance-packs", "rdk-config.json"):
+        copy = shutil.copytree if (ROOT / item).is_dir() else shutil.copy
+        copy(ROOT / item, tmp_path / item)
+    (tmp_path / "conformance-packs" / "rdk-guardrails-sandbox.yaml").write_text("edited by hand\n")
+    (tmp_path / "conformance-packs" / "old-pack.yaml").write_text("{}\n")
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["build", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "stale: conformance-packs/rdk-guardrails-sandbox.yaml" in out
+    assert "stale: conformance-packs/old-pack.yaml" in out
+
+    assert main(["build"]) == 0
+    assert main(["build", "--check"]) == 0
+    assert not (tmp_path / "conformance-packs" / "old-pack.yaml").exists()
+
+
+def test_every_rule_is_a_custom_lambda_rule_with_triggers_from_parameters_json():
+    resources = pack_template("rdk-guardrails-sandbox")["Resources"]
+    signing = resources["LambdaCodeSigningCheck"]["Properties"]
+    assert signing["Scope"] == {"ComplianceResourceTypes": ["AWS::Lambda::Function"]}
+    assert [d["MessageType"] for d in signing["Source"]["SourceDetails"]] == [
+        "ConfigurationItemChangeNotification",
+        "OversizedConfigurationItemChangeNotification",
+        "ScheduledNotification",
+    ]
+    assert signing["Source"]["SourceDetails"][2]["MaximumExecutionFrequency"] == "TwentyFour_Hours"
+    layer = resources["LambdaLayerCheck"]["Properties"]
+    assert layer["Source"]["SourceIdentifier"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:444444444444:function:"
+        "RDK-Rule-Function-LAMBDALAYERCHECK"
+    }
+    assert layer["InputParameters"]["ExecutionRoleName"] == "RdkGuardrailsRuleExecutionRole"
+
+
+def test_account_pack_names_its_account_in_the_literal_role_arn_and_can_be_rebuilt_for_another():
+    pack = PROJECT.packs["rdk-guardrails-sandbox"]
+    role = "arn:aws:iam::111111111111:role/RdkGuardrailsRemediationRole"
+    remediation = build.build_pack(PROJECT, pack)["Resources"]["S3LifecycleAsteriskPrefixCheckRemediation"]
+    assert remediation["Properties"]["Parameters"]["AutomationAssumeRole"] == {"StaticValue": {"Values": [role]}}
+    rebuilt = build.build_pack(PROJECT, pack, account_id="999999999999")
+    assert "999999999999:role/RdkGuardrailsRemediationRole" in build.render(rebuilt)
+    assert "111111111111:role" not in build.render(rebuilt)
+
+
+def test_organization_pack_names_the_management_account_which_config_replaces_per_member():
+    text = build.render(pack_template("rdk-guardrails-org-baseline"))
+    roles = set(re.findall(r"arn:aws:iam::\d{12}:role/\S+", text))
+    assert roles == {"arn:aws:iam::222222222222:role/RdkGuardrailsRemediationRole"}
+
+
+def test_remediation_passes_the_resource_id_and_only_declared_parameters():
+    for name in PROJECT.packs:
+        for logical, resource in pack_template(name)["Resources"].items():
+            if resource["Type"] != "AWS::Config::RemediationConfiguration":
+                continue
+            properties = resource["Properties"]
+            rule = properties["ConfigRuleName"]
+            pairing = PROJECT.packs[name].rules[[r.name for r in PROJECT.packs[name].rules].index(rule)].remediation
+            declared = PROJECT.documents[properties["TargetId"]].parameters
+            assert set(properties["Parameters"]) <= set(declared), logical
+            assert properties["Parameters"][pairing.resource_id_parameter] == {
+                "ResourceValue": {"Value": "RESOURCE_ID"}
+            }
+            assert resource["DependsOn"] == build.logical_id(rule)
+
+
+def test_unattached_remediations_are_left_out():
+    resources = pack_template("rdk-guardrails-org-baseline")["Resources"]
+    assert "VpcEndpointAzCountCheckRemediation" not in resources
+    assert "LambdaCodeSigningCheckRemediation" not in resources
+    assert resources["S3LifecycleAsteriskPrefixCheckRemediation"]["Properties"]["Automatic"] is False
+
+
+def test_prerequisites_hold_every_document_verbatim():
+    resources = build.ssm_documents_template(PROJECT)["Resources"]
+    for folder in documents.remediation_dirs(ROOT):
+        content = resources[f"{folder.name}Document"]["Properties"]["Content"]
+        assert content == documents.load_document(folder)
+
+
+def iam_statements():
+    for template in (build.iam_roles_template(PROJECT), build.central_role_template(PROJECT)):
+        for resource in template["Resources"].values():
+            for policy in resource["Properties"].get("Policies", []):
+                yield from policy["PolicyDocument"]["Statement"]
+
+
+def test_every_iam_statement_names_its_actions():
+    statements = list(iam_statements())
+    assert statements
+    for statement in statements:
+        assert all("*" not in action for action in statement["Action"]), statement
+
+
+def test_permissions_cover_every_action_each_document_lists():
+    for folder in documents.remediation_dirs(ROOT):
+        listed = set(re.findall(r"\* ([a-z0-9]+:[A-Za-z]+)", documents.load_document(folder)["description"]))
+        granted = {action for action, _ in REMEDIATION_PERMISSIONS[folder.name]}
+        assert listed == granted, folder.name
+    assert set(RULE_PERMISSIONS) == set(PROJECT.rules)
+
+
+def test_execution_role_trusts_only_the_rule_lambda_role():
+    trust = build.iam_roles_template(PROJECT)["Resources"]["RuleExecutionRole"]["Properties"][
+        "AssumeRolePolicyDocument"
+    ]
+    statement = trust["Statement"][0]
+    assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::444444444444:root"}}
+    assert statement["Condition"] == {
+        "ArnEquals": {
+            "aws:PrincipalArn": {"Fn::Sub": "arn:${AWS::Partition}:iam::444444444444:role/RdkGuardrailsRuleLambdaRole"}
+        }
+    }
+
+
+def test_central_lambda_permissions_are_bound_to_each_source_account():
+    permissions = list(build.central_permissions_template(PROJECT)["Resources"].values())
+    assert len(permissions) == len(PROJECT.rules) * len(PROJECT.invoker_account_ids)
+    for resource in permissions:
+        properties = resource["Properties"]
+        assert properties["Principal"] == "config.amazonaws.com"
+        assert properties["SourceAccount"] in PROJECT.invoker_account_ids
+
+
+def test_rendered_yaml_round_trips():
+    for name, template in build.build_all(PROJECT).items():
+        assert yaml.safe_load(build.render(template)) == template, name
+
+
+@pytest.mark.parametrize("name", list(PROJECT.packs))
+def test_packs_fit_in_a_template_body(name):
+    assert len(build.render(pack_template(name)).encode()) <= 51_200

@@ -1,0 +1,109 @@
+"""rdk-config.json: the committed file loads; bad files fail naming the path and what was expected."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+
+import pytest
+
+from rdkpack.config import load_project
+from rdkpack.errors import ConfigError
+from tests.conftest import ROOT
+
+CONFIG = json.loads((ROOT / "rdk-config.json").read_text())
+
+
+def test_committed_config_loads_both_packs():
+    project = load_project(ROOT)
+    assert set(project.packs) == {"rdk-guardrails-sandbox", "rdk-guardrails-org-baseline"}
+    for pack in project.packs.values():
+        assert {rule.name for rule in pack.rules} == set(project.rules)
+
+
+def test_sandbox_pack_has_dev_settings_and_baseline_has_prod_settings():
+    packs = load_project(ROOT).packs
+    sandbox = {rule.name: rule for rule in packs["rdk-guardrails-sandbox"].rules}
+    baseline = {rule.name: rule for rule in packs["rdk-guardrails-org-baseline"].rules}
+    assert sandbox["VPC_ENDPOINT_AZ_COUNT_CHECK"].parameters["MaxAzCount"] == "1"
+    assert baseline["VPC_ENDPOINT_AZ_COUNT_CHECK"].parameters["MinAzCount"] == "2"
+    assert all(rule.remediation.attach for rule in sandbox.values())
+    assert [name for name, rule in sandbox.items() if rule.remediation.automatic] == [
+        "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK"
+    ]
+    assert not any(rule.remediation.automatic for rule in baseline.values())
+
+
+def load_variant(tmp_path, mutate):
+    data = copy.deepcopy(CONFIG)
+    mutate(data)
+    for folder in ("rules", "remediations"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "rdk-config.json").write_text(json.dumps(data))
+    return load_project(tmp_path)
+
+
+def sandbox(data):
+    return data["packs"]["rdk-guardrails-sandbox"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragments"),
+    [
+        pytest.param(
+            lambda d: d.pop("partition"), ["(top level)", "'partition' is a required property"], id="missing-key"
+        ),
+        pytest.param(lambda d: d.update(partition="aws-moon"), ["partition", "one of ['aws'"], id="bad-enum"),
+        pytest.param(
+            lambda d: d["packs"]["rdk-guardrails-org-baseline"].update(excludedAccounts=["12345"]),
+            ["packs/rdk-guardrails-org-baseline/excludedAccounts/0", "pattern"],
+            id="bad-account-id",
+        ),
+        pytest.param(
+            lambda d: d["ruleLambdas"].pop("centralAccountId"), ["centralAccountId"], id="central-needs-account"
+        ),
+        pytest.param(
+            lambda d: sandbox(d)["rules"]["LAMBDA_LAYER_CHECK"]["remediation"].update(maximumAutomaticAttempts=26),
+            [
+                "packs/rdk-guardrails-sandbox/rules/LAMBDA_LAYER_CHECK/remediation/maximumAutomaticAttempts",
+                "maximum 25",
+            ],
+            id="attempts-out-of-range",
+        ),
+        pytest.param(
+            lambda d: sandbox(d)["rules"]["LAMBDA_LAYER_CHECK"]["remediation"].update(percent=5),
+            ["packs/rdk-guardrails-sandbox/rules/LAMBDA_LAYER_CHECK/remediation", "'percent' was unexpected"],
+            id="unknown-key",
+        ),
+        pytest.param(lambda d: sandbox(d).pop("accountId"), ["accountId"], id="account-pack-needs-account"),
+        pytest.param(
+            lambda d: sandbox(d)["rules"].update(NO_SUCH_RULE={"parameters": {}, "remediation": {"attach": False}}),
+            ["packs/rdk-guardrails-sandbox/rules/NO_SUCH_RULE", "no such rule folder", "LAMBDA_LAYER_CHECK"],
+            id="unknown-rule",
+        ),
+        pytest.param(
+            lambda d: d.pop("organization"),
+            ["needs organization.managementAccountId"],
+            id="org-pack-needs-management-account",
+        ),
+        pytest.param(
+            lambda d: d["remediations"]["LAMBDA_LAYER_CHECK"].update(document="NoSuchDocument"),
+            ["remediations/LAMBDA_LAYER_CHECK/document", "NoSuchDocument", "AddRequiredLambdaLayer"],
+            id="unknown-document",
+        ),
+    ],
+)
+def test_bad_config_is_rejected_naming_path_and_expectation(tmp_path, mutate, fragments):
+    with pytest.raises(ConfigError) as caught:
+        load_variant(tmp_path, mutate)
+    message = str(caught.value)
+    assert message.startswith(str(tmp_path / "rdk-config.json"))
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_unreadable_json_names_the_line(tmp_path):
+    (tmp_path / "rdk-config.json").write_text('{\n  "partition": "aws",\n}')
+    with pytest.raises(ConfigError, match=r"line 3.*expected valid JSON"):
+        load_project(tmp_path)
