@@ -1,5 +1,5 @@
 # One command sets up .venv and runs every check: `make test`.
-.PHONY: test venv lint format
+.PHONY: test venv lint format demo
 
 BIN := .venv/bin
 
@@ -13,6 +13,10 @@ lint: venv
 format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Runs the guardrails on an embedded (moto) account: no AWS account or credentials needed.
+demo: venv
+	$(BIN)/rdkpack demo
 
 test: lint
 	$(BIN)/rdkpack sync-scripts --check

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import BotoCoreError, ProfileNotFound
+from rich.console import Console
+from rich.progress import Progress
 
-from rdkpack import deploy, documents, generate, validate
+from rdkpack import demo, deploy, documents, generate, report, scan, validate
 from rdkpack.config import load_project
-from rdkpack.errors import RdkPackError
+from rdkpack.errors import RdkPackError, ScanError
 
 
 def project_root() -> Path:
@@ -68,6 +72,64 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def write_reports(result, title: str, paths: list[Path]) -> None:
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        render = report.to_html if path.suffix in (".html", ".htm") else report.to_markdown
+        path.write_text(render(result, title), encoding="utf-8")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    result = demo.run_demo(load_project(project_root()), scale=args.scale, remediation=not args.no_remediate)
+    reports = [project_root() / "reports" / "demo-report.md", project_root() / "reports" / "demo-report.html"]
+    write_reports(result, "rdk guardrails demo", reports)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        console = Console()
+        report.print_demo(console, result)
+        console.print("reports: " + ", ".join(str(p.relative_to(project_root())) for p in reports))
+    return 0
+
+
+def progress_bar(enabled: bool):
+    """A callback factory for scan: given the item count, returns a per-item tick (rich, on stderr)."""
+    if not enabled:
+        return None
+    bar = Progress(console=Console(stderr=True), transient=True)
+
+    def start(total: int):
+        bar.start()
+        task = bar.add_task("evaluating", total=total)
+        return lambda: bar.advance(task) if not bar.finished else bar.stop()
+
+    return start
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    project = load_project(project_root())
+    try:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    except ProfileNotFound as error:
+        raise ScanError(f"{error}: check --profile or AWS_PROFILE") from error
+    show_progress = not args.json and sys.stderr.isatty()
+    pack = args.pack or next(iter(project.packs))
+    try:
+        result = scan.scan_account(
+            project, pack, session, only=args.rules, source=args.source, progress=progress_bar(show_progress)
+        )
+    except BotoCoreError as error:
+        raise ScanError(str(error)) from error
+    if args.report:
+        write_reports(result, f"rdk guardrails scan of {args.profile or 'default credentials'}", [Path(args.report)])
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        report.print_scan(Console(), result.before, result.source)
+    failing = scan.counts(result.before)["NON_COMPLIANT"]
+    return 1 if args.fail_on_noncompliant and failing else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rdkpack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +150,26 @@ def build_parser() -> argparse.ArgumentParser:
     put.add_argument("--profile", help="AWS profile")
     put.add_argument("--region", help="AWS region")
     put.set_defaults(run=cmd_deploy)
+    show = commands.add_parser("demo", help="run the guardrails on an embedded (moto) account: no AWS needed")
+    show.add_argument("--json", action="store_true", help="print the results as JSON")
+    show.add_argument("--no-remediate", action="store_true", help="evaluate only; run no remediation")
+    show.add_argument("--scale", type=int, default=1, help="seed N times as many resources (default 1)")
+    show.set_defaults(run=cmd_demo)
+    read = commands.add_parser("scan", help="evaluate a real account with a pack's rules, read-only")
+    read.add_argument("--profile", help="AWS profile")
+    read.add_argument("--region", help="AWS region")
+    read.add_argument("--pack", help="pack whose rules and parameters to use (default: the first in rdk-config.json)")
+    read.add_argument("--rules", nargs="+", metavar="RULE", help="only these rules")
+    read.add_argument(
+        "--source",
+        choices=("auto", "config", "api"),
+        default="auto",
+        help="configuration items from the Config recorder, the service APIs, or auto (recorder if on)",
+    )
+    read.add_argument("--json", action="store_true", help="print the results as JSON")
+    read.add_argument("--report", help="also write a report: .md for Markdown, .html for a web page")
+    read.add_argument("--fail-on-noncompliant", action="store_true", help="exit 1 when anything is NON_COMPLIANT")
+    read.set_defaults(run=cmd_scan)
     return parser
 
 

@@ -16,3 +16,7 @@ class ConfigError(RdkPackError):
 
 class DeployError(RdkPackError):
     """A deployment could not be started or did not finish; the message says which pack and why."""
+
+
+class ScanError(RdkPackError):
+    """A scan could not read the account; the message says what to fix (credentials, region, permission)."""

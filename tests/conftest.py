@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from moto import mock_aws
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
@@ -52,9 +53,13 @@ def moto_server_url():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    # The server shares moto's in-process state: start and leave each test with an empty account.
+    requests.post(f"{url}/moto-api/reset", timeout=10)
     try:
-        yield f"http://{host}:{port}"
+        yield url
     finally:
+        requests.post(f"{url}/moto-api/reset", timeout=10)
         server.stop()
 
 

@@ -173,9 +173,9 @@ def handler(events, context):
         raise RemediationError(refusal(bucket, plan))
     if not plan.changes:
         return output(bucket, "NO_CHANGE", plan, "No lifecycle prefix contains '*'.")
-    count = f"{len(plan.changes)} prefix(es)"
+    rewrites = "; ".join(f"rule {c.rule_id} {c.field} {c.before!r} -> {c.after!r}" for c in plan.changes)
     if as_bool(events.get("DryRun", False)):
-        return output(bucket, "DRY_RUN", plan, f"Would rewrite {count}.")
+        return output(bucket, "DRY_RUN", plan, f"Would rewrite {rewrites}.")
     apply(client, bucket, lifecycle, plan)
     verify(client, bucket, lifecycle, plan)
-    return output(bucket, "CHANGED", plan, f"Rewrote {count}; every other rule and field is unchanged.")
+    return output(bucket, "CHANGED", plan, f"Rewrote {rewrites}; every other rule and field is unchanged.")

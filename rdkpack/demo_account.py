@@ -1,0 +1,150 @@
+"""The embedded demo account: moto in-process, seeded with compliant and non-compliant resources.
+
+moto has no PutFunctionCodeSigningConfig, so a small fake answers it and records the ARN on moto's own
+function object, where moto's GetFunctionCodeSigningConfig reads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.awslambda.models import lambda_backends
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+SIGNING_CONFIG = f"arn:aws:lambda:{REGION}:{ACCOUNT}:code-signing-config:csc-0a1b2c3d4e5f60718"
+DEMO_ENV = {
+    "AWS_ACCESS_KEY_ID": "demo",
+    "AWS_SECRET_ACCESS_KEY": "demo",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+
+
+def _put_code_signing_config(params, **_):
+    """before-call handler: store the config on moto's function and answer like Lambda would."""
+    name = params["url_path"].split("/functions/")[1].split("/")[0]
+    arn = json.loads(params["body"])["CodeSigningConfigArn"]
+    lambda_backends[ACCOUNT][REGION].get_function(name).code_signing_config_arn = arn
+    return SimpleNamespace(status_code=200, headers={}), {"CodeSigningConfigArn": arn, "FunctionName": name}
+
+
+@contextlib.contextmanager
+def embedded_aws():
+    """moto in-process with demo credentials; the caller's AWS environment is untouched afterwards."""
+    with mock.patch.dict(os.environ, DEMO_ENV), mock_aws():
+        for name in [k for k in os.environ if k.startswith("AWS_") and k not in DEMO_ENV]:
+            del os.environ[name]  # patch.dict restores them on exit
+        boto3.setup_default_session()
+        boto3.DEFAULT_SESSION.events.register(
+            "before-call.lambda.PutFunctionCodeSigningConfig", _put_code_signing_config
+        )
+        try:
+            yield boto3.DEFAULT_SESSION
+        finally:
+            boto3.DEFAULT_SESSION = None
+
+
+@dataclass
+class Seeded:
+    functions: list[str] = field(default_factory=list)
+    buckets: list[str] = field(default_factory=list)
+    endpoints: list[str] = field(default_factory=list)
+
+    def total(self) -> int:
+        return len(self.functions) + len(self.buckets) + len(self.endpoints)
+
+
+def seed_lambda(session, seeded: Seeded, scale: int) -> None:
+    client = session.client("lambda")
+    role = session.client("iam").create_role(RoleName="demo-fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    base = [client.publish_layer_version(LayerName="company-base", Content={"ZipFile": b"PK"}) for _ in range(2)]
+    tools = client.publish_layer_version(LayerName="other-tools", Content={"ZipFile": b"PK"})
+    old, current = base[0]["LayerVersionArn"], base[1]["LayerVersionArn"]
+    zipped = {"Role": role, "Runtime": "python3.12", "Handler": "app.handler", "Code": {"ZipFile": b"PK"}}
+    for i in range(scale):
+        specs = {
+            f"orders-no-layer-{i}": {"Layers": [], "CodeSigningConfigArn": SIGNING_CONFIG},
+            f"billing-old-layer-{i}": {"Layers": [old]},
+            f"search-current-layer-{i}": {
+                "Layers": [tools["LayerVersionArn"], current],
+                "CodeSigningConfigArn": SIGNING_CONFIG,
+            },
+        }
+        for name, spec in specs.items():
+            client.create_function(FunctionName=name, **zipped, **spec)
+            seeded.functions.append(name)
+        image = {"ImageUri": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/app:latest"}
+        client.create_function(FunctionName=f"ml-image-{i}", Role=role, PackageType="Image", Code=image)
+        seeded.functions.append(f"ml-image-{i}")
+
+
+def lifecycle_rule(rule_id: str, days: int = 30, **selector) -> dict:
+    return {"ID": rule_id, "Status": "Enabled", "Expiration": {"Days": days}, **selector}
+
+
+BUCKETS = {
+    "star": [lifecycle_rule("expire-everything", Prefix="*")],
+    "slash-star": [lifecycle_rule("expire-root", Filter={"Prefix": "/*"})],
+    "logs-star": [
+        lifecycle_rule("expire-logs", Filter={"And": {"Prefix": "logs/*", "Tags": [{"Key": "tier", "Value": "cold"}]}}),
+        lifecycle_rule("expire-tmp", 1, Filter={"Prefix": "tmp/"}),
+    ],
+    "star-dot-log": [lifecycle_rule("expire-log-files", Filter={"Prefix": "*.log"})],
+    "clean": [
+        lifecycle_rule("expire-logs", Filter={"Prefix": "logs/"}),
+        lifecycle_rule("expire-cold", 90, Filter={"Tag": {"Key": "tier", "Value": "cold"}}),
+        lifecycle_rule("expire-all", 365, Filter={}),
+    ],
+    "no-lifecycle": None,
+}
+
+
+def seed_s3(session, seeded: Seeded, scale: int) -> None:
+    client = session.client("s3")
+    for i in range(scale):
+        for kind, rules in BUCKETS.items():
+            name = f"demo-{kind}-{i}"
+            client.create_bucket(Bucket=name)
+            if rules:
+                client.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+            seeded.buckets.append(name)
+
+
+def seed_endpoints(session, seeded: Seeded, scale: int) -> None:
+    ec2 = session.client("ec2")
+    for i in range(scale):
+        vpc = ec2.create_vpc(CidrBlock=f"10.{i % 250}.0.0/16")["Vpc"]["VpcId"]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{i % 250}.{n}.0/24", AvailabilityZone=f"{REGION}{az}")[
+                "Subnet"
+            ]["SubnetId"]
+            for n, az in enumerate("abc")
+        ]
+        interface = {"VpcId": vpc, "VpcEndpointType": "Interface"}
+        for service, count in (("ssm", 1), ("kms", 2), ("sts", 3), ("logs", 3)):
+            endpoint = ec2.create_vpc_endpoint(
+                ServiceName=f"com.amazonaws.{REGION}.{service}", SubnetIds=subnets[:count], **interface
+            )
+            seeded.endpoints.append(endpoint["VpcEndpoint"]["VpcEndpointId"])
+        gateway = ec2.create_vpc_endpoint(
+            VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Gateway"
+        )
+        seeded.endpoints.append(gateway["VpcEndpoint"]["VpcEndpointId"])
+
+
+def seed(session, scale: int = 1) -> Seeded:
+    seeded = Seeded()
+    seed_lambda(session, seeded, scale)
+    seed_s3(session, seeded, scale)
+    seed_endpoints(session, seeded, scale)
+    return seeded

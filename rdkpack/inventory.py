@@ -1,0 +1,258 @@
+"""Configuration items in AWS Config's shape, read from the Config recorder or built from service APIs.
+
+c7n's source mapping in reverse: whatever the source, the rules get the same item shape, so a scan
+runs the same rule code Config would. Every call here is a read (Describe*, List*, Get*, BatchGet*).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+
+from botocore.config import Config
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+
+from rdkpack.errors import ScanError
+
+BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+LAMBDA, S3, ENDPOINT = "AWS::Lambda::Function", "AWS::S3::Bucket", "AWS::EC2::VPCEndpoint"
+RESOURCE_TYPES = (LAMBDA, S3, ENDPOINT)
+TAGGING_TYPES = {LAMBDA: "lambda:function", S3: "s3:bucket", ENDPOINT: "ec2:vpc-endpoint"}
+EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidClientTokenId"}
+BATCH_SIZE = 100
+
+
+@contextlib.contextmanager
+def aws_errors(iam_prefix: str):
+    """Turn SDK errors into a ScanError that says what to do, naming the IAM action on AccessDenied."""
+    try:
+        yield
+    except NoCredentialsError as error:
+        raise ScanError("no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws sso login`") from error
+    except NoRegionError as error:
+        raise ScanError("no AWS region set: pass --region or set AWS_REGION") from error
+    except EndpointConnectionError as error:
+        raise ScanError(f"cannot reach AWS: {error}") from error
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in EXPIRED_CODES:
+            raise ScanError(
+                f"the AWS credentials are expired or invalid ({code}): refresh them and run again"
+            ) from error
+        if "AccessDenied" in code or code == "UnauthorizedOperation":
+            action = f"{iam_prefix}:{error.operation_name}"
+            raise ScanError(f"access denied for {action}: grant it to the scanning identity (read-only)") from error
+        raise
+
+
+def configuration_item(resource_type: str, resource_id: str, configuration: dict, **extra) -> dict:
+    item = {
+        "configurationItemStatus": "OK",
+        "configurationItemCaptureTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "resourceType": resource_type,
+        "resourceId": resource_id,
+        "resourceName": extra.pop("name", resource_id),
+        "configuration": configuration,
+        "supplementaryConfiguration": extra.pop("supplementary", {}),
+        "tags": extra.pop("tags", {}),
+    }
+    item.update(extra)
+    return item
+
+
+# ---- tags, in one paginated sweep per resource type ----
+
+
+def tags_by_arn(session, resource_type: str) -> dict[str, dict]:
+    client = session.client("resourcegroupstaggingapi", config=BOTO_CONFIG)
+    tags = {}
+    with aws_errors("tag"):
+        pages = client.get_paginator("get_resources").paginate(ResourceTypeFilters=[TAGGING_TYPES[resource_type]])
+        for page in pages:
+            for mapping in page["ResourceTagMappingList"]:
+                tags[mapping["ResourceARN"]] = {t["Key"]: t["Value"] for t in mapping.get("Tags", [])}
+    return tags
+
+
+# ---- from the service APIs ----
+
+
+def lambda_items(session, with_tags: bool) -> list[dict]:
+    client = session.client("lambda", config=BOTO_CONFIG)
+    tags = tags_by_arn(session, LAMBDA) if with_tags else {}
+    items = []
+    with aws_errors("lambda"):
+        for page in client.get_paginator("list_functions").paginate():
+            for function in page["Functions"]:
+                configuration = {
+                    "functionName": function["FunctionName"],
+                    "functionArn": function["FunctionArn"],
+                    "packageType": function.get("PackageType", "Zip"),
+                    "runtime": function.get("Runtime"),
+                    "layers": [
+                        {"arn": layer["Arn"], "codeSize": layer.get("CodeSize")} for layer in function.get("Layers", [])
+                    ],
+                }
+                items.append(
+                    configuration_item(
+                        LAMBDA,
+                        function["FunctionName"],
+                        configuration,
+                        ARN=function["FunctionArn"],
+                        tags=tags.get(function["FunctionArn"], {}),
+                    )
+                )
+    return items
+
+
+SIMPLE_PREDICATES = {
+    "Prefix": lambda value: {"type": "LifecyclePrefixPredicate", "prefix": value},
+    "Tag": lambda value: {"type": "LifecycleTagPredicate", "tag": {"key": value["Key"], "value": value["Value"]}},
+    "ObjectSizeGreaterThan": lambda value: {
+        "type": "LifecycleObjectSizeGreaterThanPredicate",
+        "objectSizeGreaterThan": value,
+    },
+    "ObjectSizeLessThan": lambda value: {"type": "LifecycleObjectSizeLessThanPredicate", "objectSizeLessThan": value},
+}
+
+
+def predicate(lifecycle_filter: dict | None):
+    """An S3 API lifecycle filter as the predicate AWS Config records."""
+    if not lifecycle_filter:
+        return None
+    if "And" in lifecycle_filter:
+        operator = lifecycle_filter["And"]
+        operands = [SIMPLE_PREDICATES["Tag"](tag) for tag in operator.get("Tags", [])]
+        operands += [make(operator[key]) for key, make in SIMPLE_PREDICATES.items() if key in operator]
+        return {"type": "LifecycleAndOperator", "operands": operands}
+    for key, make in SIMPLE_PREDICATES.items():
+        if key in lifecycle_filter:
+            return make(lifecycle_filter[key])
+    return None
+
+
+def lifecycle_configuration(rules: list[dict]) -> dict:
+    return {
+        "rules": [
+            {
+                "id": rule.get("ID"),
+                "status": rule.get("Status"),
+                "prefix": rule.get("Prefix"),
+                "filter": None if "Filter" not in rule else {"predicate": predicate(rule["Filter"])},
+                "expirationInDays": (rule.get("Expiration") or {}).get("Days"),
+            }
+            for rule in rules
+        ]
+    }
+
+
+def bucket_lifecycle(client, bucket: str) -> dict | None:
+    try:
+        return lifecycle_configuration(client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"])
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NoSuchLifecycleConfiguration":
+            return None
+        raise
+
+
+def bucket_tags(client, bucket: str) -> dict:
+    try:
+        return {t["Key"]: t["Value"] for t in client.get_bucket_tagging(Bucket=bucket)["TagSet"]}
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NoSuchTagSet":
+            return {}
+        raise
+
+
+def s3_items(session, with_tags: bool) -> list[dict]:
+    client = session.client("s3", config=BOTO_CONFIG)
+    items = []
+    with aws_errors("s3"):
+        for page in client.get_paginator("list_buckets").paginate():
+            for bucket in page["Buckets"]:
+                name = bucket["Name"]
+                lifecycle = bucket_lifecycle(client, name)
+                supplementary = {} if lifecycle is None else {"BucketLifecycleConfiguration": lifecycle}
+                tags = bucket_tags(client, name) if with_tags else {}
+                items.append(configuration_item(S3, name, {"name": name}, supplementary=supplementary, tags=tags))
+    return items
+
+
+def vpc_endpoint_items(session) -> list[dict]:
+    client = session.client("ec2", config=BOTO_CONFIG)
+    items = []
+    with aws_errors("ec2"):
+        for page in client.get_paginator("describe_vpc_endpoints").paginate():
+            for endpoint in page["VpcEndpoints"]:
+                configuration = {
+                    "vpcEndpointId": endpoint["VpcEndpointId"],
+                    "vpcEndpointType": endpoint.get("VpcEndpointType"),
+                    "serviceName": endpoint.get("ServiceName"),
+                    "subnetIds": endpoint.get("SubnetIds", []),
+                    "requesterManaged": endpoint.get("RequesterManaged", False),
+                    "state": str(endpoint.get("State", "")).lower(),
+                    "vpcId": endpoint.get("VpcId"),
+                }
+                tags = {t["Key"]: t["Value"] for t in endpoint.get("Tags", [])}
+                items.append(configuration_item(ENDPOINT, endpoint["VpcEndpointId"], configuration, tags=tags))
+    return items
+
+
+def items_from_apis(session, resource_type: str, with_tags: bool) -> list[dict]:
+    if resource_type == LAMBDA:
+        return lambda_items(session, with_tags)
+    if resource_type == S3:
+        return s3_items(session, with_tags)
+    return vpc_endpoint_items(session)
+
+
+# ---- from the AWS Config recorder ----
+
+
+def recorder_is_on(session) -> bool:
+    client = session.client("config", config=BOTO_CONFIG)
+    with aws_errors("config"):
+        statuses = client.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])
+    return any(status.get("recording") for status in statuses)
+
+
+def from_recorded(base: dict, tags: dict) -> dict:
+    """A BatchGetResourceConfig item in the shape of a change notification's configuration item."""
+    return configuration_item(
+        base["resourceType"],
+        base["resourceId"],
+        base.get("configuration", "{}"),
+        name=base.get("resourceName", base["resourceId"]),
+        supplementary=dict(base.get("supplementaryConfiguration") or {}),
+        tags=tags.get(base.get("arn"), {}),
+        ARN=base.get("arn"),
+        configurationItemCaptureTime=str(base.get("configurationItemCaptureTime", "")),
+        configurationItemStatus=base.get("configurationItemStatus", "OK"),
+    )
+
+
+def items_from_recorder(session, resource_type: str, with_tags: bool) -> list[dict]:
+    client = session.client("config", config=BOTO_CONFIG)
+    tags = tags_by_arn(session, resource_type) if with_tags else {}
+    keys, items = [], []
+    with aws_errors("config"):
+        for page in client.get_paginator("list_discovered_resources").paginate(resourceType=resource_type):
+            keys += [
+                {"resourceType": resource_type, "resourceId": r["resourceId"]} for r in page["resourceIdentifiers"]
+            ]
+        for start in range(0, len(keys), BATCH_SIZE):
+            pending = keys[start : start + BATCH_SIZE]
+            while pending:
+                response = client.batch_get_resource_config(resourceKeys=pending)
+                items += [from_recorded(base, tags) for base in response.get("baseConfigurationItems", [])]
+                pending = response.get("unprocessedResourceKeys") or []
+    return [item for item in items if item["configurationItemStatus"] in ("OK", "ResourceDiscovered")]
+
+
+def collect(session, resource_types, source: str = "auto", tagged_types=frozenset()) -> tuple[list[dict], str]:
+    """Items of the given types and where they came from: 'config' (the recorder) or 'api'."""
+    if source == "auto":
+        source = "config" if recorder_is_on(session) else "api"
+    fetch = items_from_recorder if source == "config" else items_from_apis
+    items = [item for kind in resource_types for item in fetch(session, kind, kind in tagged_types)]
+    return items, source

@@ -1,0 +1,129 @@
+"""Render scan and demo results: rich tables for a terminal, Markdown, and a self-contained HTML page."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from rdkpack.scan import Result, counts
+
+STYLES = {"COMPLIANT": "green", "NON_COMPLIANT": "bold red", "NOT_APPLICABLE": "dim"}
+COLUMNS = ("Resource", "Rule", "Verdict", "Annotation")
+
+
+def result_rows(results: list[Result]) -> list[tuple[str, str, str, str]]:
+    ordered = sorted(results, key=lambda r: (r.compliance != "NON_COMPLIANT", r.rule, r.resource_id))
+    return [(r.resource_id, r.rule, r.compliance, r.annotation) for r in ordered]
+
+
+def results_table(title: str, results: list[Result]) -> Table:
+    table = Table(title=title, show_lines=False, expand=True)
+    for column in COLUMNS:
+        table.add_column(column, overflow="fold", ratio=3 if column == "Annotation" else 1)
+    for resource, rule, verdict, annotation in result_rows(results):
+        table.add_row(resource, rule, f"[{STYLES[verdict]}]{verdict}[/]", annotation)
+    return table
+
+
+def remediation_table(runs) -> Table:
+    table = Table(title="Remediations (DryRun plan, then applied)", expand=True)
+    for column in ("Resource", "Document", "Plan", "Result"):
+        table.add_column(column, overflow="fold", ratio=2 if column in ("Plan", "Result") else 1)
+    for run in runs:
+        style = "green" if run.status in ("CHANGED", "NO_CHANGE") else "bold red"
+        table.add_row(run.resource_id, run.document, run.plan, f"[{style}]{run.status}[/]: {run.message}")
+    return table
+
+
+def counts_table(before: list[Result], after: list[Result] | None = None) -> Table:
+    """Verdict counts; with `after`, side by side with the counts after remediation."""
+    table = Table(title="Compliance before and after remediation" if after is not None else "Summary")
+    for column in ("Verdict", "Before", "After") if after is not None else ("Verdict", "Evaluations"):
+        table.add_column(column)
+    first, second = counts(before), counts(after or [])
+    for verdict in first:
+        cells = [str(first[verdict])] + ([str(second[verdict]) if after else "-"] if after is not None else [])
+        table.add_row(f"[{STYLES[verdict]}]{verdict}[/]", *cells)
+    return table
+
+
+def print_scan(console: Console, results: list[Result], source: str) -> None:
+    console.print(results_table(f"Compliance ({len(results)} evaluations, items from {source})", results))
+    console.print(counts_table(results))
+
+
+def print_demo(console: Console, report) -> None:
+    console.print(results_table(f"Before: pack {report.pack}, {report.resources} seeded resources", report.before))
+    if report.remediations:
+        console.print(remediation_table(report.remediations))
+    if report.after:
+        console.print(results_table("After remediation", report.after))
+    console.print(counts_table(report.before, report.after))
+    console.print(f"finished in {report.seconds:.1f} s")
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(header: tuple, rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_markdown_cell(str(cell)) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def sections(report) -> list[tuple[str, tuple, list]]:
+    """(title, header, rows) for every part of a demo or scan report."""
+    parts = [("Before remediation" if report.after else "Compliance", COLUMNS, result_rows(report.before))]
+    if report.remediations:
+        rows = [(r.resource_id, r.document, r.plan, f"{r.status}: {r.message}") for r in report.remediations]
+        parts.append(("Remediations", ("Resource", "Document", "Plan", "Result"), rows))
+    if report.after:
+        parts.append(("After remediation", COLUMNS, result_rows(report.after)))
+    before, after = counts(report.before), counts(report.after)
+    rows = [(verdict, before[verdict], after[verdict] if report.after else "-") for verdict in before]
+    parts.append(("Summary", ("Verdict", "Before", "After"), rows))
+    return parts
+
+
+def to_markdown(report, title: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = [f"# {title}", "", f"Pack `{report.pack}`, generated {stamp}.", ""]
+    for heading, header, rows in sections(report):
+        text += [f"## {heading}", "", markdown_table(header, rows), ""]
+    return "\n".join(text)
+
+
+CSS = (
+    "body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2433}table{border-collapse:collapse;width:100%;"
+    "margin-bottom:2rem}th,td{border:1px solid #d0d5dd;padding:.35rem .5rem;text-align:left;vertical-align:top;"
+    "font-size:.9rem}th{background:#f2f4f7}.NON_COMPLIANT,.FAILED{color:#b42318;font-weight:600}"
+    ".COMPLIANT,.CHANGED{color:#067647}.NOT_APPLICABLE{color:#667085}"
+)
+
+
+def _html_cell(value) -> str:
+    text = html.escape(str(value))
+    word = str(value).split(":")[0]
+    return (
+        f'<td class="{html.escape(word)}">{text}</td>'
+        if word in STYLES or word in ("FAILED", "CHANGED")
+        else f"<td>{text}</td>"
+    )
+
+
+def to_html(report, title: str) -> str:
+    body = [f"<h1>{html.escape(title)}</h1>", f"<p>Pack <code>{html.escape(report.pack)}</code></p>"]
+    for heading, header, rows in sections(report):
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        cells = "".join("<tr>" + "".join(_html_cell(c) for c in row) + "</tr>" for row in rows)
+        body.append(
+            f"<h2>{html.escape(heading)}</h2><table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
+        )
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>\n"
+    )

@@ -1,0 +1,190 @@
+"""Run the rules' own code over configuration items and collect the verdicts.
+
+Two ways in: `evaluate_direct` calls the rule class with read-only clients from a session (what
+`rdkpack scan` does: it never calls PutEvaluations), and `evaluate_with_handler` wraps each item in a
+real Config event and calls the rule's `lambda_handler` (what the demo does, with resultToken TESTMODE).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import sys
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from botocore.config import Config
+from rdklib import InvalidParametersError
+
+from rdkpack.config import Pack, Project
+from rdkpack.errors import ScanError
+from rdkpack.inventory import aws_errors, collect
+
+BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+ROLE_PARAMETERS = ("ExecutionRoleName", "AssumeRoleMode", "ExecutionRoleRegion")
+
+
+@dataclass(frozen=True)
+class Result:
+    rule: str
+    resource_type: str
+    resource_id: str
+    compliance: str
+    annotation: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ScanReport:
+    """Results of one scan, shaped like the demo's report so one renderer serves both."""
+
+    pack: str
+    source: str
+    before: list[Result]
+    remediations: list = field(default_factory=list)
+    after: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "pack": self.pack,
+            "source": self.source,
+            "summary": counts(self.before),
+            "results": [r.as_dict() for r in self.before],
+        }
+
+
+def counts(results: list[Result]) -> dict[str, int]:
+    tally = Counter(result.compliance for result in results)
+    return {kind: tally.get(kind, 0) for kind in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")}
+
+
+@functools.cache
+def rule_module(root: Path, rule_name: str):
+    """The rule's own module, imported from rules/<RULE>/ exactly as Lambda would run it."""
+    if rule_name in sys.modules and getattr(sys.modules[rule_name], "__file__", "").startswith(str(root)):
+        return sys.modules[rule_name]
+    spec = importlib.util.spec_from_file_location(rule_name, root / "rules" / rule_name / f"{rule_name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class SessionClientFactory:
+    """rdklib's ClientFactory interface over a boto3 session: no role assumption, standard retries."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def build_client(self, service, *args, **kwargs):
+        return self.session.client(service, config=BOTO_CONFIG)
+
+
+def scan_parameters(pack_rule) -> dict:
+    """The pack's parameters minus rdklib's role settings: a scan uses the caller's own credentials."""
+    return {k: v for k, v in pack_rule.parameters.items() if k not in ROLE_PARAMETERS}
+
+
+def applicable(module, items: list[dict]) -> list[dict]:
+    return [item for item in items if item["resourceType"] in module.APPLICABLE_RESOURCES]
+
+
+def evaluate_direct(root: Path, rule_name: str, raw_parameters: dict, items: list[dict], factory, *, on_item=None):
+    module = rule_module(root, rule_name)
+    rule = getattr(module, rule_name)()
+    try:
+        parameters = rule.evaluate_parameters(raw_parameters)
+    except InvalidParametersError as error:
+        raise ScanError(f"{rule_name}: {error}") from error
+    results = []
+    for item in applicable(module, items):
+        for evaluation in rule.evaluate_change({}, factory, item, parameters):
+            resource_id = evaluation.complianceResourceId or item["resourceId"]
+            results.append(
+                Result(rule_name, item["resourceType"], resource_id, evaluation.complianceType, evaluation.annotation)
+            )
+        if on_item:
+            on_item()
+    return results
+
+
+def config_event(item: dict, raw_parameters: dict, rule_name: str, account: str = "123456789012") -> dict:
+    invoking = {
+        "configurationItem": item,
+        "notificationCreationTime": item["configurationItemCaptureTime"],
+        "messageType": "ConfigurationItemChangeNotification",
+        "recordVersion": "1.3",
+    }
+    return {
+        "version": "1.0",
+        "invokingEvent": json.dumps(invoking, default=str),
+        "ruleParameters": json.dumps(raw_parameters),
+        "resultToken": "TESTMODE",
+        "eventLeftScope": False,
+        "executionRoleArn": f"arn:aws:iam::{account}:role/config-recorder-role",
+        "configRuleArn": f"arn:aws:config:us-east-1:{account}:config-rule/config-rule-{rule_name.lower()}",
+        "configRuleName": rule_name,
+        "configRuleId": f"config-rule-{rule_name.lower()}",
+        "accountId": account,
+    }
+
+
+def evaluate_with_handler(root: Path, rule_name: str, raw_parameters: dict, items: list[dict]) -> list[Result]:
+    module = rule_module(root, rule_name)
+    results = []
+    for item in applicable(module, items):
+        response = module.lambda_handler(config_event(item, raw_parameters, rule_name), None)
+        if isinstance(response, dict):
+            raise ScanError(f"{rule_name} returned an error for {item['resourceId']}: {response}")
+        results += [
+            Result(
+                rule_name,
+                e["ComplianceResourceType"],
+                e["ComplianceResourceId"],
+                e["ComplianceType"],
+                e.get("Annotation", ""),
+            )
+            for e in response
+        ]
+    return results
+
+
+def pack_rules(project: Project, pack: Pack, only: list[str] | None):
+    chosen = [rule for rule in pack.rules if not only or rule.name in only]
+    unknown = sorted(set(only or ()) - {rule.name for rule in pack.rules})
+    if unknown:
+        raise ScanError(
+            f"pack {pack.name} has no rule {', '.join(unknown)}; it has {', '.join(r.name for r in pack.rules)}"
+        )
+    return chosen
+
+
+def tagged_types(root: Path, rules) -> set[str]:
+    """Resource types whose rules use an ExemptionTag: only those need a tag look-up."""
+    return {
+        kind
+        for rule in rules
+        if rule.parameters.get("ExemptionTag")
+        for kind in rule_module(root, rule.name).APPLICABLE_RESOURCES
+    }
+
+
+def scan_account(project: Project, pack_name: str, session, *, only=None, source="auto", progress=None) -> ScanReport:
+    """Evaluate live resources with the pack's rules and parameters; read-only."""
+    pack = project.packs.get(pack_name)
+    if pack is None:
+        raise ScanError(f"no pack {pack_name!r} in rdk-config.json; packs: {', '.join(project.packs)}")
+    rules = pack_rules(project, pack, only)
+    kinds = sorted({kind for rule in rules for kind in rule_module(project.root, rule.name).APPLICABLE_RESOURCES})
+    items, used = collect(session, kinds, source, frozenset(tagged_types(project.root, rules)))
+    factory = SessionClientFactory(session)
+    total = sum(len(applicable(rule_module(project.root, rule.name), items)) for rule in rules)
+    tick = progress(total) if progress else None
+    results = []
+    for rule in rules:
+        with aws_errors("lambda"):
+            results += evaluate_direct(project.root, rule.name, scan_parameters(rule), items, factory, on_item=tick)
+    return ScanReport(pack.name, used, results)

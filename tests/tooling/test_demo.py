@@ -1,0 +1,110 @@
+"""rdkpack demo: the whole loop on the embedded account, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+
+import pytest
+
+from rdkpack.cli import main
+from rdkpack.config import load_project
+from rdkpack.demo import run_demo
+from rdkpack.scan import counts
+from tests.conftest import ROOT
+
+PROJECT = load_project(ROOT)
+
+
+@pytest.fixture(scope="module")
+def report():
+    return run_demo(PROJECT)
+
+
+def verdicts(results):
+    return {(r.rule, r.resource_id): r.compliance for r in results}
+
+
+def test_demo_evaluates_every_seeded_resource_with_every_rule(report):
+    assert report.resources == 15
+    assert counts(report.before) == {"COMPLIANT": 5, "NON_COMPLIANT": 9, "NOT_APPLICABLE": 5}
+    before = verdicts(report.before)
+    assert before[("LAMBDA_LAYER_CHECK", "orders-no-layer-0")] == "NON_COMPLIANT"
+    assert before[("LAMBDA_LAYER_CHECK", "billing-old-layer-0")] == "NON_COMPLIANT"
+    assert before[("LAMBDA_LAYER_CHECK", "search-current-layer-0")] == "COMPLIANT"
+    assert before[("LAMBDA_CODE_SIGNING_CHECK", "ml-image-0")] == "NOT_APPLICABLE"
+    assert before[("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-clean-0")] == "COMPLIANT"
+    assert before[("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-no-lifecycle-0")] == "NOT_APPLICABLE"
+
+
+def test_remediation_fixes_all_but_the_star_dot_log_bucket(report):
+    assert counts(report.after) == {"COMPLIANT": 13, "NON_COMPLIANT": 1, "NOT_APPLICABLE": 5}
+    remaining = [r for r in report.after if r.compliance == "NON_COMPLIANT"]
+    assert [(r.rule, r.resource_id) for r in remaining] == [
+        ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-star-dot-log-0")
+    ]
+    runs = {run.resource_id: run for run in report.remediations}
+    assert len(report.remediations) == 9
+    assert runs["demo-star-dot-log-0"].status == "FAILED"
+    assert "'*.log' has '*' before the end of the prefix" in runs["demo-star-dot-log-0"].message
+    assert runs["demo-star-0"].plan == "Would rewrite rule expire-everything Prefix '*' -> ''."
+    assert all(run.status == "CHANGED" for key, run in runs.items() if key != "demo-star-dot-log-0")
+
+
+def test_demo_runs_a_dry_run_plan_before_each_change(report):
+    endpoint_runs = [run for run in report.remediations if run.document == "ReduceVpcEndpointAzCount"]
+    assert sorted(run.plan for run in endpoint_runs) == [
+        "Would remove the subnets in us-east-1a.",
+        "Would remove the subnets in us-east-1c, us-east-1a.",
+    ]
+
+
+def test_no_remediate_evaluates_only():
+    report = run_demo(PROJECT, remediation=False)
+    assert report.remediations == [] and report.after == []
+    assert counts(report.before)["NON_COMPLIANT"] == 9
+
+
+def test_scale_multiplies_the_resources():
+    report = run_demo(PROJECT, scale=2, remediation=False)
+    assert report.resources == 30
+    assert counts(report.before) == {"COMPLIANT": 10, "NON_COMPLIANT": 18, "NOT_APPLICABLE": 10}
+
+
+def test_demo_restores_the_environment_and_leaves_nothing_running():
+    environment, threads = dict(os.environ), threading.active_count()
+    run_demo(PROJECT, remediation=False)
+    assert dict(os.environ) == environment
+    assert threading.active_count() == threads
+
+
+@pytest.fixture
+def project_copy(tmp_path, monkeypatch):
+    for item in ("rules", "remediations", "conformance-packs", "rdk-config.json"):
+        copy = shutil.copytree if (ROOT / item).is_dir() else shutil.copy
+        copy(ROOT / item, tmp_path / item)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_cli_demo_json_and_reports(project_copy, capsys):
+    assert main(["demo", "--json"]) == 0
+    output = json.loads(capsys.readouterr().out)
+    assert output["summary"] == {
+        "before": {"COMPLIANT": 5, "NON_COMPLIANT": 9, "NOT_APPLICABLE": 5},
+        "after": {"COMPLIANT": 13, "NON_COMPLIANT": 1, "NOT_APPLICABLE": 5},
+    }
+    markdown = (project_copy / "reports" / "demo-report.md").read_text()
+    page = (project_copy / "reports" / "demo-report.html").read_text()
+    assert "## After remediation" in markdown and "demo-star-dot-log-0" in markdown
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page
+    assert "src=" not in page and "<link" not in page, "the page must be self-contained"
+
+
+def test_cli_demo_prints_tables(project_copy, capsys):
+    assert main(["demo", "--no-remediate"]) == 0
+    out = capsys.readouterr().out
+    assert "Before: pack rdk-guardrails-sandbox, 15 seeded resources" in out
+    assert "NON_COMPLIANT" in out
