@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ProfileNotFound
 from rich.console import Console
 from rich.progress import Progress
 
-from rdkpack import demo, deploy, documents, generate, report, scan, validate
+from rdkpack import demo, deploy, documents, generate, report, rule_helpers, scan, validate
 from rdkpack.config import load_project
 from rdkpack.errors import RdkPackError, ScanError
 
@@ -26,6 +26,12 @@ def cmd_sync_scripts(args: argparse.Namespace) -> int:
     for path in stale:
         print(f"{'stale' if args.check else 'updated'}: {path}")
     return 1 if (args.check and stale) else 0
+
+
+def cmd_sync_helpers(args: argparse.Namespace) -> int:
+    for path in rule_helpers.copy_block(project_root(), args.source):
+        print(f"updated: {path.relative_to(project_root())}")
+    return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -136,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync-scripts", help="embed each remediation's script.py in its SSM document")
     sync.add_argument("--check", action="store_true", help="fail if a document is stale; write nothing")
     sync.set_defaults(run=cmd_sync_scripts)
+    helpers = commands.add_parser("sync-helpers", help="copy one rule's shared helper block into every rule")
+    helpers.add_argument("--from", dest="source", required=True, metavar="RULE", help="the rule you edited")
+    helpers.set_defaults(run=cmd_sync_helpers)
     build = commands.add_parser("build", help="generate conformance packs and prerequisites from rdk-config.json")
     build.add_argument("--check", action="store_true", help="fail if a committed generated file is stale")
     build.set_defaults(run=cmd_build)

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from rdkpack import rule_helpers
 from tests.conftest import ROOT, load_module
 
 RULE_DIRS = sorted(d for d in (ROOT / "rules").iterdir() if (d / "parameters.json").is_file())
@@ -80,9 +81,7 @@ def test_rule_imports_only_rdklib_boto3_and_stdlib(name):
 
 
 def shared_block(name: str) -> str:
-    source = rule_source(name)
-    assert SHARED_START in source and SHARED_END in source, f"{name} lacks the shared helper block"
-    return source[source.index(SHARED_START) : source.index(SHARED_END)]
+    return rule_helpers.shared_block(rule_source(name))
 
 
 @pytest.mark.parametrize("name", RULE_NAMES)

@@ -97,15 +97,20 @@ Scenarios:
   Scenario 16:
     Given: A scheduled notification and a function deleted during the sweep
      Then: That function is NOT_APPLICABLE and the sweep goes on
+  Scenario 17:
+    Given: A configuration item whose functionName and resourceName are missing or not a function name
+     Then: Return NOT_APPLICABLE without an API call
 """
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
 
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, ConfigRule, Evaluation, Evaluator, InvalidParametersError
+from rdklib.util.service import build_internal_error_response
 
 APPLICABLE_RESOURCES = ["AWS::Lambda::Function"]
 RESOURCE_TYPE = "AWS::Lambda::Function"
@@ -117,6 +122,12 @@ CSC_ARN_EXAMPLE = "arn:aws:lambda:*:123456789012:code-signing-config:csc-0123456
 # ---- shared rule helpers: byte-identical in every rule (tests/test_rule_conventions.py) ----
 ROLE_PARAMETERS = ("ExecutionRoleName", "AssumeRoleMode", "ExecutionRoleRegion")
 ANNOTATION_MAX = 256
+EVENT_KEYS = ("invokingEvent", "executionRoleArn", "resultToken", "eventLeftScope")
+ITEM_KEYS = ("resourceType", "resourceId", "configurationItemStatus", "configurationItemCaptureTime")
+
+# rdklib builds its clients with no botocore Config: standard retries come from the environment.
+os.environ.setdefault("AWS_RETRY_MODE", "standard")
+os.environ.setdefault("AWS_MAX_ATTEMPTS", "10")
 PARTITION_RE = r"aws(?:-cn|-us-gov|-iso(?:-[bef])?|-eusc)?"
 REGION_RE = r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}"
 
@@ -241,6 +252,49 @@ def fit_annotation(text: str) -> str:
     return text if len(text) <= ANNOTATION_MAX else text[: ANNOTATION_MAX - 3] + "..."
 
 
+MESSAGE_SUBJECTS = {
+    "ConfigurationItemChangeNotification": ("configurationItem", ITEM_KEYS),
+    "OversizedConfigurationItemChangeNotification": ("configurationItemSummary", ("resourceType", "resourceId")),
+    "ScheduledNotification": (None, ()),
+}
+
+
+def invoking_problem(invoking: dict) -> str | None:
+    message_type = invoking.get("messageType")
+    if message_type not in MESSAGE_SUBJECTS:
+        return f"Unexpected messageType {message_type!r}; expected one of {', '.join(MESSAGE_SUBJECTS)}."
+    name, keys = MESSAGE_SUBJECTS[message_type]
+    subject = invoking.get(name) if name else {}
+    if not isinstance(subject, dict) or not all(isinstance(subject.get(key), str) for key in keys):
+        return f"{name} must be an object with {', '.join(keys)}."
+    return None
+
+
+def event_problem(event) -> str | None:
+    """Why an event cannot have come from AWS Config (rdklib would crash on it), or None."""
+    if not isinstance(event, dict):
+        return "The event is not a JSON object."
+    missing = [key for key in EVENT_KEYS if key not in event]
+    if missing:
+        return f"The event lacks {', '.join(missing)}."
+    try:
+        invoking = json.loads(event["invokingEvent"])
+        parameters = json.loads(event.get("ruleParameters") or "{}")
+    except (TypeError, ValueError):
+        return "invokingEvent and ruleParameters must be JSON strings."
+    if not isinstance(invoking, dict) or not isinstance(parameters, dict):
+        return "invokingEvent and ruleParameters must be JSON objects."
+    return invoking_problem(invoking)
+
+
+def handle_event(rule, event, context):
+    """rdklib's Evaluator, once the event is known to be one AWS Config could have sent."""
+    problem = event_problem(event)
+    if problem:
+        return build_internal_error_response(problem, str(event)[:1000])
+    return Evaluator(rule, APPLICABLE_RESOURCES).handle(event, context)
+
+
 # ---- end of shared rule helpers ----
 
 
@@ -334,7 +388,9 @@ def judge_code_signing(config_arn: str, params: Params, lookup: CodeSigningLooku
     return Verdict(ComplianceType.COMPLIANT, f"Code-signing config {config_arn} is attached.")
 
 
-def judge(name: str, package_type, is_exempt: bool, params: Params, lookup: CodeSigningLookup) -> Verdict:
+def judge(name, package_type, is_exempt: bool, params: Params, lookup: CodeSigningLookup) -> Verdict:
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+        return Verdict(ComplianceType.NOT_APPLICABLE, "The configuration item names no Lambda function.")
     if is_exempt:
         return Verdict(ComplianceType.NOT_APPLICABLE, f"Exempt: the function carries tag {params.exemption_tag}.")
     if package_type == "Image":
@@ -387,4 +443,4 @@ class LAMBDA_CODE_SIGNING_CHECK(ConfigRule):
 
 
 def lambda_handler(event, context):
-    return Evaluator(LAMBDA_CODE_SIGNING_CHECK(), APPLICABLE_RESOURCES).handle(event, context)
+    return handle_event(LAMBDA_CODE_SIGNING_CHECK(), event, context)

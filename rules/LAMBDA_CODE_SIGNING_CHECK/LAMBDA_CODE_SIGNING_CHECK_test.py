@@ -197,6 +197,17 @@ class ChangeTest(unittest.TestCase):
             {"RequireEnforce": "true"},
         )
 
+    def test_scenario17_item_without_a_function_name_is_not_applicable_without_api_calls(self):
+        for name in (None, "", 42, "has spaces", "x" * 65):
+            with self.subTest(name=name):
+                item = configuration_item()
+                item["configuration"]["functionName"] = name
+                item["resourceName"] = name
+                self.assert_evaluation(
+                    item, ComplianceType.NOT_APPLICABLE, "The configuration item names no Lambda function."
+                )
+        self.assertEqual(self.factory.built, [])
+
     def test_deleted_config_is_non_compliant_when_enforce_is_required(self):
         expect_attached(self.stub, "fn", CSC)
         self.stub.add_client_error("get_code_signing_config", "ResourceNotFoundException", http_status_code=404)

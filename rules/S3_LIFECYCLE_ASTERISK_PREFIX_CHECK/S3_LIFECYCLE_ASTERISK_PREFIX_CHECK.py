@@ -79,10 +79,12 @@ Scenarios:
 """
 
 import json
+import os
 import re
 from dataclasses import dataclass
 
 from rdklib import ComplianceType, ConfigRule, Evaluation, Evaluator, InvalidParametersError
+from rdklib.util.service import build_internal_error_response
 
 APPLICABLE_RESOURCES = ["AWS::S3::Bucket"]
 RULE_PARAMETERS = ("IncludeDisabledRules", "ExemptionTag")
@@ -93,6 +95,12 @@ UNREADABLE = object()
 # ---- shared rule helpers: byte-identical in every rule (tests/test_rule_conventions.py) ----
 ROLE_PARAMETERS = ("ExecutionRoleName", "AssumeRoleMode", "ExecutionRoleRegion")
 ANNOTATION_MAX = 256
+EVENT_KEYS = ("invokingEvent", "executionRoleArn", "resultToken", "eventLeftScope")
+ITEM_KEYS = ("resourceType", "resourceId", "configurationItemStatus", "configurationItemCaptureTime")
+
+# rdklib builds its clients with no botocore Config: standard retries come from the environment.
+os.environ.setdefault("AWS_RETRY_MODE", "standard")
+os.environ.setdefault("AWS_MAX_ATTEMPTS", "10")
 PARTITION_RE = r"aws(?:-cn|-us-gov|-iso(?:-[bef])?|-eusc)?"
 REGION_RE = r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}"
 
@@ -217,6 +225,49 @@ def fit_annotation(text: str) -> str:
     return text if len(text) <= ANNOTATION_MAX else text[: ANNOTATION_MAX - 3] + "..."
 
 
+MESSAGE_SUBJECTS = {
+    "ConfigurationItemChangeNotification": ("configurationItem", ITEM_KEYS),
+    "OversizedConfigurationItemChangeNotification": ("configurationItemSummary", ("resourceType", "resourceId")),
+    "ScheduledNotification": (None, ()),
+}
+
+
+def invoking_problem(invoking: dict) -> str | None:
+    message_type = invoking.get("messageType")
+    if message_type not in MESSAGE_SUBJECTS:
+        return f"Unexpected messageType {message_type!r}; expected one of {', '.join(MESSAGE_SUBJECTS)}."
+    name, keys = MESSAGE_SUBJECTS[message_type]
+    subject = invoking.get(name) if name else {}
+    if not isinstance(subject, dict) or not all(isinstance(subject.get(key), str) for key in keys):
+        return f"{name} must be an object with {', '.join(keys)}."
+    return None
+
+
+def event_problem(event) -> str | None:
+    """Why an event cannot have come from AWS Config (rdklib would crash on it), or None."""
+    if not isinstance(event, dict):
+        return "The event is not a JSON object."
+    missing = [key for key in EVENT_KEYS if key not in event]
+    if missing:
+        return f"The event lacks {', '.join(missing)}."
+    try:
+        invoking = json.loads(event["invokingEvent"])
+        parameters = json.loads(event.get("ruleParameters") or "{}")
+    except (TypeError, ValueError):
+        return "invokingEvent and ruleParameters must be JSON strings."
+    if not isinstance(invoking, dict) or not isinstance(parameters, dict):
+        return "invokingEvent and ruleParameters must be JSON objects."
+    return invoking_problem(invoking)
+
+
+def handle_event(rule, event, context):
+    """rdklib's Evaluator, once the event is known to be one AWS Config could have sent."""
+    problem = event_problem(event)
+    if problem:
+        return build_internal_error_response(problem, str(event)[:1000])
+    return Evaluator(rule, APPLICABLE_RESOURCES).handle(event, context)
+
+
 # ---- end of shared rule helpers ----
 
 
@@ -316,6 +367,8 @@ def judge(configuration_item: dict, params: Params) -> Verdict:
 
 
 class S3_LIFECYCLE_ASTERISK_PREFIX_CHECK(ConfigRule):
+    delete_old_evaluations_on_scheduled_notification = False
+
     def evaluate_parameters(self, rule_parameters):
         return parse_parameters(rule_parameters)
 
@@ -323,6 +376,10 @@ class S3_LIFECYCLE_ASTERISK_PREFIX_CHECK(ConfigRule):
         verdict = judge(configuration_item, valid_rule_parameters)
         return [Evaluation(verdict.compliance, annotation=fit_annotation(verdict.annotation))]
 
+    def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+        # Change-triggered only: a scheduled notification comes from a misconfigured trigger; report nothing.
+        return []
+
 
 def lambda_handler(event, context):
-    return Evaluator(S3_LIFECYCLE_ASTERISK_PREFIX_CHECK(), APPLICABLE_RESOURCES).handle(event, context)
+    return handle_event(S3_LIFECYCLE_ASTERISK_PREFIX_CHECK(), event, context)
