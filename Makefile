@@ -22,7 +22,7 @@ test: lint
 	$(BIN)/rdkpack sync-scripts --check
 	$(BIN)/rdkpack build --check
 	$(BIN)/rdkpack validate
-	$(BIN)/pytest
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
 	@echo "rdk test-local --all (in rules/)"
 	@cd rules && ../$(BIN)/rdk test-local --all > ../.venv/rdk-test-local.log 2>&1 \
 		|| { cat ../.venv/rdk-test-local.log; echo "rdk test-local failed" >&2; exit 1; }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from hypothesis import HealthCheck, settings
 from moto import mock_aws
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
@@ -26,6 +27,14 @@ for name in (
     os.environ.pop(name, None)
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+
+# The test command runs the "ci" profile (HYPOTHESIS_PROFILE=ci in the Makefile); quick local runs "dev".
+settings.register_profile(
+    "ci", max_examples=1_000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=100, deadline=None, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def load_module(path: Path, name: str):

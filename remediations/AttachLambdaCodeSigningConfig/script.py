@@ -73,6 +73,13 @@ def plan_change(current: FunctionState, config_arn: str) -> Plan:
 
 
 def apply(client, name: str, plan: Plan) -> None:
+    # PutFunctionCodeSigningConfig takes no revision: re-read just before writing instead.
+    attached = client.get_function_code_signing_config(FunctionName=name).get("CodeSigningConfigArn") or ""
+    if attached != plan.config_before:
+        raise RemediationError(
+            f"Function {name} changed while the remediation ran (code-signing config {attached or 'none'}); "
+            "nothing was overwritten. Run the remediation again."
+        )
     client.put_function_code_signing_config(CodeSigningConfigArn=plan.config_after, FunctionName=name)
 
 

@@ -114,6 +114,7 @@ def expect_put(stub):
 
 def test_unsigned_function_gets_the_config_and_is_verified(stubbed):
     expect_read(stubbed, "")
+    expect_attached(stubbed, "")
     expect_put(stubbed)
     expect_attached(stubbed, CSC)
     assert run("fn") == {
@@ -128,6 +129,7 @@ def test_unsigned_function_gets_the_config_and_is_verified(stubbed):
 
 def test_other_config_is_replaced(stubbed):
     expect_read(stubbed, CSC_OLD)
+    expect_attached(stubbed, CSC_OLD)
     expect_put(stubbed)
     expect_attached(stubbed, CSC)
     result = run("fn")
@@ -136,9 +138,17 @@ def test_other_config_is_replaced(stubbed):
 
 def test_verification_fails_when_read_back_differs(stubbed):
     expect_read(stubbed, "")
+    expect_attached(stubbed, "")
     expect_put(stubbed)
     expect_attached(stubbed, CSC_OLD)
     with pytest.raises(script.RemediationError, match=f"has code-signing config {CSC_OLD} after the change"):
+        run("fn")
+
+
+def test_concurrent_change_between_read_and_write_is_not_overwritten(stubbed):
+    expect_read(stubbed, "")
+    expect_attached(stubbed, CSC_OLD)
+    with pytest.raises(script.RemediationError, match="changed while the remediation ran.*nothing was overwritten"):
         run("fn")
 
 

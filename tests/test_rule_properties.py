@@ -1,0 +1,184 @@
+"""Property tests: arbitrary and malformed configuration items never make a rule raise.
+
+Items mix the fields each rule reads (sometimes well-formed, sometimes of any JSON type) with noise:
+missing keys, nulls, wrong types, unicode, long lists, JSON strings where objects belong. Every
+result must be a list of valid evaluations with annotations of at most 256 characters. The test
+command runs the "ci" profile (1,000 examples of 10 items: 10,000 items per rule); quick local runs use "dev".
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rdklib import Evaluation
+
+from tests.conftest import ROOT, load_module
+
+GENERATED: Counter = Counter()
+BATCH = 10  # items per example: the ci profile's 1,000 examples give 10,000 items per rule
+VERDICTS = {"COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"}
+PARAMETERS = {
+    "LAMBDA_LAYER_CHECK": {"LayerArn": "arn:*:lambda:*:123456789012:layer:base", "ExemptionTag": "skip"},
+    "LAMBDA_CODE_SIGNING_CHECK": {
+        "AllowedCodeSigningConfigArns": "arn:aws:lambda:*:*:code-signing-config:*",
+        "RequireEnforce": "true",
+    },
+    "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK": {"ExemptionTag": "skip=yes", "IncludeDisabledRules": "false"},
+    "VPC_ENDPOINT_AZ_COUNT_CHECK": {"MaxAzCount": "2", "MinAzCount": "1", "ExcludedServiceNames": "*.s3"},
+}
+
+leaf = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40)
+anything = st.recursive(
+    leaf,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def maybe(strategy):
+    """The well-formed value most of the time, anything else otherwise."""
+    return st.one_of(strategy, strategy, anything)
+
+
+def as_json_sometimes(strategy):
+    return strategy | strategy.map(lambda value: json.dumps(value, default=str))
+
+
+arns = st.sampled_from(
+    [
+        "arn:aws:lambda:us-east-1:123456789012:layer:base:3",
+        "arn:aws-cn:lambda:cn-north-1:123456789012:layer:base:x",
+        "arn:aws:lambda:us-east-1:123456789012:layer:base",
+        "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0",
+    ]
+) | st.text(max_size=80)
+tags = maybe(
+    st.dictionaries(st.sampled_from(["skip", "env", "ü"]) | st.text(max_size=5), maybe(st.text(max_size=5)), max_size=3)
+)
+lambda_configuration = st.fixed_dictionaries(
+    {},
+    optional={
+        "functionName": maybe(st.sampled_from(["orders", "x" * 64]) | st.text(max_size=70)),
+        "packageType": maybe(st.sampled_from(["Zip", "Image", None])),
+        "layers": maybe(st.lists(maybe(st.fixed_dictionaries({}, optional={"arn": maybe(arns)})), max_size=300)),
+    },
+)
+predicate = st.deferred(
+    lambda: st.fixed_dictionaries(
+        {"type": maybe(st.sampled_from(["LifecyclePrefixPredicate", "LifecycleAndOperator", "LifecycleTagPredicate"]))},
+        optional={
+            "prefix": maybe(st.sampled_from(["*", "logs/*", "ok/", ""]) | st.text(max_size=20)),
+            "operands": maybe(st.lists(predicate, max_size=3)),
+        },
+    )
+)
+lifecycle_rule = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": maybe(st.text(max_size=300)),
+        "status": maybe(st.sampled_from(["Enabled", "Disabled"])),
+        "prefix": maybe(st.sampled_from(["*", "/*", "a/"]) | st.none()),
+        "filter": maybe(st.fixed_dictionaries({}, optional={"predicate": maybe(predicate)})),
+    },
+)
+lifecycle = as_json_sometimes(
+    maybe(st.fixed_dictionaries({}, optional={"rules": maybe(st.lists(maybe(lifecycle_rule), max_size=200))}))
+)
+endpoint_configuration = st.fixed_dictionaries(
+    {},
+    optional={
+        "vpcEndpointType": maybe(st.sampled_from(["Interface", "Gateway", "GatewayLoadBalancer"])),
+        "serviceName": maybe(st.sampled_from(["com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.ssm"])),
+        "subnetIds": maybe(st.lists(maybe(st.text(max_size=20)), max_size=300)),
+        "requesterManaged": maybe(st.booleans()),
+        "state": maybe(st.sampled_from(["available", "deleting", {"value": "Deleted"}])),
+    },
+)
+CONFIGURATIONS = {
+    "LAMBDA_LAYER_CHECK": lambda_configuration,
+    "LAMBDA_CODE_SIGNING_CHECK": lambda_configuration,
+    "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK": st.just({"name": "bucket"}),
+    "VPC_ENDPOINT_AZ_COUNT_CHECK": endpoint_configuration,
+}
+
+
+def items(rule):
+    optional = {
+        "configuration": as_json_sometimes(maybe(CONFIGURATIONS[rule])),
+        "tags": tags,
+        "resourceName": maybe(st.text(max_size=70)),
+    }
+    if rule == "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK":
+        optional["supplementaryConfiguration"] = maybe(
+            st.fixed_dictionaries({}, optional={"BucketLifecycleConfiguration": lifecycle})
+        )
+    return st.fixed_dictionaries({"resourceId": st.text(min_size=1, max_size=30)}, optional=optional)
+
+
+class FakeLambda:
+    """Answers the code-signing calls with a config, none, or 'function gone', depending on the name."""
+
+    def get_function_code_signing_config(self, FunctionName):
+        if len(FunctionName) % 3 == 0:
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetFunctionCodeSigningConfig")
+        arn = (
+            ""
+            if len(FunctionName) % 3 == 1
+            else PARAMETERS["LAMBDA_CODE_SIGNING_CHECK"]["AllowedCodeSigningConfigArns"]
+        )
+        return {
+            "CodeSigningConfigArn": arn.replace("*", "us-east-1", 1)
+            .replace("*", "123456789012", 1)
+            .replace("*", "csc-0123456789abcdef0"),
+            "FunctionName": FunctionName,
+        }
+
+    def get_code_signing_config(self, CodeSigningConfigArn):
+        return {"CodeSigningConfig": {"CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Warn"}}}
+
+
+class FakeFactory:
+    def build_client(self, service, *args, **kwargs):
+        assert service == "lambda"
+        return FakeLambda()
+
+
+def check(rule_name, module, generated):
+    rule = getattr(module, rule_name)()
+    parameters = rule.evaluate_parameters(PARAMETERS[rule_name])
+    for item in generated:
+        result = rule.evaluate_change({}, FakeFactory(), item, parameters)
+        GENERATED[rule_name] += 1
+        assert isinstance(result, list) and result
+        for evaluation in result:
+            assert isinstance(evaluation, Evaluation)
+            assert evaluation.complianceType in VERDICTS
+            assert isinstance(evaluation.annotation, str) and len(evaluation.annotation) <= 256
+
+
+def property_test(rule_name):
+    module = load_module(ROOT / "rules" / rule_name / f"{rule_name}.py", f"property_{rule_name}")
+
+    @given(st.lists(items(rule_name), min_size=BATCH, max_size=BATCH))
+    def test(generated):
+        check(rule_name, module, generated)
+
+    return test
+
+
+test_layer_rule_never_raises = property_test("LAMBDA_LAYER_CHECK")
+test_code_signing_rule_never_raises = property_test("LAMBDA_CODE_SIGNING_CHECK")
+test_s3_rule_never_raises = property_test("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK")
+test_endpoint_rule_never_raises = property_test("VPC_ENDPOINT_AZ_COUNT_CHECK")
+
+
+def test_zz_the_profile_generated_enough_items_per_rule():
+    """Runs after the property tests (file order): in the ci profile, at least 10,000 items per rule."""
+    if settings().max_examples * BATCH < 10_000:
+        pytest.skip(f"profile with {settings().max_examples} examples: the 10,000-item floor applies to the ci profile")
+    assert min(GENERATED[name] for name in PARAMETERS) >= 10_000, GENERATED
