@@ -148,7 +148,7 @@ def test_verification_fails_when_read_back_differs(stubbed):
 def test_concurrent_change_between_read_and_write_is_not_overwritten(stubbed):
     expect_read(stubbed, "")
     expect_attached(stubbed, CSC_OLD)
-    with pytest.raises(script.RemediationError, match="changed while the remediation ran.*nothing was overwritten"):
+    with pytest.raises(script.RemediationError, match=r"changed while the remediation ran.*nothing was overwritten"):
         run("fn")
 
 
