@@ -57,16 +57,24 @@ REMEDIATION_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def statements(grants) -> list[dict]:
-    """IAM statements grouping actions by resource, in a stable order."""
-    by_resource: dict[str, list[str]] = {}
+    """IAM statements: each action with all its resources, actions sharing the same resources grouped."""
+    by_action: dict[str, list[str]] = {}
     for action, resource in grants:
-        actions = by_resource.setdefault(resource, [])
-        if action not in actions:
-            actions.append(action)
+        resources = by_action.setdefault(action, [])
+        if resource not in resources:
+            resources.append(resource)
+    by_resources: dict[tuple[str, ...], list[str]] = {}
+    for action, resources in by_action.items():
+        by_resources.setdefault(tuple(sorted(resources)), []).append(action)
     return [
-        {"Effect": "Allow", "Action": sorted(actions), "Resource": _resource(resource)}
-        for resource, actions in sorted(by_resource.items())
+        {"Effect": "Allow", "Action": sorted(actions), "Resource": _resources(list(resources))}
+        for resources, actions in sorted(by_resources.items())
     ]
+
+
+def _resources(resources: list[str]):
+    converted = [_resource(resource) for resource in resources]
+    return converted[0] if len(converted) == 1 else converted
 
 
 def _resource(resource: str):
