@@ -1,5 +1,5 @@
 # One command sets up .venv and runs every check: `make test`.
-.PHONY: test venv lint format demo
+.PHONY: test venv lint format demo bench
 
 BIN := .venv/bin
 
@@ -17,6 +17,10 @@ format: venv
 # Runs the guardrails on an embedded (moto) account: no AWS account or credentials needed.
 demo: venv
 	$(BIN)/rdkpack demo
+
+# Prints speed, API calls against their floor, import time, deploy size, pack size, demo time.
+bench: venv
+	$(BIN)/python bench/run.py
 
 test: lint
 	$(BIN)/rdkpack sync-scripts --check
