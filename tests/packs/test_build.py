@@ -84,7 +84,7 @@ def test_remediation_passes_the_resource_id_and_only_declared_parameters():
                 continue
             properties = resource["Properties"]
             rule = properties["ConfigRuleName"]
-            pairing = PROJECT.packs[name].rules[[r.name for r in PROJECT.packs[name].rules].index(rule)].remediation
+            pairing = {r.name: r.remediation for r in PROJECT.packs[name].rules}[rule]
             declared = PROJECT.documents[properties["TargetId"]].parameters
             assert set(properties["Parameters"]) <= set(declared), logical
             assert properties["Parameters"][pairing.resource_id_parameter] == {
