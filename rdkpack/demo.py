@@ -11,7 +11,7 @@ from pathlib import Path
 from rdkpack import demo_account
 from rdkpack.config import Pack, Project
 from rdkpack.inventory import collect
-from rdkpack.scan import Result, counts, evaluate_with_handler, rule_module
+from rdkpack.scan import Result, counts, evaluate_with_handler, rule_module, tagged_types
 
 DEMO_PACK = "rdk-guardrails-sandbox"
 
@@ -64,7 +64,7 @@ def remediation_script(root: Path, document: str):
 
 def evaluate_pack(project: Project, pack: Pack, session) -> list[Result]:
     kinds = sorted({kind for rule in pack.rules for kind in rule_module(project.root, rule.name).APPLICABLE_RESOURCES})
-    items, _ = collect(session, kinds, source="api", tagged_types=frozenset(kinds))
+    items, _ = collect(session, kinds, source="api", tagged_types=frozenset(tagged_types(project.root, pack.rules)))
     return [
         result
         for rule in pack.rules

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -65,8 +64,6 @@ def counts(results: list[Result]) -> dict[str, int]:
 @functools.cache
 def rule_module(root: Path, rule_name: str):
     """The rule's own module, imported from rules/<RULE>/ exactly as Lambda would run it."""
-    if rule_name in sys.modules and getattr(sys.modules[rule_name], "__file__", "").startswith(str(root)):
-        return sys.modules[rule_name]
     spec = importlib.util.spec_from_file_location(rule_name, root / "rules" / rule_name / f"{rule_name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
