@@ -122,6 +122,11 @@ def change(rule, **item_args):
     }
 
 
+def without_capture_time(rule):
+    item_body = {k: v for k, v in item(rule).items() if k != "configurationItemCaptureTime"}
+    return {"configurationItem": item_body}
+
+
 def expect_put(stubs, evaluations):
     stubs["config"].add_response(
         "put_evaluations", {}, {"Evaluations": evaluations, "ResultToken": "TESTMODE", "TestMode": True}
@@ -147,6 +152,24 @@ def handler(rule):
 def test_change_notification_is_evaluated(rule, stubs):
     expect_put(stubs, [evaluation(rule, SAMPLES[rule][5])])
     handler(rule)(event(rule, change(rule)), None)
+
+
+@pytest.mark.parametrize("rule", RULE_NAMES)
+@pytest.mark.parametrize(
+    "capture_time",
+    [
+        pytest.param(1795860000, id="epoch-seconds"),
+        pytest.param(1795860000000, id="epoch-milliseconds"),
+        pytest.param(1795860000.0, id="epoch-float"),
+        pytest.param(None, id="null-falls-back-to-notification-time"),
+    ],
+)
+def test_change_notification_with_a_numeric_or_null_capture_time_is_evaluated(rule, capture_time, stubs):
+    invoking = change(rule)
+    invoking["configurationItem"]["configurationItemCaptureTime"] = capture_time
+    expected_time = "2026-11-28T10:00:00.000Z" if capture_time else CAPTURE
+    expect_put(stubs, [{**evaluation(rule, SAMPLES[rule][5]), "OrderingTimestamp": expected_time}])
+    assert handler(rule)(event(rule, invoking), None)[0]["OrderingTimestamp"] == expected_time
 
 
 @pytest.mark.parametrize("rule", RULE_NAMES)
@@ -228,6 +251,11 @@ MALFORMED = [
         lambda rule: event(rule, {"messageType": "ConfigurationItemChangeNotification"}),
         "configurationItem must be an object",
         id="no-item",
+    ),
+    pytest.param(
+        lambda rule: event(rule, {**change(rule), "notificationCreationTime": None} | without_capture_time(rule)),
+        "needs a configurationItemCaptureTime (ISO-8601 text or epoch number)",
+        id="no-time-at-all",
     ),
     pytest.param(
         lambda rule: event(

@@ -32,6 +32,18 @@ def test_there_are_rules():
 
 
 @pytest.mark.parametrize("name", RULE_NAMES)
+def test_rule_folder_holds_only_what_rdk_deploy_should_ship(name):
+    """rdk deploy zips the whole folder: a stray build output or fixture would ship inside the rule's Lambda."""
+    folder = ROOT / "rules" / name
+    shipped = {
+        path.relative_to(folder).as_posix()
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert shipped == {f"{name}.py", f"{name}_test.py", "parameters.json"}
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
 def test_folder_file_class_and_rule_name_agree(name):
     assert re.fullmatch(r"[A-Z][A-Z0-9_]*", name)
     tree = ast.parse(rule_source(name))

@@ -90,6 +90,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rdklib import ComplianceType, ConfigRule, Evaluation, Evaluator, InvalidParametersError
 from rdklib.util.service import build_internal_error_response
@@ -112,7 +113,8 @@ HOURS_PER_MONTH = 730
 ROLE_PARAMETERS = ("ExecutionRoleName", "AssumeRoleMode", "ExecutionRoleRegion")
 ANNOTATION_MAX = 256
 EVENT_KEYS = ("invokingEvent", "executionRoleArn", "resultToken", "eventLeftScope")
-ITEM_KEYS = ("resourceType", "resourceId", "configurationItemStatus", "configurationItemCaptureTime")
+# What the rule and rdklib read from a change notification's item; the capture time may also be a number.
+ITEM_KEYS = ("resourceType", "resourceId", "configurationItemStatus")
 
 # rdklib builds its clients with no botocore Config: standard retries come from the environment.
 os.environ.setdefault("AWS_RETRY_MODE", "standard")
@@ -256,7 +258,28 @@ def invoking_problem(invoking: dict) -> str | None:
     subject = invoking.get(name) if name else {}
     if not isinstance(subject, dict) or not all(isinstance(subject.get(key), str) for key in keys):
         return f"{name} must be an object with {', '.join(keys)}."
+    if name == "configurationItem" and ordering_time(invoking) is None:
+        return (
+            "configurationItem needs a configurationItemCaptureTime (ISO-8601 text or epoch number), "
+            "or the event a notificationCreationTime."
+        )
     return None
+
+
+def iso_time(value) -> str | None:
+    """A timestamp as ISO-8601 text; recorded items may carry epoch seconds or milliseconds instead."""
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e14:
+        seconds = value / 1000 if value > 1e11 else value
+        return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return None
+
+
+def ordering_time(invoking: dict) -> str | None:
+    """The item's capture time as rdklib needs it for PutEvaluations, else the notification time."""
+    item = invoking.get("configurationItem") or {}
+    return iso_time(item.get("configurationItemCaptureTime")) or iso_time(invoking.get("notificationCreationTime"))
 
 
 def event_problem(event) -> str | None:
@@ -281,7 +304,17 @@ def handle_event(rule, event, context):
     problem = event_problem(event)
     if problem:
         return build_internal_error_response(problem, str(event)[:1000])
-    return Evaluator(rule, APPLICABLE_RESOURCES).handle(event, context)
+    return Evaluator(rule, APPLICABLE_RESOURCES).handle(with_text_capture_time(event), context)
+
+
+def with_text_capture_time(event: dict) -> dict:
+    """The event with the item's capture time as ISO-8601 text, which PutEvaluations accepts as OrderingTimestamp."""
+    invoking = json.loads(event["invokingEvent"])
+    item = invoking.get("configurationItem")
+    if not isinstance(item, dict) or item.get("configurationItemCaptureTime") == ordering_time(invoking):
+        return event
+    item["configurationItemCaptureTime"] = ordering_time(invoking)
+    return {**event, "invokingEvent": json.dumps(invoking)}
 
 
 # ---- end of shared rule helpers ----
