@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -12,9 +13,14 @@ from botocore.exceptions import BotoCoreError, ProfileNotFound
 from rich.console import Console
 from rich.progress import Progress
 
-from rdkpack import demo, deploy, documents, generate, report, rule_helpers, scan, validate
+from rdkpack import deploy, documents, generate, report, rule_helpers, scan
 from rdkpack.config import load_project
 from rdkpack.errors import RdkPackError, ScanError
+
+DEMO_EXTRA_HINT = (
+    "rdkpack demo runs on an embedded moto account and needs the demo extra: "
+    "pip install '.[demo]' in the repository (or run `make demo`)"
+)
 
 
 def project_root() -> Path:
@@ -46,6 +52,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from rdkpack import validate  # noqa: PLC0415  (cfn-lint takes a second to import; only validate needs it)
+
     root = project_root()
     project = load_project(root)
     packs = {name: root / generate.OUTPUT_DIR / f"{name}.yaml" for name in project.packs}
@@ -86,6 +94,10 @@ def write_reports(result, title: str, paths: list[Path]) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if importlib.util.find_spec("moto") is None:
+        raise RdkPackError(DEMO_EXTRA_HINT)
+    from rdkpack import demo  # noqa: PLC0415  (moto is an extra: only the demo imports it)
+
     result = demo.run_demo(load_project(project_root()), scale=args.scale, remediation=not args.no_remediate)
     reports = [project_root() / "reports" / "demo-report.md", project_root() / "reports" / "demo-report.html"]
     write_reports(result, "rdk guardrails demo", reports)
