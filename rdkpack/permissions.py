@@ -6,6 +6,8 @@ account they are deployed to. "*" appears only where the action supports no reso
 
 from __future__ import annotations
 
+import json
+
 FUNCTIONS = "arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*"
 ALL_RESOURCES = "*"
 
@@ -28,12 +30,9 @@ RULE_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 REMEDIATION_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "AddRequiredLambdaLayer": (
-        ("lambda:GetFunctionConfiguration", FUNCTIONS),
-        ("lambda:UpdateFunctionConfiguration", FUNCTIONS),
-        # Layers are usually shared from a central account, so any account's layer versions.
-        ("lambda:GetLayerVersion", "arn:${AWS::Partition}:lambda:*:*:layer:*:*"),
-    ),
+    # lambda:UpdateFunctionConfiguration and lambda:GetLayerVersion come from the approved layers in
+    # rdk-config.json: see layer_grants.
+    "AddRequiredLambdaLayer": (("lambda:GetFunctionConfiguration", FUNCTIONS),),
     "AttachLambdaCodeSigningConfig": (
         ("lambda:GetFunctionConfiguration", FUNCTIONS),
         ("lambda:GetFunctionCodeSigningConfig", FUNCTIONS),
@@ -56,26 +55,67 @@ REMEDIATION_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+def layer_version_resource(layer_pattern: str) -> str:
+    """Every version of an approved layer: `arn:*:lambda:*:123456789012:layer:base` -> `...:layer:base:*`.
+
+    A `*` partition becomes the stack's own partition: a policy in one partition never names another.
+    """
+    parts = layer_pattern.split(":")
+    if parts[1] == "*":
+        parts[1] = "${AWS::Partition}"
+    return ":".join(parts) + ":*"
+
+
+def layer_grants(layer_patterns) -> tuple:
+    """AddRequiredLambdaLayer's scoped grants: read only approved layers, update only to carry one.
+
+    `ForAnyValue:StringLike` on `lambda:Layer` (the request's layer version ARNs) allows an update
+    only when it carries at least one approved layer; an update without `Layers` carries no value
+    and is denied. The other layers a function already has stay in the list the remediation sends,
+    so the condition cannot require that every layer be approved.
+    """
+    versions = tuple(dict.fromkeys(layer_version_resource(pattern) for pattern in layer_patterns))
+    if not versions:
+        return ()
+    carries_approved_layer = {"ForAnyValue:StringLike": {"lambda:Layer": list(versions)}}
+    return (
+        *(("lambda:GetLayerVersion", version) for version in versions),
+        ("lambda:UpdateFunctionConfiguration", FUNCTIONS, carries_approved_layer),
+    )
+
+
 def statements(grants) -> list[dict]:
-    """IAM statements: each action with all its resources, actions sharing the same resources grouped."""
-    by_action: dict[str, list[str]] = {}
-    for action, resource in grants:
-        resources = by_action.setdefault(action, [])
+    """IAM statements: each action with all its resources; actions sharing resources and condition grouped.
+
+    A grant is (action, resource) or (action, resource, condition).
+    """
+    by_action: dict[tuple[str, str], list[str]] = {}
+    for action, resource, *condition in grants:
+        key = (action, json.dumps(condition[0], sort_keys=True) if condition else "")
+        resources = by_action.setdefault(key, [])
         if resource not in resources:
             resources.append(resource)
-    by_resources: dict[tuple[str, ...], list[str]] = {}
-    for action, resources in by_action.items():
-        by_resources.setdefault(tuple(sorted(resources)), []).append(action)
-    return [
-        {"Effect": "Allow", "Action": sorted(actions), "Resource": _resources(list(resources))}
-        for resources, actions in sorted(by_resources.items())
-    ]
+    grouped: dict[tuple[tuple[str, ...], str], list[str]] = {}
+    for (action, condition), resources in by_action.items():
+        grouped.setdefault((tuple(sorted(resources)), condition), []).append(action)
+    result = []
+    for (resources, condition), actions in sorted(grouped.items()):
+        statement = {"Effect": "Allow", "Action": sorted(actions), "Resource": _resources(list(resources))}
+        if condition:
+            statement["Condition"] = _substituted(json.loads(condition))
+        result.append(statement)
+    return result
 
 
 def _resources(resources: list[str]):
-    converted = [_resource(resource) for resource in resources]
+    converted = [_substituted(resource) for resource in resources]
     return converted[0] if len(converted) == 1 else converted
 
 
-def _resource(resource: str):
-    return {"Fn::Sub": resource} if "${" in resource else resource
+def _substituted(value):
+    """CloudFormation Fn::Sub wherever a string names ${AWS::...}."""
+    if isinstance(value, dict):
+        return {key: _substituted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substituted(item) for item in value]
+    return {"Fn::Sub": value} if "${" in value else value

@@ -84,7 +84,44 @@ def validate_pack(name: str, template: dict, body: str, project: Project, file: 
             _check_rule(logical, resource.get("Properties", {}), project, found)
         else:
             _check_remediation(logical, resource.get("Properties", {}), rules, project, found)
+    _check_layer_remediation(resources, found)
     return found.findings
+
+
+def _arn_pattern_matches(pattern: str, arn: str) -> bool:
+    """`*` stands for one whole ARN segment (the layer rule's pattern syntax)."""
+    wanted, given = pattern.split(":"), arn.split(":")
+    return len(wanted) == len(given) and all(w in ("*", g) for w, g in zip(wanted, given, strict=True))
+
+
+def _static_values(properties: dict, name: str) -> list:
+    return (((properties.get("Parameters") or {}).get(name) or {}).get("StaticValue") or {}).get("Values") or []
+
+
+def _check_layer_remediation(resources: dict, found: _Collector) -> None:
+    """The layer a remediation attaches must be one the pack's rule approves, or the role may not attach it."""
+    by_type: dict[str, list] = {}
+    for logical, resource in resources.items():
+        by_type.setdefault(resource.get("Type"), []).append((logical, resource.get("Properties") or {}))
+    rules = [
+        p for _, p in by_type.get("AWS::Config::ConfigRule", []) if p.get("ConfigRuleName") == "LAMBDA_LAYER_CHECK"
+    ]
+    if not rules:
+        return
+    layer_arn = str((rules[0].get("InputParameters") or {}).get("LayerArn", ""))
+    patterns = [pattern.strip() for pattern in layer_arn.split(",") if pattern.strip()]
+    for logical, properties in by_type.get("AWS::Config::RemediationConfiguration", []):
+        if properties.get("TargetId") != "AddRequiredLambdaLayer":
+            continue
+        for value in _static_values(properties, "LayerVersionArn"):
+            if not any(_arn_pattern_matches(pattern, str(value).rsplit(":", 1)[0]) for pattern in patterns):
+                found.add(
+                    "UNAPPROVED_LAYER",
+                    logical,
+                    "Parameters.LayerVersionArn",
+                    f"{value!r} is not a version of a layer the rule approves ({', '.join(patterns) or 'none'}): "
+                    "the rule would still flag the function, and the remediation role may only attach approved layers",
+                )
 
 
 def _check_pack_level(name: str, template: dict, body: str, found: _Collector) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import pytest
@@ -83,3 +84,70 @@ def test_parliament_catches_a_bad_policy():
         "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:lambda:*:*:function:*"}],
     }
     assert [f.issue for f in analyze_policy_string(json.dumps(bad)).findings] == ["RESOURCE_MISMATCH"]
+
+
+# ---- the layer remediation's scope follows the approved layers in rdk-config.json ----
+
+LAYER_ACTIONS = {"lambda:GetLayerVersion", "lambda:UpdateFunctionConfiguration"}
+APPROVED = ["arn:aws:lambda:*:123456789012:layer:company-base:*"]
+
+
+def remediation_statements():
+    role = build.iam_roles_template(PROJECT)["Resources"]["RemediationRole"]
+    return resolved(role["Properties"]["Policies"][0]["PolicyDocument"])["Statement"]
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_layer_grants_name_exactly_the_approved_layers():
+    assert build.approved_layer_patterns(PROJECT) == ("arn:aws:lambda:*:123456789012:layer:company-base",)
+    granted = [
+        (action, tuple(as_list(s["Resource"])), json.dumps(s.get("Condition"), sort_keys=True))
+        for s in remediation_statements()
+        for action in as_list(s["Action"])
+        if action in LAYER_ACTIONS
+    ]
+    carries_approved = json.dumps({"ForAnyValue:StringLike": {"lambda:Layer": APPROVED}}, sort_keys=True)
+    assert sorted(granted) == [
+        ("lambda:GetLayerVersion", tuple(APPROVED), "null"),
+        ("lambda:UpdateFunctionConfiguration", ("arn:aws:lambda:*:123456789012:function:*",), carries_approved),
+    ]
+
+
+def string_like(value: str, pattern: str) -> bool:
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), value) is not None
+
+
+def allows_update(statements, layers: list[str] | None) -> bool:
+    """A minimal IAM evaluation of UpdateFunctionConfiguration: Allow statements and ForAnyValue:StringLike."""
+    for statement in statements:
+        if "lambda:UpdateFunctionConfiguration" not in as_list(statement["Action"]):
+            continue
+        condition = statement.get("Condition", {}).get("ForAnyValue:StringLike", {}).get("lambda:Layer")
+        if condition is None or any(string_like(layer, p) for layer in layers or [] for p in condition):
+            return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("layers", "allowed"),
+    [
+        pytest.param(["arn:aws:lambda:eu-west-1:123456789012:layer:company-base:7"], True, id="approved-layer"),
+        pytest.param(
+            [
+                "arn:aws:lambda:eu-west-1:999999999999:layer:team:1",
+                "arn:aws:lambda:eu-west-1:123456789012:layer:company-base:7",
+            ],
+            True,
+            id="approved-layer-kept-beside-others",
+        ),
+        pytest.param(["arn:aws:lambda:eu-west-1:999999999999:layer:evil:1"], False, id="unapproved-layer"),
+        pytest.param(["arn:aws:lambda:eu-west-1:123456789012:layer:company-base-evil:1"], False, id="lookalike-name"),
+        pytest.param([], False, id="layers-removed"),
+        pytest.param(None, False, id="update-without-layers"),
+    ],
+)
+def test_remediation_role_updates_a_function_only_to_carry_an_approved_layer(layers, allowed):
+    assert allows_update(remediation_statements(), layers) is allowed

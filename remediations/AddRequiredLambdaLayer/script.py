@@ -2,7 +2,8 @@
 
 Embedded verbatim in AddRequiredLambdaLayer.yaml (aws:executeScript, python3.11).
 IAM actions the automation role needs: lambda:GetFunctionConfiguration,
-lambda:UpdateFunctionConfiguration (on the function) and lambda:GetLayerVersion (on the layer).
+lambda:UpdateFunctionConfiguration (on the function, only for updates that carry an approved layer:
+a condition on lambda:Layer) and lambda:GetLayerVersion (on the approved layers).
 """
 
 import re
@@ -104,10 +105,20 @@ def apply(client, current: FunctionState, plan: Plan) -> None:
     try:
         client.update_function_configuration(**update)
     except ClientError as error:
-        if error.response["Error"]["Code"] in ("PreconditionFailedException", "ResourceConflictException"):
+        code = error.response["Error"]["Code"]
+        if code in ("PreconditionFailedException", "ResourceConflictException"):
             raise RemediationError(
                 f"Function {current.name} changed while the remediation ran; nothing was overwritten. "
                 "Run the remediation again."
+            ) from error
+        if code == "AccessDeniedException":
+            reason = error.response["Error"].get("Message", code)
+            raise RemediationError(
+                f"Function {current.name}: Lambda refused lambda:UpdateFunctionConfiguration ({reason}). "
+                "The automation role may only update a function so that it carries an approved layer, and may read "
+                "only approved layers (the LayerArn patterns in rdk-config.json): check that LayerVersionArn is one "
+                f"and that the role may use every layer the function keeps ({', '.join(plan.layers_after)}). "
+                "Nothing was changed."
             ) from error
         raise
     client.get_waiter("function_updated").wait(FunctionName=current.name)

@@ -11,7 +11,7 @@ import yaml
 from rdkpack import build, documents, generate
 from rdkpack.cli import main
 from rdkpack.config import load_project
-from rdkpack.permissions import REMEDIATION_PERMISSIONS, RULE_PERMISSIONS
+from rdkpack.permissions import RULE_PERMISSIONS
 from tests.conftest import ROOT
 
 PROJECT = load_project(ROOT)
@@ -110,7 +110,7 @@ def test_prerequisites_hold_every_document_verbatim():
 def test_permissions_cover_every_action_each_document_lists():
     for folder in documents.remediation_dirs(ROOT):
         listed = set(re.findall(r"\* ([a-z0-9]+:[A-Za-z]+)", documents.load_document(folder)["description"]))
-        granted = {action for action, _ in REMEDIATION_PERMISSIONS[folder.name]}
+        granted = {grant[0] for grant in build.document_grants(PROJECT, folder.name)}
         assert listed == granted, folder.name
     assert set(RULE_PERMISSIONS) == set(PROJECT.rules)
 

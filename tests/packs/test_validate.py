@@ -160,6 +160,14 @@ DEFECTS = [
         ),
     ),
     (
+        "UNAPPROVED_LAYER",
+        "LambdaLayerCheckRemediation",
+        "Parameters.LayerVersionArn",
+        lambda t: remediation(t)["Parameters"].update(
+            LayerVersionArn={"StaticValue": {"Values": ["arn:aws:lambda:us-east-1:999999999999:layer:other:4"]}}
+        ),
+    ),
+    (
         "REMEDIATION_PARAMETERS",
         "LambdaLayerCheckRemediation",
         "Parameters",

@@ -228,3 +228,23 @@ def test_update_in_progress_is_awaited_before_planning(stubbed):
     stubbed.add_response("get_function_configuration", configuration([], "rev-2"), {"FunctionName": "orders"})
     result = run("orders", BASE + ":3", dry_run=True)
     assert (result["Status"], result["LayersAfter"]) == ("DRY_RUN", [BASE + ":3"])
+
+
+def test_update_the_role_may_not_make_is_explained_and_changes_nothing(stubbed):
+    stubbed.add_response("get_function_configuration", configuration([OTHER + ":1"]), {"FunctionName": "orders"})
+    stubbed.add_client_error(
+        "update_function_configuration",
+        "AccessDeniedException",
+        "not authorized to perform: lambda:GetLayerVersion on resource: " + OTHER + ":1",
+        http_status_code=403,
+    )
+    with pytest.raises(script.RemediationError) as raised:
+        run("orders", BASE + ":3")
+    message = str(raised.value)
+    assert (
+        "Lambda refused lambda:UpdateFunctionConfiguration (not authorized to perform: lambda:GetLayerVersion"
+        in message
+    )
+    assert "may only update a function so that it carries an approved layer" in message
+    assert f"every layer the function keeps ({OTHER}:1, {BASE}:3)" in message
+    assert message.endswith("Nothing was changed.")
