@@ -181,18 +181,22 @@ def iam_roles_template(project: Project) -> dict:
         "Condition": {"ArnEquals": {"aws:PrincipalArn": {"Fn::Sub": lambda_role}}},
     }
     rule_grants = list(RULE_COMMON) + [g for rule in sorted(project.rules) for g in RULE_PERMISSIONS[rule]]
+    resources = {
+        "RemediationRole": _role(
+            project.remediation_role_name, ssm_trust, "RdkGuardrailsRemediation", remediation_grants(project)
+        ),
+        "RuleExecutionRole": _role(
+            project.execution_role_name, lambda_trust, "RdkGuardrailsRuleEvaluation", rule_grants
+        ),
+    }
+    if project.lambda_location == "local":
+        # Local rule Lambdas run in every account: `rdk deploy --all -f --lambda-role-name <role>` needs this role.
+        resources["RuleLambdaRole"] = rule_lambda_role(project)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "IAM roles every account needs for the rdk guardrail packs. Deploy once per account "
         "(one region): as a stack, or as a service-managed StackSet targeting OUs.",
-        "Resources": {
-            "RemediationRole": _role(
-                project.remediation_role_name, ssm_trust, "RdkGuardrailsRemediation", remediation_grants(project)
-            ),
-            "RuleExecutionRole": _role(
-                project.execution_role_name, lambda_trust, "RdkGuardrailsRuleEvaluation", rule_grants
-            ),
-        },
+        "Resources": resources,
     }
 
 
@@ -217,14 +221,15 @@ def ssm_documents_template(project: Project) -> dict:
 
 
 def rule_lambda_role(project: Project) -> dict:
-    """The central rule Lambdas' own role: logs, and assuming the execution role in member accounts."""
+    """The rule Lambdas' own role: logs, and assuming the execution role (in every account when central)."""
     trust = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
     log_groups = "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:/aws/lambda/RDK-Rule-Function-*"
+    execution_account = "*" if project.lambda_location == "central" else "${AWS::AccountId}"
     grants = [
         ("logs:CreateLogGroup", log_groups),
         ("logs:CreateLogStream", log_groups + ":*"),
         ("logs:PutLogEvents", log_groups + ":*"),
-        ("sts:AssumeRole", f"arn:${{AWS::Partition}}:iam::*:role/{project.execution_role_name}"),
+        ("sts:AssumeRole", f"arn:${{AWS::Partition}}:iam::{execution_account}:role/{project.execution_role_name}"),
     ]
     return _role(project.lambda_role_name, trust, "RdkGuardrailsRuleLambda", grants)
 

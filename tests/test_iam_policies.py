@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import warnings
@@ -48,7 +49,12 @@ def resolved(value):
 
 
 def policies():
-    templates = (build.iam_roles_template(PROJECT), build.central_role_template(PROJECT))
+    local = dataclasses.replace(PROJECT, lambda_location="local")
+    templates = (
+        build.iam_roles_template(PROJECT),
+        build.central_role_template(PROJECT),
+        build.iam_roles_template(local),
+    )
     for template in templates:
         for logical, resource in template["Resources"].items():
             for policy in resource["Properties"].get("Policies", []):
