@@ -74,7 +74,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    session = deploy.open_session(args.profile, args.region)
     plan = deploy.plan_deploy(load_project(project_root()), args.pack, args.org, session)
     print("\n".join(plan.lines()))
     if args.dry_run:

@@ -161,9 +161,19 @@ def _pack(name: str, spec: dict, data: dict, path: str) -> Pack:
 
 def check_references(project: Project, path: str) -> None:
     """Meaning across fields, after the shape is known to be right."""
+    account_packs = {pack.account_id: pack.name for pack in project.packs.values() if pack.scope == "account"}
     for pack in project.packs.values():
         if pack.scope == "organization" and not project.management_account_id:
             raise ConfigError(path, f"packs/{pack.name}", "an organization pack needs organization.managementAccountId")
+        covered = sorted(set(account_packs) - set(pack.excluded_accounts)) if pack.scope == "organization" else []
+        if covered:
+            raise ConfigError(
+                path,
+                f"packs/{pack.name}/excludedAccounts",
+                f"account {covered[0]} gets pack {account_packs[covered[0]]} and would get this one too; "
+                "an account must hold only one of the packs",
+                expected=f"{covered[0]} in excludedAccounts",
+            )
         for rule in pack.rules:
             if rule.name not in project.rules:
                 raise ConfigError(

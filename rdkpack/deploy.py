@@ -1,19 +1,32 @@
-"""Deploy a conformance pack with boto3: plan first, then put, then wait for the final status.
+"""Deploy a conformance pack with boto3: check, plan, then put, then wait for the final status.
 
-The only module that calls AWS Config (and S3, for templates over the TemplateBody limit). It takes a
-boto3 session, so tests hand in one whose clients are stubbed.
+The only module that calls AWS Config write APIs (and S3, for templates over the TemplateBody limit).
+Before any write it checks what it is about to deploy: the committed pack is what rdk-config.json
+builds, the project validates, an account pack goes to the account rdk-config.json names, and no
+other pack of the project is deployed there. It takes a boto3 session, so tests hand in one whose
+clients are stubbed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field
 
+import boto3
 from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ProfileNotFound,
+)
 
+from rdkpack import generate, validate
 from rdkpack.build import build_pack, render
-from rdkpack.config import Project
+from rdkpack.config import Pack, Project
 from rdkpack.errors import DeployError
 from rdkpack.validate import TEMPLATE_BODY_MAX
 
@@ -22,6 +35,57 @@ ACCOUNT_DONE = {"CREATE_COMPLETE"}
 ACCOUNT_FAILED = {"CREATE_FAILED", "DELETE_FAILED"}
 ORG_DONE = {"CREATE_SUCCESSFUL", "UPDATE_SUCCESSFUL"}
 ORG_FAILED = {"CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED"}
+EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}
+INVALID_CODES = {
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+}
+# AWS Config names the copy of an organization pack in each member account OrgConformsPack-<name>-<suffix>.
+ORG_PACK_PREFIX = "OrgConformsPack-"
+SHOWN_FINDINGS = 5
+
+
+def open_session(profile: str | None, region: str | None):
+    """A session for the deployment; a pack is regional, so the region must be said, never guessed."""
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound as error:
+        raise DeployError(
+            f"{error}: check --profile or AWS_PROFILE (`aws configure list-profiles` lists them)"
+        ) from error
+    if not session.region_name:
+        raise DeployError("no AWS region set: pass --region or set AWS_DEFAULT_REGION")
+    return session
+
+
+@contextlib.contextmanager
+def aws_call(action: str):
+    """One AWS call's failures as a DeployError naming the IAM action and what to do."""
+    try:
+        yield
+    except NoCredentialsError as error:
+        raise DeployError(
+            "no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws sso login`"
+        ) from error
+    except NoRegionError as error:
+        raise DeployError("no AWS region set: pass --region or set AWS_DEFAULT_REGION") from error
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in EXPIRED_CODES:
+            raise DeployError(f"the AWS credentials have expired ({code}): refresh them and run again") from error
+        if code in INVALID_CODES:
+            raise DeployError(
+                f"AWS does not recognise the credentials ({code}): check --profile and the keys"
+            ) from error
+        if "AccessDenied" in code or code == "UnauthorizedOperation":
+            raise DeployError(
+                f"access denied for {action}: grant it to the deploying identity and run again"
+            ) from error
+        raise DeployError(f"{action} failed: {code}: {error.response.get('Error', {}).get('Message', '')}") from error
+    except BotoCoreError as error:
+        raise DeployError(f"{action} failed: {error}") from error
 
 
 @dataclass(frozen=True)
@@ -51,21 +115,31 @@ class Plan:
 
 
 def plan_deploy(project: Project, pack_name: str, organization: bool, session) -> Plan:
+    """The deployment, once every check passed; raises DeployError saying what to run instead."""
     pack = project.packs.get(pack_name)
     if pack is None:
         raise DeployError(f"no pack {pack_name!r} in rdk-config.json; packs: {', '.join(project.packs)}")
     if organization != (pack.scope == "organization"):
         flag = "with --org" if pack.scope == "organization" else "without --org"
         raise DeployError(f"pack {pack_name} has scope {pack.scope}: deploy it {flag}")
+    body = committed_body(project, pack)
+    check_validates(project)
+    with aws_call("sts:GetCallerIdentity"):
+        account = session.client("sts", config=BOTO_CONFIG).get_caller_identity()["Account"]
     if organization:
         target = "every account of the organization" + (
             f" but {len(pack.excluded_accounts)}" if pack.excluded_accounts else ""
         )
-        body = render(build_pack(project, pack))
     else:
-        account = session.client("sts", config=BOTO_CONFIG).get_caller_identity()["Account"]
+        if account != pack.account_id:
+            raise DeployError(
+                f"pack {pack.name} is for account {pack.account_id} (rdk-config.json), but these credentials are "
+                f"for account {account}: use credentials for {pack.account_id}, or give this account its own pack "
+                "in rdk-config.json and run `rdkpack build`"
+            )
         target = f"account {account}"
-        body = render(build_pack(project, pack, account_id=account))
+    if not (organization and account in pack.excluded_accounts):
+        check_no_other_pack(project, pack, account, session)
     size = len(body.encode("utf-8"))
     attached = [rule for rule in pack.rules if rule.remediation.attach]
     return Plan(
@@ -82,6 +156,61 @@ def plan_deploy(project: Project, pack_name: str, organization: bool, session) -
     )
 
 
+def committed_body(project: Project, pack: Pack) -> str:
+    """The committed pack file, refused unless it is exactly what rdk-config.json builds now."""
+    path = project.root / generate.OUTPUT_DIR / f"{pack.name}.yaml"
+    if not path.is_file():
+        raise DeployError(f"{path} is missing: run `rdkpack build`, review and commit it, then deploy")
+    committed = path.read_text(encoding="utf-8")
+    if committed != render(build_pack(project, pack)):
+        raise DeployError(
+            f"{path} is not what rdk-config.json builds now: run `rdkpack build`, review the change and commit it, "
+            "then deploy"
+        )
+    return committed
+
+
+def check_validates(project: Project) -> None:
+    """The same checks as `rdkpack validate`; any error stops the deployment."""
+    output = project.root / generate.OUTPUT_DIR
+    packs = {name: output / f"{name}.yaml" for name in project.packs}
+    others = sorted((output / "prerequisites").glob("*.yaml"))
+    errors = [f for f in validate.validate_project(project, packs, others) if f.severity == "error"]
+    if errors:
+        shown = "; ".join(str(f) for f in errors[:SHOWN_FINDINGS])
+        more = f" (+{len(errors) - SHOWN_FINDINGS} more)" if len(errors) > SHOWN_FINDINGS else ""
+        raise DeployError(f"the project does not validate: {shown}{more}. Run `rdkpack validate`, fix, then deploy")
+
+
+def deployed_pack_names(session) -> list[str]:
+    config = session.client("config", config=BOTO_CONFIG)
+    names, token = [], None
+    with aws_call("config:DescribeConformancePacks"):
+        while True:
+            page = config.describe_conformance_packs(**({"NextToken": token} if token else {}))
+            names += [detail["ConformancePackName"] for detail in page.get("ConformancePackDetails", [])]
+            token = page.get("NextToken")
+            if not token:
+                return names
+
+
+def check_no_other_pack(project: Project, pack: Pack, account: str, session) -> None:
+    """One account holds one of the project's packs: their rules and settings would contradict each other."""
+    others = [name for name in project.packs if name != pack.name]
+    for deployed in deployed_pack_names(session):
+        clash = next((o for o in others if deployed == o or deployed.startswith(f"{ORG_PACK_PREFIX}{o}-")), None)
+        if clash:
+            instead = (
+                f"add {account} to excludedAccounts of {clash} in rdk-config.json and redeploy it first"
+                if project.packs[clash].scope == "organization"
+                else f"delete {deployed} from account {account} first (aws configservice delete-conformance-pack)"
+            )
+            raise DeployError(
+                f"account {account} already has pack {clash} (as {deployed}); it must not hold {pack.name} too: "
+                f"{instead}"
+            )
+
+
 def template_argument(plan: Plan, session, bucket: str | None) -> dict:
     if not plan.via_s3:
         return {"TemplateBody": plan.body}
@@ -91,7 +220,8 @@ def template_argument(plan: Plan, session, bucket: str | None) -> dict:
             "pass --template-bucket so it can go through S3"
         )
     key = f"rdkpack/{plan.pack}-{hashlib.sha256(plan.body.encode()).hexdigest()[:16]}.yaml"
-    session.client("s3", config=BOTO_CONFIG).put_object(Bucket=bucket, Key=key, Body=plan.body.encode("utf-8"))
+    with aws_call("s3:PutObject"):
+        session.client("s3", config=BOTO_CONFIG).put_object(Bucket=bucket, Key=key, Body=plan.body.encode("utf-8"))
     return {"TemplateS3Uri": f"s3://{bucket}/{key}"}
 
 
@@ -99,20 +229,24 @@ def put_pack(plan: Plan, session, bucket: str | None = None) -> None:
     config = session.client("config", config=BOTO_CONFIG)
     template = template_argument(plan, session, bucket)
     if plan.scope == "organization":
-        config.put_organization_conformance_pack(
-            OrganizationConformancePackName=plan.pack, ExcludedAccounts=list(plan.excluded_accounts), **template
-        )
+        with aws_call("config:PutOrganizationConformancePack"):
+            config.put_organization_conformance_pack(
+                OrganizationConformancePackName=plan.pack, ExcludedAccounts=list(plan.excluded_accounts), **template
+            )
     else:
-        config.put_conformance_pack(ConformancePackName=plan.pack, **template)
+        with aws_call("config:PutConformancePack"):
+            config.put_conformance_pack(ConformancePackName=plan.pack, **template)
 
 
 def pack_status(plan: Plan, session) -> tuple[str, str]:
     config = session.client("config", config=BOTO_CONFIG)
     if plan.scope == "organization":
-        found = config.describe_organization_conformance_pack_statuses(OrganizationConformancePackNames=[plan.pack])
+        with aws_call("config:DescribeOrganizationConformancePackStatuses"):
+            found = config.describe_organization_conformance_pack_statuses(OrganizationConformancePackNames=[plan.pack])
         status = found["OrganizationConformancePackStatuses"][0]
         return status["Status"], status.get("ErrorMessage", "")
-    found = config.describe_conformance_pack_status(ConformancePackNames=[plan.pack])
+    with aws_call("config:DescribeConformancePackStatus"):
+        found = config.describe_conformance_pack_status(ConformancePackNames=[plan.pack])
     status = found["ConformancePackStatusDetails"][0]
     return status["ConformancePackState"], status.get("ConformancePackStatusReason", "")
 

@@ -7,6 +7,7 @@ separately (`lint_files`) because it works on files.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import json
 import re
@@ -313,23 +314,29 @@ def _expectation(spec: dict) -> str:
 
 def lint_files(paths: list[Path]) -> list[Finding]:
     """cfn-lint over templates; each match becomes a finding naming the file and line."""
+    return [finding for path in paths for finding in _lint(str(path), _digest(path))]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@functools.cache
+def _lint(path: str, digest: str) -> tuple[Finding, ...]:
+    """cfn-lint takes about a second a template: a file already linted with the same content is not linted again."""
     from cfnlint.api import lint_file  # noqa: PLC0415  (0.4 s to import: only when templates are linted)
 
-    findings = []
-    for path in paths:
-        for match in lint_file(path):
-            severity = "error" if match.rule.id.startswith("E") else "warning"
-            findings.append(
-                Finding(
-                    f"CFN_LINT_{match.rule.id}",
-                    str(path),
-                    f"line {match.linenumber}",
-                    f"column {match.columnnumber}",
-                    match.message,
-                    severity,
-                )
-            )
-    return findings
+    return tuple(
+        Finding(
+            f"CFN_LINT_{match.rule.id}",
+            path,
+            f"line {match.linenumber}",
+            f"column {match.columnnumber}",
+            match.message,
+            "error" if match.rule.id.startswith("E") else "warning",
+        )
+        for match in lint_file(Path(path))
+    )
 
 
 def validate_project(project: Project, pack_files: dict[str, Path], other_files: list[Path]) -> list[Finding]:

@@ -88,6 +88,15 @@ def sandbox(data):
             id="org-pack-needs-management-account",
         ),
         pytest.param(
+            lambda d: d["packs"]["rdk-guardrails-org-baseline"].update(excludedAccounts=[]),
+            [
+                "packs/rdk-guardrails-org-baseline/excludedAccounts",
+                "account 111111111111 gets pack rdk-guardrails-sandbox and would get this one too",
+                "expected 111111111111 in excludedAccounts",
+            ],
+            id="account-pack-account-not-excluded-from-org-pack",
+        ),
+        pytest.param(
             lambda d: d["remediations"]["LAMBDA_LAYER_CHECK"].update(document="NoSuchDocument"),
             ["remediations/LAMBDA_LAYER_CHECK/document", "NoSuchDocument", "AddRequiredLambdaLayer"],
             id="unknown-document",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+
 import boto3
 import pytest
 import yaml
 from botocore.stub import ANY, Stubber
 
-from rdkpack import deploy
+from rdkpack import deploy, generate
 from rdkpack.cli import main
 from rdkpack.config import load_project
 from rdkpack.errors import DeployError
@@ -18,6 +22,8 @@ PROJECT = load_project(ROOT)
 
 class StubbedSession:
     """Stands in for boto3.Session: one stubbed client per service, every call checked."""
+
+    region_name = "us-east-1"
 
     def __init__(self):
         self.clients, self.stubs = {}, {}
@@ -41,19 +47,43 @@ def session():
     stubbed.verify()
 
 
-def caller(session, account="999999999999"):
+SANDBOX_ACCOUNT = "111111111111"
+ADMIN_ACCOUNT = "444444444444"
+
+
+def caller(session, account=SANDBOX_ACCOUNT):
     session.stubs["sts"].add_response(
         "get_caller_identity", {"Account": account, "Arn": f"arn:aws:iam::{account}:user/ops", "UserId": "AIDA"}, {}
     )
+
+
+def deployed(session, *names, token=None, next_token=None):
+    """DescribeConformancePacks answering with these pack names (one page)."""
+    details = [
+        {
+            "ConformancePackName": name,
+            "ConformancePackArn": f"arn:aws:config:us-east-1:{SANDBOX_ACCOUNT}:conformance-pack/{name}/cp-1",
+            "ConformancePackId": "conformance-pack-1",
+        }
+        for name in names
+    ]
+    response = {"ConformancePackDetails": details, **({"NextToken": next_token} if next_token else {})}
+    session.stubs["config"].add_response("describe_conformance_packs", response, {"NextToken": token} if token else {})
+
+
+def checked_account(session, account=SANDBOX_ACCOUNT):
+    """The read-only checks a deployment makes before any write: who am I, what is deployed here."""
+    caller(session, account)
+    deployed(session)
 
 
 def account_status(session, state, reason=None):
     detail = {
         "ConformancePackName": "rdk-guardrails-sandbox",
         "ConformancePackId": "conformance-pack-1",
-        "ConformancePackArn": "arn:aws:config:us-east-1:999999999999:conformance-pack/sandbox/conformance-pack-1",
+        "ConformancePackArn": f"arn:aws:config:us-east-1:{SANDBOX_ACCOUNT}:conformance-pack/sandbox/conformance-pack-1",
         "ConformancePackState": state,
-        "StackArn": "arn:aws:cloudformation:us-east-1:999999999999:stack/s/1",
+        "StackArn": f"arn:aws:cloudformation:us-east-1:{SANDBOX_ACCOUNT}:stack/s/1",
         "LastUpdateRequestedTime": "2026-11-22T10:00:00Z",
     }
     if reason:
@@ -65,22 +95,23 @@ def account_status(session, state, reason=None):
     )
 
 
-def test_account_pack_plan_is_built_for_the_callers_account(session):
-    caller(session)
+def test_account_pack_plan_deploys_the_committed_pack_to_its_account(session):
+    checked_account(session)
     plan = deploy.plan_deploy(PROJECT, "rdk-guardrails-sandbox", False, session)
-    assert plan.target == "account 999999999999"
+    assert plan.target == f"account {SANDBOX_ACCOUNT}"
     assert plan.automatic_remediations == ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK",)
-    assert "arn:aws:iam::999999999999:role/RdkGuardrailsRemediationRole" in plan.body
+    assert plan.body == (ROOT / "conformance-packs" / "rdk-guardrails-sandbox.yaml").read_text()
+    assert f"arn:aws:iam::{SANDBOX_ACCOUNT}:role/RdkGuardrailsRemediationRole" in plan.body
     assert not plan.via_s3
-    assert plan.lines()[0] == "pack rdk-guardrails-sandbox (account) -> account 999999999999"
+    assert plan.lines()[0] == f"pack rdk-guardrails-sandbox (account) -> account {SANDBOX_ACCOUNT}"
 
 
 def test_account_pack_is_put_and_awaited(session):
-    caller(session)
+    checked_account(session)
     plan = deploy.plan_deploy(PROJECT, "rdk-guardrails-sandbox", False, session)
     session.stubs["config"].add_response(
         "put_conformance_pack",
-        {"ConformancePackArn": "arn:aws:config:us-east-1:999999999999:conformance-pack/x"},
+        {"ConformancePackArn": f"arn:aws:config:us-east-1:{SANDBOX_ACCOUNT}:conformance-pack/x"},
         {"ConformancePackName": "rdk-guardrails-sandbox", "TemplateBody": plan.body},
     )
     account_status(session, "CREATE_IN_PROGRESS")
@@ -92,7 +123,7 @@ def test_account_pack_is_put_and_awaited(session):
 
 
 def test_failed_pack_reports_the_reason(session):
-    caller(session)
+    checked_account(session)
     plan = deploy.plan_deploy(PROJECT, "rdk-guardrails-sandbox", False, session)
     account_status(session, "CREATE_FAILED", "Lambda RDK-Rule-Function-LAMBDALAYERCHECK not found")
     with pytest.raises(
@@ -102,7 +133,7 @@ def test_failed_pack_reports_the_reason(session):
 
 
 def test_wait_gives_up_after_the_timeout(session):
-    caller(session)
+    checked_account(session)
     plan = deploy.plan_deploy(PROJECT, "rdk-guardrails-sandbox", False, session)
     for _ in range(3):
         account_status(session, "CREATE_IN_PROGRESS")
@@ -111,6 +142,7 @@ def test_wait_gives_up_after_the_timeout(session):
 
 
 def test_organization_pack_is_put_with_excluded_accounts(session):
+    checked_account(session, ADMIN_ACCOUNT)
     plan = deploy.plan_deploy(PROJECT, "rdk-guardrails-org-baseline", True, session)
     assert plan.excluded_accounts == ("111111111111",)
     assert "222222222222:role/RdkGuardrailsRemediationRole" in plan.body
@@ -137,7 +169,7 @@ def test_organization_pack_is_put_with_excluded_accounts(session):
 
 
 def test_template_over_the_body_limit_goes_through_s3(session):
-    caller(session)
+    checked_account(session)
     plan = deploy.plan_deploy(PROJECT, "rdk-guardrails-sandbox", False, session)
     big = deploy.Plan(**{**plan.__dict__, "body": plan.body + "#" * 60_000, "template_bytes": 70_000, "via_s3": True})
     with pytest.raises(DeployError, match="over the 51200-byte TemplateBody limit: pass --template-bucket"):
@@ -145,7 +177,7 @@ def test_template_over_the_body_limit_goes_through_s3(session):
     session.stubs["s3"].add_response("put_object", {}, {"Bucket": "packs", "Key": ANY, "Body": ANY})
     session.stubs["config"].add_response(
         "put_conformance_pack",
-        {"ConformancePackArn": "arn:aws:config:us-east-1:999999999999:conformance-pack/x"},
+        {"ConformancePackArn": f"arn:aws:config:us-east-1:{SANDBOX_ACCOUNT}:conformance-pack/x"},
         {"ConformancePackName": "rdk-guardrails-sandbox", "TemplateS3Uri": ANY},
     )
     deploy.put_pack(big, session, bucket="packs")
@@ -165,15 +197,203 @@ def test_wrong_pack_or_scope_is_refused_before_any_call(session, pack, org, mess
 
 
 def test_cli_dry_run_prints_the_plan_and_deploys_nothing(session, monkeypatch, capsys):
-    caller(session)
+    checked_account(session)
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(boto3, "Session", lambda **_: session)
     assert main(["deploy", "--pack", "rdk-guardrails-sandbox", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "pack rdk-guardrails-sandbox (account) -> account 999999999999" in out
+    assert f"pack rdk-guardrails-sandbox (account) -> account {SANDBOX_ACCOUNT}" in out
     assert "dry run: nothing deployed" in out
 
 
 def test_plan_body_is_the_validated_pack_shape(session):
+    checked_account(session, ADMIN_ACCOUNT)
     plan = deploy.plan_deploy(PROJECT, "rdk-guardrails-org-baseline", True, session)
     assert set(yaml.safe_load(plan.body)["Resources"]) >= {"LambdaLayerCheck", "VpcEndpointAzCountCheck"}
+
+
+# ---- checks before any write: each refusal says what to run instead, and makes no write call ----
+
+
+def project_copy(tmp_path, mutate=None, rebuild=False):
+    """The project in tmp_path with rdk-config.json changed by mutate; rebuilt (committed) when rebuild is set."""
+    for folder in ("rules", "remediations", "conformance-packs"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    data = json.loads((ROOT / "rdk-config.json").read_text())
+    if mutate:
+        mutate(data)
+    (tmp_path / "rdk-config.json").write_text(json.dumps(data, indent=2))
+    if rebuild:
+        generate.stale_files(tmp_path, write=True)
+    return load_project(tmp_path)
+
+
+def layer_rule(data, pack="rdk-guardrails-sandbox"):
+    return data["packs"][pack]["rules"]["LAMBDA_LAYER_CHECK"]
+
+
+def test_pack_changed_in_rdk_config_since_build_is_refused(session, tmp_path):
+    project = project_copy(tmp_path, lambda d: layer_rule(d)["parameters"].update(MinLayerVersion="3"))
+    with pytest.raises(DeployError) as refused:
+        deploy.plan_deploy(project, "rdk-guardrails-sandbox", False, session)
+    assert str(refused.value) == (
+        f"{tmp_path}/conformance-packs/rdk-guardrails-sandbox.yaml is not what rdk-config.json builds now: "
+        "run `rdkpack build`, review the change and commit it, then deploy"
+    )
+
+
+def test_missing_pack_file_is_refused(session, tmp_path):
+    project = project_copy(tmp_path)
+    (tmp_path / "conformance-packs" / "rdk-guardrails-sandbox.yaml").unlink()
+    with pytest.raises(DeployError, match=r"rdk-guardrails-sandbox\.yaml is missing: run `rdkpack build`"):
+        deploy.plan_deploy(project, "rdk-guardrails-sandbox", False, session)
+
+
+def test_project_that_does_not_validate_is_refused(session, tmp_path):
+    unapproved = "arn:aws:lambda:us-east-1:999999999999:layer:other:4"
+    project = project_copy(
+        tmp_path,
+        lambda d: layer_rule(d)["remediation"]["parameters"].update(LayerVersionArn=unapproved),
+        rebuild=True,
+    )
+    with pytest.raises(DeployError) as refused:
+        deploy.plan_deploy(project, "rdk-guardrails-sandbox", False, session)
+    message = str(refused.value)
+    assert message.startswith("the project does not validate: error: ")
+    assert "LambdaLayerCheckRemediation: Parameters.LayerVersionArn" in message
+    assert "[UNAPPROVED_LAYER]" in message
+    assert message.endswith("Run `rdkpack validate`, fix, then deploy")
+
+
+def test_account_pack_in_another_account_is_refused(session):
+    caller(session, "999999999999")
+    with pytest.raises(DeployError) as refused:
+        deploy.plan_deploy(PROJECT, "rdk-guardrails-sandbox", False, session)
+    assert str(refused.value) == (
+        f"pack rdk-guardrails-sandbox is for account {SANDBOX_ACCOUNT} (rdk-config.json), but these credentials are "
+        f"for account 999999999999: use credentials for {SANDBOX_ACCOUNT}, or give this account its own pack in "
+        "rdk-config.json and run `rdkpack build`"
+    )
+
+
+def test_account_pack_where_the_organization_pack_runs_is_refused(session):
+    caller(session)
+    deployed(session, "my-own-pack", next_token="page-2")
+    deployed(session, "OrgConformsPack-rdk-guardrails-org-baseline-x1y2z3", token="page-2")
+    with pytest.raises(DeployError) as refused:
+        deploy.plan_deploy(PROJECT, "rdk-guardrails-sandbox", False, session)
+    assert str(refused.value) == (
+        f"account {SANDBOX_ACCOUNT} already has pack rdk-guardrails-org-baseline (as "
+        "OrgConformsPack-rdk-guardrails-org-baseline-x1y2z3); it must not hold rdk-guardrails-sandbox too: "
+        f"add {SANDBOX_ACCOUNT} to excludedAccounts of rdk-guardrails-org-baseline in rdk-config.json and redeploy "
+        "it first"
+    )
+
+
+def test_organization_pack_from_an_account_holding_the_sandbox_pack_is_refused(session):
+    caller(session, ADMIN_ACCOUNT)
+    deployed(session, "rdk-guardrails-sandbox")
+    with pytest.raises(DeployError, match=f"account {ADMIN_ACCOUNT} already has pack rdk-guardrails-sandbox"):
+        deploy.plan_deploy(PROJECT, "rdk-guardrails-org-baseline", True, session)
+
+
+def test_redeploying_the_same_pack_is_allowed(session):
+    caller(session)
+    deployed(session, "rdk-guardrails-sandbox", "OrgConformsPack-another-team-pack-abc")
+    assert deploy.plan_deploy(PROJECT, "rdk-guardrails-sandbox", False, session).target == f"account {SANDBOX_ACCOUNT}"
+
+
+# ---- errors a user can cause: one line on stderr, exit 2, nothing written ----
+
+
+def denied(operation, code="AccessDenied"):
+    def arrange(session):
+        if operation == "get_caller_identity":
+            session.stubs["sts"].add_client_error(operation, code, http_status_code=403)
+            return
+        checked_account(session, ADMIN_ACCOUNT if operation == "put_organization_conformance_pack" else SANDBOX_ACCOUNT)
+        session.stubs["config"].add_client_error(operation, code, http_status_code=400)
+
+    return arrange
+
+
+DEPLOY_ERRORS = [
+    pytest.param(
+        (
+            ["--pack", "rdk-guardrails-sandbox"],
+            denied("get_caller_identity"),
+            "error: access denied for sts:GetCallerIdentity: grant it to the deploying identity and run again",
+        ),
+        id="access-denied-on-get-caller-identity",
+    ),
+    pytest.param(
+        (
+            ["--pack", "rdk-guardrails-sandbox"],
+            denied("get_caller_identity", "ExpiredToken"),
+            "error: the AWS credentials have expired (ExpiredToken): refresh them and run again",
+        ),
+        id="expired-token-on-get-caller-identity",
+    ),
+    pytest.param(
+        (
+            ["--pack", "rdk-guardrails-sandbox"],
+            denied("put_conformance_pack", "AccessDeniedException"),
+            "error: access denied for config:PutConformancePack: grant it to the deploying identity and run again",
+        ),
+        id="access-denied-on-put-conformance-pack",
+    ),
+    pytest.param(
+        (
+            ["--pack", "rdk-guardrails-org-baseline", "--org"],
+            denied("put_organization_conformance_pack", "AccessDeniedException"),
+            "error: access denied for config:PutOrganizationConformancePack: grant it to the deploying identity "
+            "and run again",
+        ),
+        id="access-denied-on-put-organization-conformance-pack",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", DEPLOY_ERRORS)
+def test_deploy_errors_are_one_line_with_exit_code_2(session, monkeypatch, capsys, case):
+    arguments, arrange, expected = case
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(boto3, "Session", lambda **_: session)
+    arrange(session)
+    assert main(["deploy", *arguments]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [expected]
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.fixture
+def no_credentials(monkeypatch, tmp_path):
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        pytest.param(
+            ["--region", "us-east-1"],
+            "error: no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws sso login`",
+            id="no-credentials",
+        ),
+        pytest.param(
+            ["--profile", "no-such-profile"],
+            "error: The config profile (no-such-profile) could not be found: check --profile or AWS_PROFILE "
+            "(`aws configure list-profiles` lists them)",
+            id="unknown-profile",
+        ),
+        pytest.param([], "error: no AWS region set: pass --region or set AWS_DEFAULT_REGION", id="no-region"),
+    ],
+)
+def test_deploy_without_usable_credentials_is_one_line_with_exit_code_2(no_credentials, capsys, arguments, expected):
+    assert main(["deploy", "--pack", "rdk-guardrails-sandbox", *arguments]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [expected]
