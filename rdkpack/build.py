@@ -26,13 +26,13 @@ def lambda_account(project: Project) -> str:
     return project.central_account_id if project.lambda_location == "central" else "${AWS::AccountId}"
 
 
-def remediation_role_arn(project: Project, pack: Pack, account_id: str | None = None) -> str:
+def remediation_role_arn(project: Project, pack: Pack) -> str:
     """A literal ARN: AWS Config accepts no intrinsic function here.
 
     In an organization pack the ARN names the management account; AWS Config replaces that ID with
     each member account's ID when it deploys the pack.
     """
-    account = project.management_account_id if pack.scope == "organization" else (account_id or pack.account_id)
+    account = project.management_account_id if pack.scope == "organization" else pack.account_id
     return f"arn:{project.partition}:iam::{account}:role/{project.remediation_role_name}"
 
 
@@ -75,7 +75,7 @@ def config_rule(project: Project, pack_rule: PackRule) -> dict:
     return {"Type": "AWS::Config::ConfigRule", "Properties": properties}
 
 
-def remediation_parameters(project: Project, pack: Pack, pack_rule: PackRule, account_id: str | None) -> dict:
+def remediation_parameters(project: Project, pack: Pack, pack_rule: PackRule) -> dict:
     remediation = pack_rule.remediation
     document = project.documents[remediation.document]
     parameters = {}
@@ -83,20 +83,20 @@ def remediation_parameters(project: Project, pack: Pack, pack_rule: PackRule, ac
         if name == remediation.resource_id_parameter:
             parameters[name] = {"ResourceValue": {"Value": "RESOURCE_ID"}}
         elif name == "AutomationAssumeRole":
-            parameters[name] = {"StaticValue": {"Values": [remediation_role_arn(project, pack, account_id)]}}
+            parameters[name] = {"StaticValue": {"Values": [remediation_role_arn(project, pack)]}}
         elif remediation.parameters.get(name, "") != "":
             parameters[name] = {"StaticValue": {"Values": [remediation.parameters[name]]}}
     return parameters
 
 
-def remediation_configuration(project: Project, pack: Pack, pack_rule: PackRule, account_id: str | None) -> dict:
+def remediation_configuration(project: Project, pack: Pack, pack_rule: PackRule) -> dict:
     remediation = pack_rule.remediation
     properties = {
         "ConfigRuleName": pack_rule.name,
         "TargetType": "SSM_DOCUMENT",
         "TargetId": remediation.document,
         "Automatic": remediation.automatic,
-        "Parameters": remediation_parameters(project, pack, pack_rule, account_id),
+        "Parameters": remediation_parameters(project, pack, pack_rule),
     }
     if remediation.maximum_automatic_attempts is not None:
         properties["MaximumAutomaticAttempts"] = remediation.maximum_automatic_attempts
@@ -116,15 +116,13 @@ def remediation_configuration(project: Project, pack: Pack, pack_rule: PackRule,
     }
 
 
-def build_pack(project: Project, pack: Pack, account_id: str | None = None) -> dict:
-    """The conformance-pack template; account_id rebuilds an account pack for another account."""
+def build_pack(project: Project, pack: Pack) -> dict:
+    """The conformance-pack template."""
     resources = {}
     for pack_rule in pack.rules:
         resources[logical_id(pack_rule.name)] = config_rule(project, pack_rule)
         if pack_rule.remediation.attach:
-            resources[logical_id(pack_rule.name, "Remediation")] = remediation_configuration(
-                project, pack, pack_rule, account_id
-            )
+            resources[logical_id(pack_rule.name, "Remediation")] = remediation_configuration(project, pack, pack_rule)
     return {"Description": pack.description, "Resources": resources}
 
 
