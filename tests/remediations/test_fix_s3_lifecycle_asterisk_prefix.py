@@ -8,7 +8,8 @@ import datetime
 import boto3
 import pytest
 
-from tests.conftest import load_remediation_script
+from rdkpack.config import load_project
+from tests.conftest import ROOT, load_remediation_script
 
 script = load_remediation_script("FixS3LifecycleAsteriskPrefix")
 
@@ -639,3 +640,20 @@ def test_nothing_is_listed_when_an_unfixable_prefix_refuses_the_run(stubbed):
     expect_get(stubbed, [{"ID": "bad", "Status": "Enabled", "Prefix": "*.log", **TRANSITION}])
     with pytest.raises(script.RemediationError, match=r"rule bad Prefix '\*.log' has '\*' before the end"):
         run("sized")
+
+
+# ---- no pack approves deletions on anyone's behalf ----
+
+
+def test_no_pack_sets_include_expiring_rules_so_automatic_runs_use_the_default_false():
+    project = load_project(ROOT)
+    assert project.documents["FixS3LifecycleAsteriskPrefix"].parameters["IncludeExpiringRules"] == {
+        **project.documents["FixS3LifecycleAsteriskPrefix"].parameters["IncludeExpiringRules"],
+        "type": "Boolean",
+        "default": False,
+    }
+    for pack in project.packs.values():
+        for rule in pack.rules:
+            assert "IncludeExpiringRules" not in rule.remediation.parameters, (pack.name, rule.name)
+    for template in (ROOT / "conformance-packs").glob("*.yaml"):
+        assert "IncludeExpiringRules" not in template.read_text(), template.name
