@@ -92,9 +92,22 @@ def lifecycle_rule(rule_id: str, days: int = 30, **selector) -> dict:
     return {"ID": rule_id, "Status": "Enabled", "Expiration": {"Days": days}, **selector}
 
 
+def archive_rule(rule_id: str, **selector) -> dict:
+    """A rule that only moves objects (and cleans up uploads): widening it deletes nothing."""
+    return {
+        "ID": rule_id,
+        "Status": "Enabled",
+        "Transitions": [{"Days": 90, "StorageClass": "GLACIER"}],
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+        **selector,
+    }
+
+
+# `star` and `logs-star` expire objects: the automatic fix refuses them and reports what the rewrite
+# would delete. `slash-star` only moves objects, so the automatic fix rewrites it.
 BUCKETS = {
     "star": [lifecycle_rule("expire-everything", Prefix="*")],
-    "slash-star": [lifecycle_rule("expire-root", Filter={"Prefix": "/*"})],
+    "slash-star": [archive_rule("archive-root", Filter={"Prefix": "/*"})],
     "logs-star": [
         lifecycle_rule("expire-logs", Filter={"And": {"Prefix": "logs/*", "Tags": [{"Key": "tier", "Value": "cold"}]}}),
         lifecycle_rule("expire-tmp", 1, Filter={"Prefix": "tmp/"}),
@@ -107,6 +120,9 @@ BUCKETS = {
     ],
     "no-lifecycle": None,
 }
+# Objects in the buckets whose rules the fix would widen, so its plans show a real blast radius.
+OBJECT_KEYS = ("logs/app-1.log", "logs/app-2.log", "logs/app-3.log", "data/orders.csv", "index.html")
+BUCKETS_WITH_OBJECTS = ("star", "slash-star", "logs-star")
 
 
 def seed_s3(session, seeded: Seeded, scale: int) -> None:
@@ -117,6 +133,8 @@ def seed_s3(session, seeded: Seeded, scale: int) -> None:
             client.create_bucket(Bucket=name)
             if rules:
                 client.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+            for key in OBJECT_KEYS if kind in BUCKETS_WITH_OBJECTS else ():
+                client.put_object(Bucket=name, Key=key, Body=b"demo")
             seeded.buckets.append(name)
 
 

@@ -45,6 +45,8 @@ REMEDIATION_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "FixS3LifecycleAsteriskPrefix": (
         ("s3:GetLifecycleConfiguration", "arn:${AWS::Partition}:s3:::*"),
         ("s3:PutLifecycleConfiguration", "arn:${AWS::Partition}:s3:::*"),
+        # ListObjectsV2: counts the objects a rewritten prefix matches (the blast radius).
+        ("s3:ListBucket", "arn:${AWS::Partition}:s3:::*"),
     ),
     "ReduceVpcEndpointAzCount": (
         ("ec2:DescribeVpcEndpoints", ALL_RESOURCES),

@@ -174,9 +174,8 @@ def lifecycle_setup(session):
     s3.create_bucket(Bucket="logs-bucket")
     rules = [{"ID": "logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, "Expiration": {"Days": 1}}]
     s3.put_bucket_lifecycle_configuration(Bucket="logs-bucket", LifecycleConfiguration={"Rules": rules})
-    return {"BucketName": "logs-bucket", "DryRun": False}, lambda: s3.get_bucket_lifecycle_configuration(
-        Bucket="logs-bucket"
-    )["Rules"]
+    events = {"BucketName": "logs-bucket", "IncludeExpiringRules": True, "DryRun": False}
+    return events, lambda: s3.get_bucket_lifecycle_configuration(Bucket="logs-bucket")["Rules"]
 
 
 def endpoint_setup(session):
@@ -207,7 +206,7 @@ REMEDIATIONS = {
     "FixS3LifecycleAsteriskPrefix": (
         lifecycle_setup,
         "s3",
-        ["GetBucketLifecycleConfiguration"],
+        ["GetBucketLifecycleConfiguration", "ListObjectsV2"],
         "PutBucketLifecycleConfiguration",
     ),
     "ReduceVpcEndpointAzCount": (

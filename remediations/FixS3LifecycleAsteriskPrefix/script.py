@@ -4,12 +4,21 @@ S3 matches '*' in a lifecycle prefix literally, so 'logs/*' selects only keys th
 'logs/*'. PutBucketLifecycleConfiguration replaces the whole configuration, so the write carries
 every rule back unchanged except the offending prefixes.
 
+A rewritten prefix matches objects the rule never touched. For a rule that expires current or
+noncurrent objects (Expiration Days or Date, NoncurrentVersionExpiration) that means S3 starts
+deleting them, so such a rewrite needs IncludeExpiringRules=true; without it the run fails, naming
+each such rule, its expiration action, the prefix change and the objects the new prefix matches, and
+changes nothing. Disabled rules count too: enabling one later would start the deletion. Transitions,
+AbortIncompleteMultipartUpload and ExpiredObjectDeleteMarker delete no current data and need no flag.
+
 Embedded verbatim in FixS3LifecycleAsteriskPrefix.yaml (aws:executeScript, python3.11).
 IAM actions the automation role needs: s3:GetLifecycleConfiguration and
-s3:PutLifecycleConfiguration on the bucket.
+s3:PutLifecycleConfiguration on the bucket, and s3:ListBucket on the bucket (one ListObjectsV2 call
+per distinct new prefix, to count the objects it matches).
 """
 
 import copy
+import datetime
 from dataclasses import dataclass
 
 import boto3
@@ -18,6 +27,11 @@ from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 AND_PREDICATES = ("Prefix", "Tags", "ObjectSizeGreaterThan", "ObjectSizeLessThan")
+COUNT_PAGE = 1000
+COUNT_NOTE = (
+    "Object counts are current objects under the new prefix before any tag or size filter of the rule "
+    "(an upper bound); noncurrent versions are not counted."
+)
 
 
 class RemediationError(Exception):
@@ -36,6 +50,8 @@ class Change:
     field: str
     before: str
     after: str
+    expires: str = ""  # the rule's deleting actions, e.g. "Expiration.Days=30"; "" when it deletes nothing
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,7 @@ class Plan:
     changes: tuple
     rules_after: list
     unfixable: tuple  # (rule id, field, prefix) with no prefix equivalent
+    blocked: tuple = ()  # changes that widen an expiring rule while IncludeExpiringRules is false
 
 
 def s3_client():
@@ -61,6 +78,35 @@ def fixed_prefix(prefix: str) -> str | None:
         return ""
     trimmed = prefix.rstrip("*")
     return None if "*" in trimmed else trimmed
+
+
+def shown(value) -> str:
+    """A lifecycle value as messages show it: a midnight (UTC) date as YYYY-MM-DD."""
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time(0):
+        return value.date().isoformat()
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def expiring_actions(rule: dict) -> tuple:
+    """Pure: the rule's actions that delete current or noncurrent objects, e.g. 'Expiration.Days=30'.
+
+    Every Expiration field but ExpiredObjectDeleteMarker deletes current objects, and every
+    NoncurrentVersionExpiration field deletes noncurrent versions. Unknown fields count as deleting.
+    """
+    actions = []
+    for action in ("Expiration", "NoncurrentVersionExpiration"):
+        settings = rule.get(action)
+        if not isinstance(settings, dict):
+            continue
+        deleting = [
+            f"{action}.{key}={shown(value)}"
+            for key, value in settings.items()
+            if value is not None and key != "ExpiredObjectDeleteMarker"
+        ]
+        if action == "NoncurrentVersionExpiration" and not deleting:
+            deleting = [action]
+        actions.extend(deleting)
+    return tuple(actions)
 
 
 def read(client, bucket: str) -> Lifecycle | None:
@@ -101,12 +147,17 @@ def simplify_and(lifecycle_filter: dict) -> None:
         lifecycle_filter["Tag"] = predicates[0][1][0]
 
 
-def plan_change(lifecycle: Lifecycle) -> Plan:
-    """Pure: the rules with only the offending prefixes rewritten; everything else as it was."""
+def plan_change(lifecycle: Lifecycle, include_expiring: bool = False) -> Plan:
+    """Pure: the rules with only the offending prefixes rewritten; everything else as it was.
+
+    Rewrites of rules that expire objects are `blocked` unless include_expiring is true.
+    """
     rules_after = copy.deepcopy(lifecycle.rules)
     changes, unfixable = [], []
     for index, rule in enumerate(rules_after):
         rule_id = rule.get("ID") or f"#{index + 1}"
+        expires = ", ".join(expiring_actions(rule))
+        enabled = rule.get("Status") != "Disabled"
         for field, container in list(prefix_locations(rule)):
             before = container["Prefix"]
             after = fixed_prefix(before)
@@ -114,10 +165,46 @@ def plan_change(lifecycle: Lifecycle) -> Plan:
                 unfixable.append((rule_id, field, before))
             elif after != before:
                 container["Prefix"] = after
-                changes.append(Change(rule_id, field, before, after))
+                changes.append(Change(rule_id, field, before, after, expires, enabled))
                 if field == "Filter.And.Prefix":
                     simplify_and(rule["Filter"])
-    return Plan(tuple(changes), rules_after, tuple(unfixable))
+    blocked = () if include_expiring else tuple(c for c in changes if c.expires)
+    return Plan(tuple(changes), rules_after, tuple(unfixable), blocked)
+
+
+def new_prefixes(plan: Plan) -> list:
+    """The distinct prefixes the plan writes, in plan order: one object count each."""
+    return list(dict.fromkeys(c.after for c in plan.changes))
+
+
+def fetch_object_counts(client, bucket: str, prefixes) -> dict:
+    """Objects each prefix matches, from one ListObjectsV2 page: '12', or '1,000+' when truncated."""
+    counts = {}
+    for prefix in prefixes:
+        page = client.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=COUNT_PAGE)
+        matched = page.get("KeyCount", len(page.get("Contents", [])))
+        counts[prefix] = f"{matched:,}+" if page.get("IsTruncated") else f"{matched:,}"
+    return counts
+
+
+def expiry_text(change: Change) -> str:
+    if not change.expires:
+        return "expires no objects"
+    if change.enabled:
+        return f"expires objects: {change.expires}"
+    return f"expires objects once enabled (rule is Disabled): {change.expires}"
+
+
+def objects(count: str) -> str:
+    return f"{count} object" if count == "1" else f"{count} objects"
+
+
+def describe(change: Change, counts: dict) -> str:
+    """One rewrite with its blast radius, e.g. "rule r Filter.Prefix 'logs/*' -> 'logs/' (expires ...)"."""
+    return (
+        f"rule {change.rule_id} {change.field} {change.before!r} -> {change.after!r} "
+        f"({expiry_text(change)}; the new prefix matches {objects(counts[change.after])})"
+    )
 
 
 def refusal(bucket: str, plan: Plan) -> str:
@@ -125,7 +212,25 @@ def refusal(bucket: str, plan: Plan) -> str:
     return (
         f"Bucket {bucket}: {listed} has '*' before the end of the prefix, which has no prefix equivalent "
         "(S3 lifecycle prefixes do not support wildcards). Rewrite it by hand, for example with a tag or "
-        "object-size filter. Nothing was changed."
+        f"object-size filter. Nothing was changed.{also_expiring(plan)}"
+    )
+
+
+def also_expiring(plan: Plan) -> str:
+    if not plan.blocked:
+        return ""
+    listed = ", ".join(f"rule {c.rule_id} {c.field} ({c.expires})" for c in plan.blocked)
+    return f" Also, widening {listed} would make S3 delete objects: that will need IncludeExpiringRules=true."
+
+
+def expiring_refusal(bucket: str, plan: Plan, counts: dict) -> str:
+    listed = "; ".join(describe(c, counts) for c in plan.blocked)
+    others = len(plan.changes) - len(plan.blocked)
+    held = f", nor the {others} other planned rewrite(s)" if others else ""
+    return (
+        f"Bucket {bucket}: widening these lifecycle prefixes would make S3 start deleting objects the rules "
+        f"never touched: {listed}. {COUNT_NOTE} Review the rules and the objects, then re-run with "
+        f"IncludeExpiringRules=true. Nothing was changed{held}."
     )
 
 
@@ -150,14 +255,22 @@ def verify(client, bucket: str, lifecycle: Lifecycle, plan: Plan) -> None:
         )
 
 
-def output(bucket: str, status: str, plan: Plan | None, message: str) -> dict:
+def output(bucket: str, status: str, plan: Plan | None, message: str, counts: dict | None = None) -> dict:
     changes = [] if plan is None else plan.changes
     return {
         "BucketName": bucket,
         "Status": status,
         "Message": message,
         "RulesChanged": [
-            {"RuleId": c.rule_id, "Field": c.field, "Before": c.before, "After": c.after} for c in changes
+            {
+                "RuleId": c.rule_id,
+                "Field": c.field,
+                "Before": c.before,
+                "After": c.after,
+                "Expires": c.expires,
+                "ObjectsMatched": (counts or {}).get(c.after, ""),
+            }
+            for c in changes
         ],
     }
 
@@ -168,14 +281,18 @@ def handler(events, context):
     lifecycle = read(client, bucket)
     if lifecycle is None:
         return output(bucket, "NO_CHANGE", None, "The bucket has no lifecycle configuration.")
-    plan = plan_change(lifecycle)
+    plan = plan_change(lifecycle, as_bool(events.get("IncludeExpiringRules", False)))
     if plan.unfixable:
         raise RemediationError(refusal(bucket, plan))
     if not plan.changes:
         return output(bucket, "NO_CHANGE", plan, "No lifecycle prefix contains '*'.")
-    rewrites = "; ".join(f"rule {c.rule_id} {c.field} {c.before!r} -> {c.after!r}" for c in plan.changes)
+    counts = fetch_object_counts(client, bucket, new_prefixes(plan))
+    if plan.blocked:
+        raise RemediationError(expiring_refusal(bucket, plan, counts))
+    rewrites = "; ".join(describe(c, counts) for c in plan.changes)
     if as_bool(events.get("DryRun", False)):
-        return output(bucket, "DRY_RUN", plan, f"Would rewrite {rewrites}.")
+        return output(bucket, "DRY_RUN", plan, f"Would rewrite {rewrites}. {COUNT_NOTE}", counts)
     apply(client, bucket, lifecycle, plan)
     verify(client, bucket, lifecycle, plan)
-    return output(bucket, "CHANGED", plan, f"Rewrote {rewrites}; every other rule and field is unchanged.")
+    message = f"Rewrote {rewrites}; every other rule and field is unchanged. {COUNT_NOTE}"
+    return output(bucket, "CHANGED", plan, message, counts)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import datetime
 
 import boto3
 import pytest
 
-from tests.conftest import load_remediation_script
+from rdkpack.config import load_project
+from tests.conftest import ROOT, load_remediation_script
 
 script = load_remediation_script("FixS3LifecycleAsteriskPrefix")
 
@@ -87,6 +89,14 @@ def test_plan_rewrites_only_offending_prefixes_and_keeps_everything_else():
         ("and-prefix-tags", "Filter.And.Prefix", "raw/**", "raw/"),
     ]
     assert plan.unfixable == ()
+    assert [(c.rule_id, c.expires, c.enabled) for c in plan.blocked] == [
+        ("legacy-star", "Expiration.Days=30", True),
+        ("filter-trailing", "NoncurrentVersionExpiration.NoncurrentDays=10", True),
+        ("filter-slash-star", "Expiration.Days=30", False),
+        ("and-prefix-tags", "Expiration.Days=30", True),
+    ]
+    approved = script.plan_change(script.Lifecycle(rules, "varies_by_storage_class"), include_expiring=True)
+    assert (approved.changes, approved.rules_after, approved.blocked) == (plan.changes, plan.rules_after, ())
 
 
 @pytest.mark.parametrize(
@@ -118,6 +128,110 @@ def test_unfixable_prefixes_are_all_named():
     assert plan.unfixable == (("logs", "Filter.Prefix", "*.log"), ("#3", "Prefix", "a*b/"))
 
 
+# ---- which rules delete data, and the all-or-nothing decision (pure) ----
+
+MIDNIGHT = datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC)
+TRANSITION = {"Transitions": [{"Days": 30, "StorageClass": "GLACIER"}]}
+ABORT_UPLOADS = {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}
+DELETE_MARKERS = {"Expiration": {"ExpiredObjectDeleteMarker": True}}
+
+
+@pytest.mark.parametrize(
+    ("actions", "expected"),
+    [
+        pytest.param({"Expiration": {"Days": 30}}, ("Expiration.Days=30",), id="days"),
+        pytest.param({"Expiration": {"Date": MIDNIGHT}}, ("Expiration.Date=2027-01-01",), id="date"),
+        pytest.param(
+            {"NoncurrentVersionExpiration": {"NoncurrentDays": 10}},
+            ("NoncurrentVersionExpiration.NoncurrentDays=10",),
+            id="noncurrent",
+        ),
+        pytest.param(
+            {"NoncurrentVersionExpiration": {"NoncurrentDays": 10, "NewerNoncurrentVersions": 3}},
+            (
+                "NoncurrentVersionExpiration.NoncurrentDays=10",
+                "NoncurrentVersionExpiration.NewerNoncurrentVersions=3",
+            ),
+            id="noncurrent-keep-newer",
+        ),
+        pytest.param(
+            {"Expiration": {"Days": 1}, "NoncurrentVersionExpiration": {"NoncurrentDays": 2}, **TRANSITION},
+            ("Expiration.Days=1", "NoncurrentVersionExpiration.NoncurrentDays=2"),
+            id="both",
+        ),
+        pytest.param(TRANSITION, (), id="transition"),
+        pytest.param(
+            {"NoncurrentVersionTransitions": [{"NoncurrentDays": 5, "StorageClass": "GLACIER"}]},
+            (),
+            id="noncurrent-transition",
+        ),
+        pytest.param(ABORT_UPLOADS, (), id="abort-uploads"),
+        pytest.param(DELETE_MARKERS, (), id="delete-markers"),
+        pytest.param({"Expiration": {"ExpiredObjectDeleteMarker": False}}, (), id="delete-markers-off"),
+    ],
+)
+def test_expiring_actions_names_only_actions_that_delete_objects(actions, expected):
+    assert script.expiring_actions({"ID": "r", "Status": "Enabled", "Prefix": "*", **actions}) == expected
+
+
+@pytest.mark.parametrize("actions", [TRANSITION, ABORT_UPLOADS, DELETE_MARKERS], ids=["transition", "abort", "marker"])
+def test_plan_rewrites_rules_that_delete_nothing_without_the_flag(actions):
+    plan = script.plan_change(script.Lifecycle([{"ID": "r", "Status": "Enabled", "Prefix": "*", **actions}], None))
+    assert [(c.rule_id, c.after, c.expires) for c in plan.changes] == [("r", "", "")]
+    assert plan.blocked == ()
+
+
+def test_plan_blocks_a_disabled_expiring_rule_because_enabling_it_would_delete():
+    rule = {"ID": "later", "Status": "Disabled", "Filter": {"Prefix": "logs/*"}, "Expiration": {"Days": 3}}
+    plan = script.plan_change(script.Lifecycle([rule], None))
+    assert plan.blocked == (script.Change("later", "Filter.Prefix", "logs/*", "logs/", "Expiration.Days=3", False),)
+    message = script.expiring_refusal("b", plan, {"logs/": "4"})
+    assert "(expires objects once enabled (rule is Disabled): Expiration.Days=3; the new prefix matches 4 objects)" in (
+        message
+    )
+
+
+def test_expiring_rule_with_a_clean_prefix_does_not_block_other_rewrites():
+    rules = [
+        {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}},
+        {"ID": "archive", "Status": "Enabled", "Filter": {"Prefix": "*"}, **TRANSITION},
+    ]
+    plan = script.plan_change(script.Lifecycle(rules, None))
+    assert ([c.rule_id for c in plan.changes], plan.blocked) == (["archive"], ())
+
+
+def test_one_expiring_rewrite_blocks_the_whole_plan_and_the_refusal_names_each_rule():
+    rules = [
+        {"ID": "archive", "Status": "Enabled", "Filter": {"Prefix": "*"}, **TRANSITION},
+        {"ID": "expire-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, "Expiration": {"Days": 30}},
+        {"ID": "old", "Status": "Enabled", "Prefix": "/*", "NoncurrentVersionExpiration": {"NoncurrentDays": 10}},
+    ]
+    plan = script.plan_change(script.Lifecycle(rules, None))
+    assert [c.rule_id for c in plan.blocked] == ["expire-logs", "old"]
+    assert script.new_prefixes(plan) == ["", "logs/"]
+    assert script.expiring_refusal("b", plan, {"": "1,000+", "logs/": "3"}) == (
+        "Bucket b: widening these lifecycle prefixes would make S3 start deleting objects the rules never touched: "
+        "rule expire-logs Filter.Prefix 'logs/*' -> 'logs/' (expires objects: Expiration.Days=30; the new prefix "
+        "matches 3 objects); rule old Prefix '/*' -> '' (expires objects: "
+        "NoncurrentVersionExpiration.NoncurrentDays=10; the new prefix matches 1,000+ objects). Object counts are "
+        "current objects under the new prefix before any tag or size filter of the rule (an upper bound); "
+        "noncurrent versions are not counted. Review the rules and the objects, then re-run with "
+        "IncludeExpiringRules=true. Nothing was changed, nor the 1 other planned rewrite(s)."
+    )
+
+
+def test_unfixable_refusal_also_names_expiring_rewrites_waiting_for_the_flag():
+    rules = [
+        {"ID": "star-dot-log", "Status": "Enabled", "Filter": {"Prefix": "*.log"}, **TRANSITION},
+        {"ID": "expire-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, "Expiration": {"Days": 30}},
+    ]
+    message = script.refusal("b", script.plan_change(script.Lifecycle(rules, None)))
+    assert message.endswith(
+        "Nothing was changed. Also, widening rule expire-logs Filter.Prefix (Expiration.Days=30) would make S3 "
+        "delete objects: that will need IncludeExpiringRules=true."
+    )
+
+
 # ---- the full loop against moto ----
 
 
@@ -138,8 +252,13 @@ def rules_of(client, bucket):
     return client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
 
 
-def run(bucket, dry_run=False):
-    return script.handler({"BucketName": bucket, "DryRun": dry_run}, None)
+def run(bucket, dry_run=False, include_expiring=False):
+    return script.handler({"BucketName": bucket, "IncludeExpiringRules": include_expiring, "DryRun": dry_run}, None)
+
+
+def put_objects(client, bucket, keys):
+    for key in keys:
+        client.put_object(Bucket=bucket, Key=key, Body=b"x")
 
 
 def test_bucket_with_every_filter_form_is_fixed_and_nothing_else_changes(s3):
@@ -147,7 +266,7 @@ def test_bucket_with_every_filter_form_is_fixed_and_nothing_else_changes(s3):
     bucket("mixed", every_filter_form())
     before = rules_of(client, "mixed")
 
-    result = run("mixed")
+    result = run("mixed", include_expiring=True)
 
     expected = copy.deepcopy(before)
     expected[0]["Prefix"] = ""
@@ -156,11 +275,40 @@ def test_bucket_with_every_filter_form_is_fixed_and_nothing_else_changes(s3):
     expected[5]["Filter"]["And"]["Prefix"] = "raw/"
     assert rules_of(client, "mixed") == expected
     assert result["Status"] == "CHANGED"
+    days, noncurrent = "Expiration.Days=30", "NoncurrentVersionExpiration.NoncurrentDays=10"
     assert result["RulesChanged"] == [
-        {"RuleId": "legacy-star", "Field": "Prefix", "Before": "*", "After": ""},
-        {"RuleId": "filter-trailing", "Field": "Filter.Prefix", "Before": "logs/*", "After": "logs/"},
-        {"RuleId": "filter-slash-star", "Field": "Filter.Prefix", "Before": "/*", "After": ""},
-        {"RuleId": "and-prefix-tags", "Field": "Filter.And.Prefix", "Before": "raw/**", "After": "raw/"},
+        {
+            "RuleId": "legacy-star",
+            "Field": "Prefix",
+            "Before": "*",
+            "After": "",
+            "Expires": days,
+            "ObjectsMatched": "0",
+        },
+        {
+            "RuleId": "filter-trailing",
+            "Field": "Filter.Prefix",
+            "Before": "logs/*",
+            "After": "logs/",
+            "Expires": noncurrent,
+            "ObjectsMatched": "0",
+        },
+        {
+            "RuleId": "filter-slash-star",
+            "Field": "Filter.Prefix",
+            "Before": "/*",
+            "After": "",
+            "Expires": days,
+            "ObjectsMatched": "0",
+        },
+        {
+            "RuleId": "and-prefix-tags",
+            "Field": "Filter.And.Prefix",
+            "Before": "raw/**",
+            "After": "raw/",
+            "Expires": days,
+            "ObjectsMatched": "0",
+        },
     ]
     assert run("mixed")["Status"] == "NO_CHANGE"
     assert rules_of(client, "mixed") == expected
@@ -168,7 +316,7 @@ def test_bucket_with_every_filter_form_is_fixed_and_nothing_else_changes(s3):
 
 def test_dry_run_reports_the_plan_and_changes_nothing(s3):
     client, bucket = s3
-    bucket("dry", [{"ID": "all", "Status": "Enabled", "Filter": {"Prefix": "*"}, "Expiration": {"Days": 1}}])
+    bucket("dry", [{"ID": "all", "Status": "Enabled", "Filter": {"Prefix": "*"}, **TRANSITION}])
     before = rules_of(client, "dry")
     result = run("dry", dry_run="true")
     assert (result["Status"], result["RulesChanged"][0]["After"]) == ("DRY_RUN", "")
@@ -186,6 +334,178 @@ def test_unfixable_prefix_fails_naming_the_rule_and_changes_nothing(s3):
     with pytest.raises(script.RemediationError, match=r"rule star-dot-log Filter.Prefix '\*.log'.*Nothing was changed"):
         run("suffix")
     assert rules_of(client, "suffix") == before
+
+
+EXPIRING_CASES = [
+    pytest.param({"Expiration": {"Days": 30}}, "Expiration.Days=30", id="expiration-days"),
+    pytest.param({"Expiration": {"Date": MIDNIGHT}}, "Expiration.Date=2027-01-01", id="expiration-date"),
+    pytest.param(
+        {"NoncurrentVersionExpiration": {"NoncurrentDays": 10}},
+        "NoncurrentVersionExpiration.NoncurrentDays=10",
+        id="noncurrent-expiration",
+    ),
+]
+
+
+@pytest.mark.parametrize(("actions", "named"), EXPIRING_CASES)
+def test_expiring_rule_is_refused_without_the_flag_and_the_bucket_is_unchanged(s3, actions, named):
+    client, bucket = s3
+    bucket("expiring", [{"ID": "expire-all", "Status": "Enabled", "Prefix": "*", **actions}])
+    put_objects(client, "expiring", ["a", "logs/b"])
+    before = rules_of(client, "expiring")
+    with pytest.raises(script.RemediationError) as refused:
+        run("expiring")
+    message = str(refused.value)
+    assert f"rule expire-all Prefix '*' -> '' (expires objects: {named}; the new prefix matches 2 objects)" in message
+    assert "re-run with IncludeExpiringRules=true" in message and message.endswith("Nothing was changed.")
+    assert rules_of(client, "expiring") == before
+
+
+def test_one_expiring_rule_blocks_rewriting_a_transition_only_rule_too(s3):
+    client, bucket = s3
+    rules = [
+        {"ID": "archive", "Status": "Enabled", "Filter": {"Prefix": "/*"}, **TRANSITION},
+        {"ID": "expire-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, "Expiration": {"Days": 30}},
+    ]
+    bucket("mixed-expiry", rules)
+    before = rules_of(client, "mixed-expiry")
+    with pytest.raises(script.RemediationError) as refused:
+        run("mixed-expiry")
+    message = str(refused.value)
+    assert "rule expire-logs Filter.Prefix 'logs/*' -> 'logs/' (expires objects: Expiration.Days=30" in message
+    assert "rule archive" not in message and message.endswith(
+        "Nothing was changed, nor the 1 other planned rewrite(s)."
+    )
+    assert rules_of(client, "mixed-expiry") == before
+
+
+def test_dry_run_without_the_flag_is_refused_the_same_way(s3):
+    client, bucket = s3
+    bucket("dry-expiring", [{"ID": "expire-all", "Status": "Enabled", "Prefix": "*", "Expiration": {"Days": 30}}])
+    before = rules_of(client, "dry-expiring")
+    with pytest.raises(script.RemediationError, match=r"Expiration.Days=30.*IncludeExpiringRules=true"):
+        run("dry-expiring", dry_run=True)
+    assert rules_of(client, "dry-expiring") == before
+
+
+def test_disabled_expiring_rule_is_refused_saying_enabling_it_would_delete(s3):
+    client, bucket = s3
+    bucket("disabled", [{"ID": "later", "Status": "Disabled", "Prefix": "*", "Expiration": {"Days": 30}}])
+    before = rules_of(client, "disabled")
+    with pytest.raises(script.RemediationError, match=r"expires objects once enabled \(rule is Disabled\)"):
+        run("disabled")
+    assert rules_of(client, "disabled") == before
+
+
+def test_include_expiring_rules_rewrites_and_names_the_blast_radius(s3):
+    client, bucket = s3
+    rules = [
+        {"ID": "expire-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, "Expiration": {"Days": 30}},
+        {"ID": "archive", "Status": "Enabled", "Filter": {"Prefix": "*"}, **TRANSITION},
+    ]
+    bucket("approved", rules)
+    put_objects(client, "approved", ["logs/1", "logs/2", "logs/3", "data/1", "top"])
+
+    result = run("approved", include_expiring="true")
+
+    after = rules_of(client, "approved")
+    assert [r["Filter"]["Prefix"] for r in after] == ["logs/", ""]
+    assert (result["Status"], result["RulesChanged"]) == (
+        "CHANGED",
+        [
+            {
+                "RuleId": "expire-logs",
+                "Field": "Filter.Prefix",
+                "Before": "logs/*",
+                "After": "logs/",
+                "Expires": "Expiration.Days=30",
+                "ObjectsMatched": "3",
+            },
+            {
+                "RuleId": "archive",
+                "Field": "Filter.Prefix",
+                "Before": "*",
+                "After": "",
+                "Expires": "",
+                "ObjectsMatched": "5",
+            },
+        ],
+    )
+    assert result["Message"] == (
+        "Rewrote rule expire-logs Filter.Prefix 'logs/*' -> 'logs/' (expires objects: Expiration.Days=30; the new "
+        "prefix matches 3 objects); rule archive Filter.Prefix '*' -> '' (expires no objects; the new prefix matches "
+        "5 objects); every other rule and field is unchanged. " + script.COUNT_NOTE
+    )
+
+
+@pytest.mark.parametrize("actions", [TRANSITION, ABORT_UPLOADS, DELETE_MARKERS], ids=["transition", "abort", "marker"])
+def test_rules_that_delete_nothing_are_rewritten_without_the_flag(s3, actions):
+    client, bucket = s3
+    bucket("harmless", [{"ID": "r", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **actions}])
+    result = run("harmless")
+    assert result["Status"] == "CHANGED"
+    assert rules_of(client, "harmless")[0]["Filter"] == {"Prefix": "logs/"}
+    assert (result["RulesChanged"][0]["Expires"], result["RulesChanged"][0]["ObjectsMatched"]) == ("", "0")
+
+
+def test_dry_run_shows_whether_each_rule_expires_and_the_objects_its_new_prefix_matches(s3):
+    client, bucket = s3
+    rules = [
+        {"ID": "expire-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, "Expiration": {"Days": 30}},
+        {"ID": "archive", "Status": "Enabled", "Filter": {"Prefix": "*"}, **TRANSITION},
+    ]
+    bucket("blast", rules)
+    put_objects(client, "blast", ["logs/1", "logs/2", "logs/3", "data/1", "top"])
+    before = rules_of(client, "blast")
+
+    result = run("blast", dry_run=True, include_expiring=True)
+
+    assert rules_of(client, "blast") == before
+    assert result["Status"] == "DRY_RUN"
+    assert [(c["RuleId"], c["Expires"], c["ObjectsMatched"]) for c in result["RulesChanged"]] == [
+        ("expire-logs", "Expiration.Days=30", "3"),
+        ("archive", "", "5"),
+    ]
+    assert result["Message"].startswith(
+        "Would rewrite rule expire-logs Filter.Prefix 'logs/*' -> 'logs/' (expires objects: Expiration.Days=30; "
+        "the new prefix matches 3 objects); rule archive Filter.Prefix '*' -> '' (expires no objects; the new "
+        "prefix matches 5 objects)."
+    )
+    assert (
+        "before any tag or size filter of the rule (an upper bound); noncurrent versions are not counted"
+        in (result["Message"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [
+        (True, True),
+        ("true", True),
+        ("True", True),
+        (" TRUE ", True),
+        (False, False),
+        ("false", False),
+        ("False", False),
+    ],
+)
+def test_include_expiring_rules_accepts_booleans_and_the_strings_ssm_passes(s3, value, allowed):
+    client, bucket = s3
+    bucket("flag", [{"ID": "expire-all", "Status": "Enabled", "Prefix": "*", "Expiration": {"Days": 30}}])
+    if allowed:
+        assert run("flag", include_expiring=value)["Status"] == "CHANGED"
+        assert rules_of(client, "flag")[0]["Prefix"] == ""
+    else:
+        with pytest.raises(script.RemediationError, match="IncludeExpiringRules=true"):
+            run("flag", include_expiring=value)
+        assert rules_of(client, "flag")[0]["Prefix"] == "*"
+
+
+def test_missing_include_expiring_rules_means_false(s3):
+    _, bucket = s3
+    bucket("no-flag", [{"ID": "expire-all", "Status": "Enabled", "Prefix": "*", "Expiration": {"Days": 30}}])
+    with pytest.raises(script.RemediationError, match="IncludeExpiringRules=true"):
+        script.handler({"BucketName": "no-flag", "DryRun": False}, None)
 
 
 def test_bucket_without_lifecycle_is_left_alone(s3):
@@ -233,8 +553,17 @@ def expect_get(stub, rules, size="varies_by_storage_class"):
     )
 
 
+def expect_count(stub, prefix, key_count=0, truncated=False):
+    stub.add_response(
+        "list_objects_v2",
+        {"IsTruncated": truncated, "KeyCount": key_count, "MaxKeys": 1000, "Prefix": prefix},
+        {"Bucket": "sized", "Prefix": prefix, "MaxKeys": 1000},
+    )
+
+
 def test_object_size_filters_and_default_minimum_size_are_written_back(stubbed):
     expect_get(stubbed, SIZE_RULES)
+    expect_count(stubbed, "logs/")
     expect_get(stubbed, SIZE_RULES)
     stubbed.add_response(
         "put_bucket_lifecycle_configuration",
@@ -251,6 +580,7 @@ def test_object_size_filters_and_default_minimum_size_are_written_back(stubbed):
 
 def test_concurrent_change_between_read_and_write_is_not_overwritten(stubbed):
     expect_get(stubbed, SIZE_RULES)
+    expect_count(stubbed, "logs/")
     expect_get(stubbed, [*SIZE_RULES, {"ID": "added-meanwhile", "Status": "Enabled", "Prefix": "x/"}])
     with pytest.raises(script.RemediationError, match="changed while the remediation ran; nothing was overwritten"):
         run("sized")
@@ -258,8 +588,72 @@ def test_concurrent_change_between_read_and_write_is_not_overwritten(stubbed):
 
 def test_verification_fails_when_read_back_differs(stubbed):
     expect_get(stubbed, SIZE_RULES)
+    expect_count(stubbed, "logs/")
     expect_get(stubbed, SIZE_RULES)
     stubbed.add_response("put_bucket_lifecycle_configuration", {})
     expect_get(stubbed, SIZE_RULES_FIXED, size="all_storage_classes_128K")
     with pytest.raises(script.RemediationError, match="read back after the change is not the planned one"):
         run("sized")
+
+
+def test_objects_are_counted_once_per_distinct_new_prefix(stubbed):
+    rules = [
+        {"ID": "a", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **TRANSITION},
+        {"ID": "b", "Status": "Enabled", "Filter": {"Prefix": "logs/**"}, **ABORT_UPLOADS},
+        {"ID": "c", "Status": "Enabled", "Prefix": "*", **TRANSITION},
+        {"ID": "d", "Status": "Enabled", "Filter": {"Prefix": "/*"}, **DELETE_MARKERS},
+        {"ID": "clean", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}},
+    ]
+    expect_get(stubbed, rules)
+    expect_count(stubbed, "logs/", 12)
+    expect_count(stubbed, "", 40)  # a third list call, or any other, fails: the Stubber has no answer for it
+    result = run("sized", dry_run=True)
+    assert [(c["RuleId"], c["ObjectsMatched"]) for c in result["RulesChanged"]] == [
+        ("a", "12"),
+        ("b", "12"),
+        ("c", "40"),
+        ("d", "40"),
+    ]
+
+
+def test_a_truncated_listing_counts_as_1000_plus(stubbed):
+    expect_get(stubbed, [{"ID": "expire-all", "Status": "Enabled", "Prefix": "*", "Expiration": {"Days": 30}}])
+    expect_count(stubbed, "", 1000, truncated=True)
+    with pytest.raises(script.RemediationError, match=r"the new prefix matches 1,000\+ objects"):
+        run("sized")
+
+
+def test_a_truncated_listing_shows_1000_plus_in_the_plan(stubbed):
+    expect_get(stubbed, SIZE_RULES)
+    expect_count(stubbed, "logs/", 1000, truncated=True)
+    result = run("sized", dry_run=True)
+    assert result["RulesChanged"][0]["ObjectsMatched"] == "1,000+"
+    assert "the new prefix matches 1,000+ objects" in result["Message"]
+
+
+def test_nothing_is_listed_when_no_prefix_needs_rewriting(stubbed):
+    expect_get(stubbed, [{"ID": "clean", "Status": "Enabled", "Prefix": "logs/", "Expiration": {"Days": 1}}])
+    assert run("sized")["Status"] == "NO_CHANGE"  # a list call would find no stubbed answer and fail
+
+
+def test_nothing_is_listed_when_an_unfixable_prefix_refuses_the_run(stubbed):
+    expect_get(stubbed, [{"ID": "bad", "Status": "Enabled", "Prefix": "*.log", **TRANSITION}])
+    with pytest.raises(script.RemediationError, match=r"rule bad Prefix '\*.log' has '\*' before the end"):
+        run("sized")
+
+
+# ---- no pack approves deletions on anyone's behalf ----
+
+
+def test_no_pack_sets_include_expiring_rules_so_automatic_runs_use_the_default_false():
+    project = load_project(ROOT)
+    assert project.documents["FixS3LifecycleAsteriskPrefix"].parameters["IncludeExpiringRules"] == {
+        **project.documents["FixS3LifecycleAsteriskPrefix"].parameters["IncludeExpiringRules"],
+        "type": "Boolean",
+        "default": False,
+    }
+    for pack in project.packs.values():
+        for rule in pack.rules:
+            assert "IncludeExpiringRules" not in rule.remediation.parameters, (pack.name, rule.name)
+    for template in (ROOT / "conformance-packs").glob("*.yaml"):
+        assert "IncludeExpiringRules" not in template.read_text(), template.name

@@ -39,18 +39,51 @@ def test_demo_evaluates_every_seeded_resource_with_every_rule(report):
     assert before[("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-no-lifecycle-0")] == "NOT_APPLICABLE"
 
 
-def test_remediation_fixes_all_but_the_star_dot_log_bucket(report):
-    assert counts(report.after) == {"COMPLIANT": 13, "NON_COMPLIANT": 1, "NOT_APPLICABLE": 5}
+def test_remediation_fixes_all_but_the_expiring_and_star_dot_log_buckets(report):
+    assert counts(report.after) == {"COMPLIANT": 11, "NON_COMPLIANT": 3, "NOT_APPLICABLE": 5}
     remaining = [r for r in report.after if r.compliance == "NON_COMPLIANT"]
     assert [(r.rule, r.resource_id) for r in remaining] == [
-        ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-star-dot-log-0")
+        ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-star-0"),
+        ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-logs-star-0"),
+        ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-star-dot-log-0"),
     ]
     runs = {run.resource_id: run for run in report.remediations}
     assert len(report.remediations) == 9
     assert runs["demo-star-dot-log-0"].status == "FAILED"
     assert "'*.log' has '*' before the end of the prefix" in runs["demo-star-dot-log-0"].message
-    assert runs["demo-star-0"].plan == "Would rewrite rule expire-everything Prefix '*' -> ''."
-    assert all(run.status == "CHANGED" for key, run in runs.items() if key != "demo-star-dot-log-0")
+    refused = {"demo-star-0", "demo-logs-star-0", "demo-star-dot-log-0"}
+    assert all(run.status == "CHANGED" for key, run in runs.items() if key not in refused)
+
+
+@pytest.mark.parametrize(
+    ("bucket", "rewrite"),
+    [
+        ("demo-star-0", "rule expire-everything Prefix '*' -> '' (expires objects: Expiration.Days=30; "),
+        ("demo-logs-star-0", "rule expire-logs Filter.And.Prefix 'logs/*' -> 'logs/' (expires objects: "),
+    ],
+)
+def test_automatic_fix_refuses_expiring_buckets_with_their_blast_radius_and_leaves_them_unchanged(
+    report, bucket, rewrite
+):
+    run = {run.resource_id: run for run in report.remediations}[bucket]
+    assert (run.status, run.plan) == ("FAILED", "refused")
+    assert rewrite in run.message
+    matched = "5 objects" if bucket == "demo-star-0" else "3 objects"
+    assert f"the new prefix matches {matched}" in run.message
+    assert "re-run with IncludeExpiringRules=true" in run.message and run.message.endswith("Nothing was changed.")
+    after = {r.resource_id: r for r in report.after if r.rule == "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK"}[bucket]
+    before = {r.resource_id: r for r in report.before if r.rule == "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK"}[bucket]
+    assert (after.compliance, after.annotation) == ("NON_COMPLIANT", before.annotation), "left unchanged"
+
+
+def test_automatic_fix_rewrites_the_transition_only_bucket_and_shows_its_blast_radius(report):
+    run = {run.resource_id: run for run in report.remediations}["demo-slash-star-0"]
+    assert run.plan.startswith(
+        "Would rewrite rule archive-root Filter.Prefix '/*' -> '' "
+        "(expires no objects; the new prefix matches 5 objects)."
+    )
+    assert run.status == "CHANGED"
+    assert verdicts(report.after)[("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-slash-star-0")] == "COMPLIANT"
 
 
 def test_demo_runs_a_dry_run_plan_before_each_change(report):
@@ -94,7 +127,7 @@ def test_cli_demo_json_and_reports(project_copy, capsys):
     output = json.loads(capsys.readouterr().out)
     assert output["summary"] == {
         "before": {"COMPLIANT": 5, "NON_COMPLIANT": 9, "NOT_APPLICABLE": 5},
-        "after": {"COMPLIANT": 13, "NON_COMPLIANT": 1, "NOT_APPLICABLE": 5},
+        "after": {"COMPLIANT": 11, "NON_COMPLIANT": 3, "NOT_APPLICABLE": 5},
     }
     markdown = (project_copy / "reports" / "demo-report.md").read_text()
     page = (project_copy / "reports" / "demo-report.html").read_text()
