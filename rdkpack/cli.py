@@ -9,13 +9,18 @@ import sys
 from pathlib import Path
 
 import boto3
-from botocore.exceptions import BotoCoreError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from rdkpack import deploy, documents, generate, report, rule_helpers, scan
-from rdkpack.config import load_project
-from rdkpack.errors import RdkPackError, ScanError
+from rdkpack.aws import NO_REGION, explain
+from rdkpack.config import find_root, load_project
+from rdkpack.errors import RdkPackError, ScanError, UsageError
+
+SCALE_MAX = 1000
+_project_option: str | None = None  # --project DIR, set by main() for this run
 
 DEMO_EXTRA_HINT = (
     "rdkpack demo runs on an embedded moto account and needs the demo extra: "
@@ -24,7 +29,10 @@ DEMO_EXTRA_HINT = (
 
 
 def project_root() -> Path:
-    return Path.cwd()
+    """--project DIR, else the nearest folder upward from the current one holding rdk-config.json."""
+    if _project_option:
+        return find_root(Path(_project_option), explicit=True)
+    return find_root(Path.cwd())
 
 
 def cmd_sync_scripts(args: argparse.Namespace) -> int:
@@ -88,9 +96,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def write_reports(result, title: str, paths: list[Path]) -> None:
     for path in paths:
+        text = report.renderer(path)(result, title)
         path.parent.mkdir(parents=True, exist_ok=True)
-        render = report.to_html if path.suffix in (".html", ".htm") else report.to_markdown
-        path.write_text(render(result, title), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -106,7 +114,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     else:
         console = Console()
         report.print_demo(console, result)
-        console.print("reports: " + ", ".join(str(p.relative_to(project_root())) for p in reports))
+        console.print("reports: " + escape(", ".join(str(p.relative_to(project_root())) for p in reports)))
     return 0
 
 
@@ -125,31 +133,61 @@ def progress_bar(enabled: bool):
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    if args.report:  # before any AWS call: a scan must not end with a report it cannot write
+        report.check_report_path(Path(args.report))
     project = load_project(project_root())
     try:
         session = boto3.Session(profile_name=args.profile, region_name=args.region)
     except ProfileNotFound as error:
         raise ScanError(f"{error}: check --profile or AWS_PROFILE") from error
+    if not session.region_name:
+        raise ScanError(NO_REGION)
     show_progress = not args.json and sys.stderr.isatty()
     pack = args.pack or next(iter(project.packs))
-    try:
-        result = scan.scan_account(
-            project, pack, session, only=args.rules, source=args.source, progress=progress_bar(show_progress)
-        )
-    except BotoCoreError as error:
-        raise ScanError(str(error)) from error
+    result = scan.scan_account(
+        project, pack, session, only=args.rules, source=args.source, progress=progress_bar(show_progress)
+    )
     if args.report:
         write_reports(result, f"rdk guardrails scan of {args.profile or 'default credentials'}", [Path(args.report)])
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
         report.print_scan(Console(), result.before, result.source)
-    failing = scan.counts(result.before)["NON_COMPLIANT"]
-    return 1 if args.fail_on_noncompliant and failing else 0
+    summary = scan.counts(result.before)
+    if summary.get(scan.ERROR):
+        print(f"warning: {summary[scan.ERROR]} evaluation(s) could not run: see the ERROR rows", file=sys.stderr)
+        return 1
+    return 1 if args.fail_on_noncompliant and summary["NON_COMPLIANT"] else 0
+
+
+def scale(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= SCALE_MAX:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {SCALE_MAX}, got {text!r}")
+    return value
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with errors as one `error:` line (main prints it) instead of usage text and an exit."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+PROJECT_HELP = "project folder holding rdk-config.json (default: the nearest one upward from here)"
+SCAN_EXIT_CODES = (
+    "exit codes: 0 scanned; 1 some resource could not be read or evaluated (ERROR rows), or "
+    "--fail-on-noncompliant and something is NON_COMPLIANT; 2 the scan could not run (arguments, "
+    "project files, credentials, region, or a whole-account access denied)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rdkpack", description=__doc__)
+    parser = Parser(prog="rdkpack", description=__doc__)
+    parser.add_argument("--project", metavar="DIR", help=PROJECT_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
     sync = commands.add_parser("sync-scripts", help="embed each remediation's script.py in its SSM document")
     sync.add_argument("--check", action="store_true", help="fail if a document is stale; write nothing")
@@ -174,9 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("demo", help="run the guardrails on an embedded (moto) account: no AWS needed")
     show.add_argument("--json", action="store_true", help="print the results as JSON")
     show.add_argument("--no-remediate", action="store_true", help="evaluate only; run no remediation")
-    show.add_argument("--scale", type=int, default=1, help="seed N times as many resources (default 1)")
+    show.add_argument(
+        "--scale", type=scale, default=1, help=f"seed N times as many resources, 1 to {SCALE_MAX} (default 1)"
+    )
     show.set_defaults(run=cmd_demo)
-    read = commands.add_parser("scan", help="evaluate a real account with a pack's rules, read-only")
+    read = commands.add_parser(
+        "scan", help="evaluate a real account with a pack's rules, read-only", epilog=SCAN_EXIT_CODES
+    )
     read.add_argument("--profile", help="AWS profile")
     read.add_argument("--region", help="AWS region")
     read.add_argument("--pack", help="pack whose rules and parameters to use (default: the first in rdk-config.json)")
@@ -188,19 +230,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="configuration items from the Config recorder, the service APIs, or auto (recorder if on)",
     )
     read.add_argument("--json", action="store_true", help="print the results as JSON")
-    read.add_argument("--report", help="also write a report: .md for Markdown, .html for a web page")
+    read.add_argument("--report", help="also write a report: .md (Markdown), .html or .htm (web page), .json")
     read.add_argument("--fail-on-noncompliant", action="store_true", help="exit 1 when anything is NON_COMPLIANT")
     read.set_defaults(run=cmd_scan)
+    for command in commands.choices.values():  # also after the subcommand; SUPPRESS keeps a top-level value
+        command.add_argument("--project", metavar="DIR", default=argparse.SUPPRESS, help=PROJECT_HELP)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    global _project_option  # noqa: PLW0603 - one run's --project, read by project_root()
+    _project_option = None
     try:
+        args = build_parser().parse_args(argv)
+        _project_option = args.project
         return args.run(args)
     except RdkPackError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error))
+    except (BotoCoreError, ClientError) as error:
+        # Defence in depth: commands explain the SDK errors they expect; any other still ends in one line.
+        return fail(explain(error, grantee="the identity rdkpack runs as"))
+    except OSError as error:  # a file that cannot be read or written: its name and the reason are the message
+        return fail(str(error))
+
+
+def fail(message: str) -> int:
+    """A user error: one line on stderr, exit code 2."""
+    print("error: " + " ".join(message.split()), file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

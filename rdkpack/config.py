@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass, field
 from importlib import resources
@@ -13,6 +14,7 @@ from rdkpack import documents
 from rdkpack.errors import ConfigError
 
 CONFIG_FILE = "rdk-config.json"
+RULE_PARAMETERS_SHAPE = '{"Version": "1.0", "Parameters": {"RuleName": ..., "SourceEvents": ...}}, as RDK writes it'
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,32 @@ def _expected(error: jsonschema.ValidationError) -> str | None:
     return None
 
 
-def load_rule(folder: Path) -> Rule:
+def rule_parameters(folder: Path) -> dict:
+    """The "Parameters" object of rules/<RULE>/parameters.json, checked for what rdkpack and RDK read."""
     path = folder / "parameters.json"
-    body = json.loads(path.read_text(encoding="utf-8"))["Parameters"]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ConfigError(str(path), f"line {error.lineno}", error.msg, expected="valid JSON") from error
+    body = data.get("Parameters") if isinstance(data, dict) else None
+    if not isinstance(body, dict):
+        raise ConfigError(str(path), "Parameters", "missing or not an object", expected=RULE_PARAMETERS_SHAPE)
+    if body.get("RuleName") != folder.name:
+        found, wanted = body.get("RuleName"), f"{folder.name!r}, the folder name"
+        raise ConfigError(str(path), "Parameters/RuleName", f"is {found!r}", expected=wanted)
+    for key in ("SourceEvents", "SourcePeriodic", "Description"):
+        if not isinstance(body.get(key, ""), str):
+            raise ConfigError(str(path), f"Parameters/{key}", "is not a string", expected="a string")
+    if not (body.get("SourceEvents") or body.get("SourcePeriodic")):
+        raise ConfigError(str(path), "Parameters", "no trigger", expected="SourceEvents and/or SourcePeriodic")
+    return body
+
+
+def load_rule(folder: Path) -> Rule:
+    body = rule_parameters(folder)
+    module = folder / f"{folder.name}.py"
+    if not module.is_file():
+        raise ConfigError(str(module), "(file)", "not found", expected="the rule's module next to its parameters.json")
     events = body.get("SourceEvents", "")
     return Rule(
         name=body["RuleName"],
@@ -111,8 +136,26 @@ def load_rule(folder: Path) -> Rule:
 
 
 def load_rules(root: Path) -> dict[str, Rule]:
+    if not (root / "rules").is_dir():
+        raise ConfigError(str(root / "rules"), "(folder)", "not found", expected="a folder per rule, as RDK creates")
     folders = sorted(d for d in (root / "rules").iterdir() if (d / "parameters.json").is_file())
     return {folder.name: load_rule(folder) for folder in folders}
+
+
+def load_module(path: Path, name: str, needs: tuple[str, ...]):
+    """Import a rule's or remediation's Python file; a ConfigError names the file when it cannot be used."""
+    if not path.is_file():
+        raise ConfigError(str(path), "(file)", "not found", expected=f"a Python module defining {', '.join(needs)}")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # project code: whatever stops it importing, name the file and the cause
+        raise ConfigError(str(path), "(module)", f"cannot be imported: {type(error).__name__}: {error}") from error
+    missing = [attribute for attribute in needs if not hasattr(module, attribute)]
+    if missing:
+        raise ConfigError(str(path), missing[0], "not defined", expected=f"a module defining {', '.join(needs)}")
+    return module
 
 
 def load_documents(root: Path) -> dict[str, Document]:
@@ -190,6 +233,17 @@ def check_references(project: Project, path: str) -> None:
                     f"no document {document!r}",
                     expected=", ".join(project.documents),
                 )
+
+
+def find_root(start: Path, explicit: bool = False) -> Path:
+    """The project folder: start itself when explicit (--project), else the nearest one upward with rdk-config.json."""
+    start = start.absolute()
+    for folder in (start,) if explicit else (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    where = "in --project" if explicit else "here or in any folder above"
+    expected = "a project folder: run inside it or pass --project DIR"
+    raise ConfigError(str(start), CONFIG_FILE, f"not found {where}", expected=expected)
 
 
 def load_project(root: Path) -> Project:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdkpack import demo_account
-from rdkpack.config import Pack, Project
+from rdkpack.config import Pack, Project, load_module
 from rdkpack.inventory import collect
 from rdkpack.scan import Result, counts, evaluate_with_handler, rule_module, tagged_types
 
@@ -54,12 +53,8 @@ class DemoReport:
 
 @functools.cache
 def remediation_script(root: Path, document: str):
-    spec = importlib.util.spec_from_file_location(
-        f"remediation_{document}", root / "remediations" / document / "script.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    path = root / "remediations" / document / "script.py"
+    return load_module(path, f"remediation_{document}", needs=("handler", "RemediationError"))
 
 
 def evaluate_pack(project: Project, pack: Pack, session) -> list[Result]:

@@ -9,42 +9,29 @@ clients are stubbed.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import hashlib
 import time
 from dataclasses import dataclass, field
 
 import boto3
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    NoCredentialsError,
-    NoRegionError,
-    ProfileNotFound,
-)
+from botocore.exceptions import ProfileNotFound
 
-from rdkpack import generate, validate
+from rdkpack import aws, generate, validate
 from rdkpack.build import build_pack, render
 from rdkpack.config import Pack, Project
 from rdkpack.errors import DeployError
 from rdkpack.validate import TEMPLATE_BODY_MAX
 
-BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 ACCOUNT_DONE = {"CREATE_COMPLETE"}
 ACCOUNT_FAILED = {"CREATE_FAILED", "DELETE_FAILED"}
 ORG_DONE = {"CREATE_SUCCESSFUL", "UPDATE_SUCCESSFUL"}
 ORG_FAILED = {"CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED"}
-EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}
-INVALID_CODES = {
-    "InvalidClientTokenId",
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "SignatureDoesNotMatch",
-}
 # AWS Config names the copy of an organization pack in each member account OrgConformsPack-<name>-<suffix>.
 ORG_PACK_PREFIX = "OrgConformsPack-"
 SHOWN_FINDINGS = 5
+# Credentials, region and permission problems end the deployment with one line naming the IAM action.
+aws_call = functools.partial(aws.aws_errors, DeployError, "the deploying identity")
 
 
 def open_session(profile: str | None, region: str | None):
@@ -56,36 +43,8 @@ def open_session(profile: str | None, region: str | None):
             f"{error}: check --profile or AWS_PROFILE (`aws configure list-profiles` lists them)"
         ) from error
     if not session.region_name:
-        raise DeployError("no AWS region set: pass --region or set AWS_DEFAULT_REGION")
+        raise DeployError(aws.NO_REGION)
     return session
-
-
-@contextlib.contextmanager
-def aws_call(action: str):
-    """One AWS call's failures as a DeployError naming the IAM action and what to do."""
-    try:
-        yield
-    except NoCredentialsError as error:
-        raise DeployError(
-            "no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws sso login`"
-        ) from error
-    except NoRegionError as error:
-        raise DeployError("no AWS region set: pass --region or set AWS_DEFAULT_REGION") from error
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in EXPIRED_CODES:
-            raise DeployError(f"the AWS credentials have expired ({code}): refresh them and run again") from error
-        if code in INVALID_CODES:
-            raise DeployError(
-                f"AWS does not recognise the credentials ({code}): check --profile and the keys"
-            ) from error
-        if "AccessDenied" in code or code == "UnauthorizedOperation":
-            raise DeployError(
-                f"access denied for {action}: grant it to the deploying identity and run again"
-            ) from error
-        raise DeployError(f"{action} failed: {code}: {error.response.get('Error', {}).get('Message', '')}") from error
-    except BotoCoreError as error:
-        raise DeployError(f"{action} failed: {error}") from error
 
 
 @dataclass(frozen=True)
@@ -124,8 +83,8 @@ def plan_deploy(project: Project, pack_name: str, organization: bool, session) -
         raise DeployError(f"pack {pack_name} has scope {pack.scope}: deploy it {flag}")
     body = committed_body(project, pack)
     check_validates(project)
-    with aws_call("sts:GetCallerIdentity"):
-        account = session.client("sts", config=BOTO_CONFIG).get_caller_identity()["Account"]
+    with aws_call():
+        account = aws.client(session, "sts").get_caller_identity()["Account"]
     if organization:
         target = "every account of the organization" + (
             f" but {len(pack.excluded_accounts)}" if pack.excluded_accounts else ""
@@ -183,9 +142,9 @@ def check_validates(project: Project) -> None:
 
 
 def deployed_pack_names(session) -> list[str]:
-    config = session.client("config", config=BOTO_CONFIG)
+    config = aws.client(session, "config")
     names, token = [], None
-    with aws_call("config:DescribeConformancePacks"):
+    with aws_call():
         while True:
             page = config.describe_conformance_packs(**({"NextToken": token} if token else {}))
             names += [detail["ConformancePackName"] for detail in page.get("ConformancePackDetails", [])]
@@ -220,32 +179,32 @@ def template_argument(plan: Plan, session, bucket: str | None) -> dict:
             "pass --template-bucket so it can go through S3"
         )
     key = f"rdkpack/{plan.pack}-{hashlib.sha256(plan.body.encode()).hexdigest()[:16]}.yaml"
-    with aws_call("s3:PutObject"):
-        session.client("s3", config=BOTO_CONFIG).put_object(Bucket=bucket, Key=key, Body=plan.body.encode("utf-8"))
+    with aws_call():
+        aws.client(session, "s3").put_object(Bucket=bucket, Key=key, Body=plan.body.encode("utf-8"))
     return {"TemplateS3Uri": f"s3://{bucket}/{key}"}
 
 
 def put_pack(plan: Plan, session, bucket: str | None = None) -> None:
-    config = session.client("config", config=BOTO_CONFIG)
+    config = aws.client(session, "config")
     template = template_argument(plan, session, bucket)
     if plan.scope == "organization":
-        with aws_call("config:PutOrganizationConformancePack"):
+        with aws_call():
             config.put_organization_conformance_pack(
                 OrganizationConformancePackName=plan.pack, ExcludedAccounts=list(plan.excluded_accounts), **template
             )
     else:
-        with aws_call("config:PutConformancePack"):
+        with aws_call():
             config.put_conformance_pack(ConformancePackName=plan.pack, **template)
 
 
 def pack_status(plan: Plan, session) -> tuple[str, str]:
-    config = session.client("config", config=BOTO_CONFIG)
+    config = aws.client(session, "config")
     if plan.scope == "organization":
-        with aws_call("config:DescribeOrganizationConformancePackStatuses"):
+        with aws_call():
             found = config.describe_organization_conformance_pack_statuses(OrganizationConformancePackNames=[plan.pack])
         status = found["OrganizationConformancePackStatuses"][0]
         return status["Status"], status.get("ErrorMessage", "")
-    with aws_call("config:DescribeConformancePackStatus"):
+    with aws_call():
         found = config.describe_conformance_pack_status(ConformancePackNames=[plan.pack])
     status = found["ConformancePackStatusDetails"][0]
     return status["ConformancePackState"], status.get("ConformancePackStatusReason", "")

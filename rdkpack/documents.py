@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from rdkpack.errors import ConfigError
+
 SCRIPT_KEY = re.compile(r"^(?P<indent> *)Script: \|\n", re.MULTILINE)
 
 
@@ -21,7 +23,22 @@ def document_path(folder: Path) -> Path:
 
 
 def load_document(folder: Path) -> dict:
-    return yaml.safe_load(document_path(folder).read_text(encoding="utf-8"))
+    """The document as a dict; a ConfigError names the file when it is not YAML or declares no parameters."""
+    path = document_path(folder)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        problem = getattr(error, "problem", None) or str(error)
+        expected = "an SSM Automation document"
+        raise ConfigError(str(path), where, f"invalid YAML: {problem}", expected=expected) from error
+    parameters = document.get("parameters") if isinstance(document, dict) else None
+    if not isinstance(parameters, dict) or not all(isinstance(spec, dict) for spec in parameters.values()):
+        raise ConfigError(
+            str(path), "parameters", "missing or not a mapping", expected="each input parameter with its type"
+        )
+    return document
 
 
 def embedded_scripts(document: dict) -> list[str]:
@@ -50,9 +67,14 @@ def stale_documents(root: Path, write: bool) -> list[Path]:
     """Documents whose embedded script differs from script.py; rewritten in place when write is set."""
     stale = []
     for folder in remediation_dirs(root):
-        path = document_path(folder)
+        path, script = document_path(folder), folder / "script.py"
+        if not script.is_file():
+            raise ConfigError(str(script), "(file)", "not found", expected="the script the document embeds")
         current = path.read_text(encoding="utf-8")
-        wanted = embed_script(current, (folder / "script.py").read_text(encoding="utf-8"))
+        try:
+            wanted = embed_script(current, script.read_text(encoding="utf-8"))
+        except ValueError as error:
+            raise ConfigError(str(path), "mainSteps", str(error), expected="an aws:executeScript step") from error
         if wanted != current:
             stale.append(path)
             if write:

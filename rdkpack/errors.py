@@ -20,3 +20,7 @@ class DeployError(RdkPackError):
 
 class ScanError(RdkPackError):
     """A scan could not read the account; the message says what to fix (credentials, region, permission)."""
+
+
+class UsageError(RdkPackError):
+    """The command line itself is wrong (an unknown option, a value out of range); the message names the option."""

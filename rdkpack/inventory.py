@@ -6,43 +6,20 @@ runs the same rule code Config would. Every call here is a read (Describe*, List
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 
-from botocore.config import Config
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+from botocore.exceptions import ClientError
 
-from rdkpack.errors import ScanError
+from rdkpack import aws
+from rdkpack.aws import aws_errors, explain, is_credential_problem
 
-BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 LAMBDA, S3, ENDPOINT = "AWS::Lambda::Function", "AWS::S3::Bucket", "AWS::EC2::VPCEndpoint"
 RESOURCE_TYPES = (LAMBDA, S3, ENDPOINT)
 TAGGING_TYPES = {LAMBDA: "lambda:function", S3: "s3:bucket", ENDPOINT: "ec2:vpc-endpoint"}
-EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidClientTokenId"}
 BATCH_SIZE = 100
-
-
-@contextlib.contextmanager
-def aws_errors(iam_prefix: str):
-    """Turn SDK errors into a ScanError that says what to do, naming the IAM action on AccessDenied."""
-    try:
-        yield
-    except NoCredentialsError as error:
-        raise ScanError("no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws sso login`") from error
-    except NoRegionError as error:
-        raise ScanError("no AWS region set: pass --region or set AWS_REGION") from error
-    except EndpointConnectionError as error:
-        raise ScanError(f"cannot reach AWS: {error}") from error
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in EXPIRED_CODES:
-            raise ScanError(
-                f"the AWS credentials are expired or invalid ({code}): refresh them and run again"
-            ) from error
-        if "AccessDenied" in code or code == "UnauthorizedOperation":
-            action = f"{iam_prefix}:{error.operation_name}"
-            raise ScanError(f"access denied for {action}: grant it to the scanning identity (read-only)") from error
-        raise
+# On an item whose own reads failed (say a bucket policy denies this caller): the scan reports the
+# resource as an ERROR row with this text instead of evaluating it.
+ERROR_KEY = "rdkpackError"
 
 
 def configuration_item(resource_type: str, resource_id: str, configuration: dict, **extra) -> dict:
@@ -64,9 +41,9 @@ def configuration_item(resource_type: str, resource_id: str, configuration: dict
 
 
 def tags_by_arn(session, resource_type: str) -> dict[str, dict]:
-    client = session.client("resourcegroupstaggingapi", config=BOTO_CONFIG)
+    client = aws.client(session, "resourcegroupstaggingapi")
     tags = {}
-    with aws_errors("tag"):
+    with aws_errors():
         pages = client.get_paginator("get_resources").paginate(ResourceTypeFilters=[TAGGING_TYPES[resource_type]])
         for page in pages:
             for mapping in page["ResourceTagMappingList"]:
@@ -78,10 +55,10 @@ def tags_by_arn(session, resource_type: str) -> dict[str, dict]:
 
 
 def lambda_items(session, with_tags: bool) -> list[dict]:
-    client = session.client("lambda", config=BOTO_CONFIG)
+    client = aws.client(session, "lambda")
     tags = tags_by_arn(session, LAMBDA) if with_tags else {}
     items = []
-    with aws_errors("lambda"):
+    with aws_errors():
         for page in client.get_paginator("list_functions").paginate():
             for function in page["Functions"]:
                 configuration = {
@@ -164,24 +141,32 @@ def bucket_tags(client, bucket: str) -> dict:
         raise
 
 
+def bucket_item(client, name: str, with_tags: bool) -> dict:
+    try:
+        lifecycle = bucket_lifecycle(client, name)
+        tags = bucket_tags(client, name) if with_tags else {}
+    except ClientError as error:
+        if is_credential_problem(error):
+            raise
+        # One bucket this caller may not read (a bucket policy, an SCP) must not hide the others.
+        return configuration_item(S3, name, {"name": name}, **{ERROR_KEY: explain(error)})
+    supplementary = {} if lifecycle is None else {"BucketLifecycleConfiguration": lifecycle}
+    return configuration_item(S3, name, {"name": name}, supplementary=supplementary, tags=tags)
+
+
 def s3_items(session, with_tags: bool) -> list[dict]:
-    client = session.client("s3", config=BOTO_CONFIG)
+    s3 = aws.client(session, "s3")
     items = []
-    with aws_errors("s3"):
-        for page in client.get_paginator("list_buckets").paginate():
-            for bucket in page["Buckets"]:
-                name = bucket["Name"]
-                lifecycle = bucket_lifecycle(client, name)
-                supplementary = {} if lifecycle is None else {"BucketLifecycleConfiguration": lifecycle}
-                tags = bucket_tags(client, name) if with_tags else {}
-                items.append(configuration_item(S3, name, {"name": name}, supplementary=supplementary, tags=tags))
+    with aws_errors():
+        for page in s3.get_paginator("list_buckets").paginate():
+            items += [bucket_item(s3, bucket["Name"], with_tags) for bucket in page["Buckets"]]
     return items
 
 
 def vpc_endpoint_items(session) -> list[dict]:
-    client = session.client("ec2", config=BOTO_CONFIG)
+    client = aws.client(session, "ec2")
     items = []
-    with aws_errors("ec2"):
+    with aws_errors():
         for page in client.get_paginator("describe_vpc_endpoints").paginate():
             for endpoint in page["VpcEndpoints"]:
                 configuration = {
@@ -210,8 +195,8 @@ def items_from_apis(session, resource_type: str, with_tags: bool) -> list[dict]:
 
 
 def recorder_is_on(session) -> bool:
-    client = session.client("config", config=BOTO_CONFIG)
-    with aws_errors("config"):
+    client = aws.client(session, "config")
+    with aws_errors():
         statuses = client.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])
     return any(status.get("recording") for status in statuses)
 
@@ -232,10 +217,10 @@ def from_recorded(base: dict, tags: dict) -> dict:
 
 
 def items_from_recorder(session, resource_type: str, with_tags: bool) -> list[dict]:
-    client = session.client("config", config=BOTO_CONFIG)
+    client = aws.client(session, "config")
     tags = tags_by_arn(session, resource_type) if with_tags else {}
     keys, items = [], []
-    with aws_errors("config"):
+    with aws_errors():
         for page in client.get_paginator("list_discovered_resources").paginate(resourceType=resource_type):
             keys += [
                 {"resourceType": resource_type, "resourceId": r["resourceId"]} for r in page["resourceIdentifiers"]

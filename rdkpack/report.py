@@ -1,21 +1,32 @@
-"""Render scan and demo results: rich tables for a terminal, Markdown, and a self-contained HTML page."""
+"""Render scan and demo results: rich tables for a terminal, Markdown, JSON, and a self-contained HTML page.
+
+Resource IDs, annotations and remediation messages come from AWS data (a lifecycle rule ID may be
+`[/]`): terminal cells are rich Text objects, never markup, so such data prints literally.
+"""
 
 from __future__ import annotations
 
 import html
+import json
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from rdkpack.errors import ScanError
 from rdkpack.scan import Result, counts
 
-STYLES = {"COMPLIANT": "green", "NON_COMPLIANT": "bold red", "NOT_APPLICABLE": "dim"}
+STYLES = {"COMPLIANT": "green", "NON_COMPLIANT": "bold red", "NOT_APPLICABLE": "dim", "ERROR": "bold magenta"}
 COLUMNS = ("Resource", "Rule", "Verdict", "Annotation")
 
 
 def result_rows(results: list[Result]) -> list[tuple[str, str, str, str]]:
-    ordered = sorted(results, key=lambda r: (r.compliance != "NON_COMPLIANT", r.rule, r.resource_id))
+    first = {"ERROR": 0, "NON_COMPLIANT": 1}  # what needs attention leads
+    ordered = sorted(results, key=lambda r: (first.get(r.compliance, 2), r.rule, r.resource_id))
     return [(r.resource_id, r.rule, r.compliance, r.annotation) for r in ordered]
 
 
@@ -24,7 +35,7 @@ def results_table(title: str, results: list[Result]) -> Table:
     for column in COLUMNS:
         table.add_column(column, overflow="fold", ratio=3 if column == "Annotation" else 1)
     for resource, rule, verdict, annotation in result_rows(results):
-        table.add_row(resource, rule, f"[{STYLES[verdict]}]{verdict}[/]", annotation)
+        table.add_row(Text(resource), Text(rule), Text(verdict, style=STYLES.get(verdict, "")), Text(annotation))
     return table
 
 
@@ -34,7 +45,8 @@ def remediation_table(runs) -> Table:
         table.add_column(column, overflow="fold", ratio=2 if column in ("Plan", "Result") else 1)
     for run in runs:
         style = "green" if run.status in ("CHANGED", "NO_CHANGE") else "bold red"
-        table.add_row(run.resource_id, run.document, run.plan, f"[{style}]{run.status}[/]: {run.message}")
+        result = Text.assemble((run.status, style), f": {run.message}")
+        table.add_row(Text(run.resource_id), Text(run.document), Text(run.plan), result)
     return table
 
 
@@ -45,18 +57,19 @@ def counts_table(before: list[Result], after: list[Result] | None = None) -> Tab
         table.add_column(column)
     first, second = counts(before), counts(after or [])
     for verdict in first:
-        cells = [str(first[verdict])] + ([str(second[verdict]) if after else "-"] if after is not None else [])
-        table.add_row(f"[{STYLES[verdict]}]{verdict}[/]", *cells)
+        cells = [str(first[verdict])] + ([str(second.get(verdict, 0)) if after else "-"] if after is not None else [])
+        table.add_row(Text(verdict, style=STYLES.get(verdict, "")), *cells)
     return table
 
 
 def print_scan(console: Console, results: list[Result], source: str) -> None:
-    console.print(results_table(f"Compliance ({len(results)} evaluations, items from {source})", results))
+    console.print(results_table(f"Compliance ({len(results)} evaluations, items from {escape(source)})", results))
     console.print(counts_table(results))
 
 
 def print_demo(console: Console, report) -> None:
-    console.print(results_table(f"Before: pack {report.pack}, {report.resources} seeded resources", report.before))
+    title = f"Before: pack {escape(report.pack)}, {report.resources} seeded resources"
+    console.print(results_table(title, report.before))
     if report.remediations:
         console.print(remediation_table(report.remediations))
     if report.after:
@@ -84,7 +97,7 @@ def sections(report) -> list[tuple[str, tuple, list]]:
     if report.after:
         parts.append(("After remediation", COLUMNS, result_rows(report.after)))
     before, after = counts(report.before), counts(report.after)
-    rows = [(verdict, before[verdict], after[verdict] if report.after else "-") for verdict in before]
+    rows = [(verdict, before[verdict], after.get(verdict, 0) if report.after else "-") for verdict in before]
     parts.append(("Summary", ("Verdict", "Before", "After"), rows))
     return parts
 
@@ -101,7 +114,7 @@ CSS = (
     "body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2433}table{border-collapse:collapse;width:100%;"
     "margin-bottom:2rem}th,td{border:1px solid #d0d5dd;padding:.35rem .5rem;text-align:left;vertical-align:top;"
     "font-size:.9rem}th{background:#f2f4f7}.NON_COMPLIANT,.FAILED{color:#b42318;font-weight:600}"
-    ".COMPLIANT,.CHANGED{color:#067647}.NOT_APPLICABLE{color:#667085}"
+    ".COMPLIANT,.CHANGED{color:#067647}.NOT_APPLICABLE{color:#667085}.ERROR{color:#b54708;font-weight:600}"
 )
 
 
@@ -127,3 +140,34 @@ def to_html(report, title: str) -> str:
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>\n"
     )
+
+
+def to_json(report, title: str) -> str:
+    return json.dumps(report.as_dict(), indent=2) + "\n"
+
+
+RENDERERS = {".md": to_markdown, ".html": to_html, ".htm": to_html, ".json": to_json}
+
+
+def renderer(path: Path):
+    """The renderer for a report path, by suffix; a ScanError lists the accepted suffixes."""
+    render = RENDERERS.get(path.suffix.lower())
+    if render is None:
+        accepted = ", ".join(RENDERERS)
+        raise ScanError(f"--report {path}: unknown suffix {path.suffix or '(none)'!r}; use one of {accepted}")
+    return render
+
+
+def check_report_path(path: Path) -> None:
+    """Fail before a scan, not after it, when its report could not be written."""
+    if path.is_dir():
+        raise ScanError(f"--report {path}: is a folder; give a file path such as {path / 'scan.md'}")
+    renderer(path)
+    folder = path.parent
+    while not folder.exists():  # the report writer creates missing folders
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ScanError(f"--report {path}: {folder} is a file, not a folder; choose another path")
+    target = path if path.exists() else folder
+    if not os.access(target, os.W_OK):
+        raise ScanError(f"--report {path}: {target} is not writable; choose another path or fix its permissions")

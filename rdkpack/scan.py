@@ -8,21 +8,22 @@ real Config event and calls the rule's `lambda_handler` (what the demo does, wit
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from botocore.config import Config
+from botocore.exceptions import ClientError
 from rdklib import InvalidParametersError
 
-from rdkpack.config import Pack, Project
+from rdkpack import aws
+from rdkpack.aws import aws_errors, explain, is_credential_problem
+from rdkpack.config import Pack, Project, load_module
 from rdkpack.errors import ScanError
-from rdkpack.inventory import aws_errors, collect
+from rdkpack.inventory import ERROR_KEY, collect
 
-BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 ROLE_PARAMETERS = ("ExecutionRoleName", "AssumeRoleMode", "ExecutionRoleRegion")
+ERROR = "ERROR"  # the verdict of a resource the scan could not read or evaluate
 
 
 @dataclass(frozen=True)
@@ -57,17 +58,17 @@ class ScanReport:
 
 
 def counts(results: list[Result]) -> dict[str, int]:
+    """Evaluations per verdict; ERROR (a resource that could not be read or evaluated) only when there is one."""
     tally = Counter(result.compliance for result in results)
-    return {kind: tally.get(kind, 0) for kind in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")}
+    verdicts = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE") + ((ERROR,) if tally[ERROR] else ())
+    return {kind: tally.get(kind, 0) for kind in verdicts}
 
 
 @functools.cache
 def rule_module(root: Path, rule_name: str):
     """The rule's own module, imported from rules/<RULE>/ exactly as Lambda would run it."""
-    spec = importlib.util.spec_from_file_location(rule_name, root / "rules" / rule_name / f"{rule_name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    path = root / "rules" / rule_name / f"{rule_name}.py"
+    return load_module(path, rule_name, needs=(rule_name, "APPLICABLE_RESOURCES", "lambda_handler"))
 
 
 class SessionClientFactory:
@@ -77,7 +78,7 @@ class SessionClientFactory:
         self.session = session
 
     def build_client(self, service, *args, **kwargs):
-        return self.session.client(service, config=BOTO_CONFIG)
+        return aws.client(self.session, service)
 
 
 def scan_parameters(pack_rule) -> dict:
@@ -98,14 +99,33 @@ def evaluate_direct(root: Path, rule_name: str, raw_parameters: dict, items: lis
         raise ScanError(f"{rule_name}: {error}") from error
     results = []
     for item in applicable(module, items):
-        for evaluation in rule.evaluate_change({}, factory, item, parameters):
-            resource_id = evaluation.complianceResourceId or item["resourceId"]
-            results.append(
-                Result(rule_name, item["resourceType"], resource_id, evaluation.complianceType, evaluation.annotation)
-            )
+        results += evaluate_item(rule, rule_name, item, factory, parameters)
         if on_item:
             on_item()
     return results
+
+
+def evaluate_item(rule, rule_name: str, item: dict, factory, parameters) -> list[Result]:
+    """The rule's verdicts on one item, or one ERROR result when the item or the rule's own calls failed."""
+    if ERROR_KEY in item:
+        return [Result(rule_name, item["resourceType"], item["resourceId"], ERROR, item[ERROR_KEY])]
+    try:
+        evaluations = rule.evaluate_change({}, factory, item, parameters)
+    except ClientError as error:
+        if is_credential_problem(error):
+            raise
+        # A denial on one resource (a resource policy, a tag condition) must not stop the scan.
+        return [Result(rule_name, item["resourceType"], item["resourceId"], ERROR, explain(error))]
+    return [
+        Result(
+            rule_name,
+            item["resourceType"],
+            e.complianceResourceId or item["resourceId"],
+            e.complianceType,
+            e.annotation,
+        )
+        for e in evaluations
+    ]
 
 
 def config_event(item: dict, raw_parameters: dict, rule_name: str, account: str = "123456789012") -> dict:
@@ -182,6 +202,6 @@ def scan_account(project: Project, pack_name: str, session, *, only=None, source
     tick = progress(total) if progress else None
     results = []
     for rule in rules:
-        with aws_errors("lambda"):
+        with aws_errors():
             results += evaluate_direct(project.root, rule.name, scan_parameters(rule), items, factory, on_item=tick)
     return ScanReport(pack.name, used, results)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
 import json
 import re
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 import yaml
 from rdklib import InvalidParametersError
 
-from rdkpack.config import Project
+from rdkpack.config import Project, load_module
 
 TEMPLATE_BODY_MAX = 51_200
 TEMPLATE_S3_MAX = 300 * 1024
@@ -197,10 +196,7 @@ def _check_rule(logical: str, properties: dict, project: Project, found: _Collec
 @functools.cache
 def _rule_class(root: Path, rule_name: str):
     path = root / "rules" / rule_name / f"{rule_name}.py"
-    spec = importlib.util.spec_from_file_location(f"rdkpack_validate_{rule_name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, rule_name)
+    return getattr(load_module(path, f"rdkpack_validate_{rule_name}", needs=(rule_name,)), rule_name)
 
 
 def rule_parameter_error(root: Path, rule_name: str, parameters: dict) -> str | None:

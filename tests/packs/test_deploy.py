@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import boto3
@@ -301,99 +300,3 @@ def test_redeploying_the_same_pack_is_allowed(session):
     caller(session)
     deployed(session, "rdk-guardrails-sandbox", "OrgConformsPack-another-team-pack-abc")
     assert deploy.plan_deploy(PROJECT, "rdk-guardrails-sandbox", False, session).target == f"account {SANDBOX_ACCOUNT}"
-
-
-# ---- errors a user can cause: one line on stderr, exit 2, nothing written ----
-
-
-def denied(operation, code="AccessDenied"):
-    def arrange(session):
-        if operation == "get_caller_identity":
-            session.stubs["sts"].add_client_error(operation, code, http_status_code=403)
-            return
-        checked_account(session, ADMIN_ACCOUNT if operation == "put_organization_conformance_pack" else SANDBOX_ACCOUNT)
-        session.stubs["config"].add_client_error(operation, code, http_status_code=400)
-
-    return arrange
-
-
-DEPLOY_ERRORS = [
-    pytest.param(
-        (
-            ["--pack", "rdk-guardrails-sandbox"],
-            denied("get_caller_identity"),
-            "error: access denied for sts:GetCallerIdentity: grant it to the deploying identity and run again",
-        ),
-        id="access-denied-on-get-caller-identity",
-    ),
-    pytest.param(
-        (
-            ["--pack", "rdk-guardrails-sandbox"],
-            denied("get_caller_identity", "ExpiredToken"),
-            "error: the AWS credentials have expired (ExpiredToken): refresh them and run again",
-        ),
-        id="expired-token-on-get-caller-identity",
-    ),
-    pytest.param(
-        (
-            ["--pack", "rdk-guardrails-sandbox"],
-            denied("put_conformance_pack", "AccessDeniedException"),
-            "error: access denied for config:PutConformancePack: grant it to the deploying identity and run again",
-        ),
-        id="access-denied-on-put-conformance-pack",
-    ),
-    pytest.param(
-        (
-            ["--pack", "rdk-guardrails-org-baseline", "--org"],
-            denied("put_organization_conformance_pack", "AccessDeniedException"),
-            "error: access denied for config:PutOrganizationConformancePack: grant it to the deploying identity "
-            "and run again",
-        ),
-        id="access-denied-on-put-organization-conformance-pack",
-    ),
-]
-
-
-@pytest.mark.parametrize("case", DEPLOY_ERRORS)
-def test_deploy_errors_are_one_line_with_exit_code_2(session, monkeypatch, capsys, case):
-    arguments, arrange, expected = case
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setattr(boto3, "Session", lambda **_: session)
-    arrange(session)
-    assert main(["deploy", *arguments]) == 2
-    captured = capsys.readouterr()
-    assert captured.err.splitlines() == [expected]
-    assert "Traceback" not in captured.out + captured.err
-
-
-@pytest.fixture
-def no_credentials(monkeypatch, tmp_path):
-    for name in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.chdir(ROOT)
-
-
-@pytest.mark.parametrize(
-    ("arguments", "expected"),
-    [
-        pytest.param(
-            ["--region", "us-east-1"],
-            "error: no AWS credentials found: pass --profile, set AWS_PROFILE, or run `aws sso login`",
-            id="no-credentials",
-        ),
-        pytest.param(
-            ["--profile", "no-such-profile"],
-            "error: The config profile (no-such-profile) could not be found: check --profile or AWS_PROFILE "
-            "(`aws configure list-profiles` lists them)",
-            id="unknown-profile",
-        ),
-        pytest.param([], "error: no AWS region set: pass --region or set AWS_DEFAULT_REGION", id="no-region"),
-    ],
-)
-def test_deploy_without_usable_credentials_is_one_line_with_exit_code_2(no_credentials, capsys, arguments, expected):
-    assert main(["deploy", "--pack", "rdk-guardrails-sandbox", *arguments]) == 2
-    captured = capsys.readouterr()
-    assert captured.err.splitlines() == [expected]

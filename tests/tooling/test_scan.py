@@ -184,7 +184,7 @@ def test_recorder_items_are_batched_by_100_and_unprocessed_keys_retried():
     ("code", "message"),
     [
         ("AccessDeniedException", "access denied for lambda:ListFunctions: grant it to the scanning identity"),
-        ("ExpiredTokenException", "credentials are expired or invalid"),
+        ("ExpiredTokenException", "credentials have expired"),
     ],
 )
 def test_aws_errors_become_clear_scan_errors(code, message):

@@ -1,0 +1,399 @@
+"""Errors a user can cause end in one `error:` line, exit code 2, no traceback and nothing written.
+
+Every case runs through `rdkpack.cli.main`. AWS answers come from a before-call hook on the session
+(the mechanism botocore's Stubber uses): listed operations get the simulated error code or response,
+any other operation gets `NotSimulatedInThisTest`, so nothing leaves the process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from rdkpack import aws, inventory, scan
+from rdkpack.cli import build_parser, main
+from rdkpack.config import load_project
+from rdkpack.demo_account import seed
+from tests.conftest import ROOT
+
+REAL_SESSION = boto3.session.Session
+PROJECT_PARTS = ("rules", "remediations", "conformance-packs", "rdk-config.json")
+LAYER_PARAMETERS = "rules/LAMBDA_LAYER_CHECK/parameters.json"
+LAYER_MODULE = "rules/LAMBDA_LAYER_CHECK/LAMBDA_LAYER_CHECK.py"
+LAYER_DOCUMENT = "remediations/AddRequiredLambdaLayer/AddRequiredLambdaLayer.yaml"
+S3_RULE = ["--rules", "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK"]
+ONE_BUCKET = {"resourceIdentifiers": [{"resourceType": "AWS::S3::Bucket", "resourceId": "b"}]}
+
+
+@dataclass(frozen=True)
+class Case:
+    argv: list[str]  # {report}, {project} and {tmp} are filled in per test
+    expected: str  # a fragment of the one error line
+    replies: dict | None = field(default_factory=dict)  # operation -> error code or response; None: no hook
+    env: dict = field(default_factory=dict)  # variable -> value, or None to unset it
+    edit: dict = field(default_factory=dict)  # project path -> new text, a function of the old text, or None: delete
+    cwd: str = "root"  # root: the repository; outside: an empty folder
+    no_aws_calls: bool = False
+    prints_plan: bool = False  # deploy prints its plan on stdout before the write that fails
+
+
+def scan_case(argv, expected, replies, **options) -> Case:
+    return Case(["scan", "--report", "{report}", *argv], expected, replies, **options)
+
+
+def project_case(command, expected, edit) -> Case:
+    return Case(["--project", "{project}", *command], expected, edit=edit)
+
+
+def without_parameters(text: str) -> str:
+    return json.dumps({k: v for k, v in json.loads(text).items() if k != "Parameters"})
+
+
+def without_rule_name(text: str) -> str:
+    body = json.loads(text)
+    del body["Parameters"]["RuleName"]
+    return json.dumps(body)
+
+
+def with_exemption_tag(text: str) -> str:
+    config = json.loads(text)
+    config["packs"]["rdk-guardrails-sandbox"]["rules"]["LAMBDA_LAYER_CHECK"]["parameters"]["ExemptionTag"] = "x"
+    return json.dumps(config)
+
+
+CREDENTIALS = {
+    "unrecognized-client": scan_case(
+        ["--source", "api", "--rules", "LAMBDA_LAYER_CHECK"],
+        "credentials are invalid",
+        {"ListFunctions": "UnrecognizedClientException"},
+    ),
+    "invalid-signature": scan_case(
+        [], "credentials are invalid", {"DescribeConfigurationRecorderStatus": "InvalidSignatureException"}
+    ),
+    "ec2-auth-failure": scan_case(
+        ["--source", "api", "--rules", "VPC_ENDPOINT_AZ_COUNT_CHECK"],
+        "credentials are invalid",
+        {"DescribeVpcEndpoints": "AuthFailure"},
+    ),
+    "s3-invalid-access-key": scan_case(
+        ["--source", "api", *S3_RULE], "credentials are invalid", {"ListBuckets": "InvalidAccessKeyId"}
+    ),
+    "expired-token": scan_case(
+        [], "credentials have expired", {"DescribeConfigurationRecorderStatus": "ExpiredTokenException"}
+    ),
+    "no-credentials": scan_case(
+        [],
+        "no AWS credentials found",
+        None,
+        env={"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_EC2_METADATA_DISABLED": "true"},
+    ),
+    "unknown-profile": scan_case(["--profile", "no-such-profile"], "could not be found: check --profile", {}),
+    "no-region": scan_case([], "pass --region, set AWS_DEFAULT_REGION", {}, env={"AWS_DEFAULT_REGION": None}),
+}
+
+DENIED = {
+    "denied-list-buckets": scan_case(
+        ["--source", "api", *S3_RULE], "access denied for s3:ListAllMyBuckets", {"ListBuckets": "AccessDenied"}
+    ),
+    "denied-recorder-status": scan_case(
+        [],
+        "access denied for config:DescribeConfigurationRecorderStatus",
+        {"DescribeConfigurationRecorderStatus": "AccessDeniedException"},
+    ),
+    "denied-batch-get": scan_case(
+        ["--source", "config", *S3_RULE],
+        "access denied for config:BatchGetResourceConfig",
+        {"ListDiscoveredResources": ONE_BUCKET, "BatchGetResourceConfig": "AccessDeniedException"},
+    ),
+    "denied-tag-get-resources": Case(
+        ["--project", "{project}", "scan", "--source", "api", "--rules", "LAMBDA_LAYER_CHECK"],
+        "access denied for tag:GetResources",
+        {"GetResources": "AccessDeniedException"},
+        edit={"rdk-config.json": with_exemption_tag},
+    ),
+    "denied-describe-vpc-endpoints": scan_case(
+        ["--source", "api", "--rules", "VPC_ENDPOINT_AZ_COUNT_CHECK"],
+        "access denied for ec2:DescribeVpcEndpoints",
+        {"DescribeVpcEndpoints": "UnauthorizedOperation"},
+    ),
+    # Defence in depth: an error no command expects still ends in one line naming the operation.
+    "unexpected-aws-error": scan_case(
+        [],
+        "DescribeConfigurationRecorderStatus failed (InternalFailure)",
+        {"DescribeConfigurationRecorderStatus": "InternalFailure"},
+    ),
+}
+
+REPORTS = {
+    "report-unknown-suffix": Case(
+        ["scan", "--report", "{tmp}/scan.txt"], "unknown suffix '.txt'; use one of .md", no_aws_calls=True
+    ),
+    "report-under-a-file": Case(
+        ["scan", "--report", "{tmp}/a-file/scan.md"], "a-file is a file, not a folder", no_aws_calls=True
+    ),
+    "report-is-a-folder": Case(["scan", "--report", "{tmp}"], "is a folder; give a file path", no_aws_calls=True),
+}
+
+PROJECT_FILES = {
+    "parameters-invalid-json": project_case(
+        ["build"], "LAMBDA_LAYER_CHECK/parameters.json: line 1", {LAYER_PARAMETERS: "{"}
+    ),
+    "parameters-without-Parameters": project_case(
+        ["build"], "parameters.json: Parameters: missing or not an object", {LAYER_PARAMETERS: without_parameters}
+    ),
+    "parameters-without-RuleName": project_case(
+        ["validate"], "parameters.json: Parameters/RuleName: is None", {LAYER_PARAMETERS: without_rule_name}
+    ),
+    "rule-module-missing": project_case(["build"], "LAMBDA_LAYER_CHECK.py: (file): not found", {LAYER_MODULE: None}),
+    "rule-module-without-class-scan": project_case(
+        ["scan", "--rules", "LAMBDA_LAYER_CHECK"],
+        "LAMBDA_LAYER_CHECK.py: LAMBDA_LAYER_CHECK: not defined",
+        {LAYER_MODULE: "APPLICABLE_RESOURCES = []\n"},
+    ),
+    "rule-module-without-class-validate": project_case(
+        ["validate"], "LAMBDA_LAYER_CHECK.py: LAMBDA_LAYER_CHECK: not defined", {LAYER_MODULE: "X = 1\n"}
+    ),
+    "rule-module-syntax-error-demo": Case(
+        ["--project", "{project}", "demo", "--no-remediate"],
+        "LAMBDA_LAYER_CHECK.py: (module): cannot be imported: SyntaxError",
+        None,
+        edit={LAYER_MODULE: "def (:\n"},
+    ),
+    "document-invalid-yaml": project_case(["build"], "AddRequiredLambdaLayer.yaml: line", {LAYER_DOCUMENT: "a: [\n"}),
+    "document-without-parameters": project_case(
+        ["scan"], "AddRequiredLambdaLayer.yaml: parameters: missing", {LAYER_DOCUMENT: "schemaVersion: '0.3'\n"}
+    ),
+    "no-project-here": Case(["build"], "rdk-config.json: not found here or in any folder above", cwd="outside"),
+    "project-without-config": Case(["--project", "{tmp}", "build"], "rdk-config.json: not found in --project"),
+}
+
+USAGE = {
+    "scale-zero": Case(["demo", "--scale", "0"], "argument --scale: expected a whole number from 1 to 1000"),
+    "scale-negative": Case(["demo", "--scale", "-3"], "argument --scale: expected a whole number from 1 to 1000"),
+    "scale-too-large": Case(["demo", "--scale", "1001"], "argument --scale: expected a whole number from 1 to 1000"),
+    "scale-not-a-number": Case(["demo", "--scale", "lots"], "argument --scale: expected a whole number from 1 to 1000"),
+    "unknown-option": Case(["scan", "--regoin", "x"], "unrecognized arguments: --regoin"),
+    # Defence in depth: a file a command cannot read still ends in one line naming it.
+    "helpers-from-unknown-rule": Case(["sync-helpers", "--from", "NOPE"], "rules/NOPE/NOPE.py"),
+}
+
+SANDBOX = ["deploy", "--pack", "rdk-guardrails-sandbox"]
+ORG = ["deploy", "--pack", "rdk-guardrails-org-baseline", "--org"]
+
+
+def caller(account: str) -> dict:
+    return {"Account": account, "Arn": f"arn:aws:iam::{account}:user/ops", "UserId": "AIDA"}
+
+
+NOTHING_DEPLOYED = {"ConformancePackDetails": []}
+DEPLOY = {
+    "deploy-no-credentials": Case(
+        SANDBOX,
+        "no AWS credentials found",
+        None,
+        env={"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_EC2_METADATA_DISABLED": "true"},
+    ),
+    "deploy-unknown-profile": Case([*SANDBOX, "--profile", "no-such-profile"], "could not be found: check --profile"),
+    "deploy-no-region": Case(SANDBOX, "pass --region, set AWS_DEFAULT_REGION", {}, env={"AWS_DEFAULT_REGION": None}),
+    "deploy-denied-get-caller-identity": Case(
+        SANDBOX,
+        "access denied for sts:GetCallerIdentity: grant it to the deploying identity",
+        {"GetCallerIdentity": "AccessDenied"},
+    ),
+    "deploy-expired-token": Case(
+        SANDBOX, "credentials have expired (ExpiredToken)", {"GetCallerIdentity": "ExpiredToken"}
+    ),
+    "deploy-denied-describe-conformance-packs": Case(
+        SANDBOX,
+        "access denied for config:DescribeConformancePacks",
+        {"GetCallerIdentity": caller("111111111111"), "DescribeConformancePacks": "AccessDeniedException"},
+    ),
+    "deploy-denied-put-conformance-pack": Case(
+        SANDBOX,
+        "access denied for config:PutConformancePack: grant it to the deploying identity",
+        {
+            "GetCallerIdentity": caller("111111111111"),
+            "DescribeConformancePacks": NOTHING_DEPLOYED,
+            "PutConformancePack": "AccessDeniedException",
+        },
+        prints_plan=True,
+    ),
+    "deploy-denied-put-organization-conformance-pack": Case(
+        ORG,
+        "access denied for config:PutOrganizationConformancePack: grant it to the deploying identity",
+        {
+            "GetCallerIdentity": caller("444444444444"),
+            "DescribeConformancePacks": NOTHING_DEPLOYED,
+            "PutOrganizationConformancePack": "AccessDeniedException",
+        },
+        prints_plan=True,
+    ),
+    "deploy-to-the-wrong-account": Case(
+        SANDBOX,
+        "pack rdk-guardrails-sandbox is for account 111111111111 (rdk-config.json), but these credentials are for "
+        "account 999999999999",
+        {"GetCallerIdentity": caller("999999999999")},
+    ),
+}
+
+CASES = {**CREDENTIALS, **DENIED, **REPORTS, **PROJECT_FILES, **USAGE, **DEPLOY}
+
+
+def simulated(replies: dict, calls: list):
+    """A before-call hook answering every call from replies: an error code (str) or a response (dict)."""
+
+    def answer(model, **_):
+        calls.append(model.name)
+        reply = replies.get(model.name, "NotSimulatedInThisTest")
+        if isinstance(reply, str):
+            error = {"Error": {"Code": reply, "Message": f"simulated {reply}"}}
+            return AWSResponse(None, 400, {}, None), {**error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return AWSResponse(None, 200, {}, None), {**reply, "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+    return answer
+
+
+def session_factory(replies: dict | None, calls: list):
+    def make(**kwargs):
+        session = REAL_SESSION(**kwargs)
+        if replies is None:
+            session.events.register("before-call", lambda model, **_: calls.append(model.name))
+        else:
+            session.events.register("before-call", simulated(replies, calls))
+        return session
+
+    return make
+
+
+def copy_project(target: Path, edit: dict) -> None:
+    for part in PROJECT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, target / part)
+    for relative, text in edit.items():
+        path = target / relative
+        if text is None:
+            path.unlink()
+        else:
+            path.write_text(text(path.read_text()) if callable(text) else text)
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_user_errors_end_in_one_line_and_exit_code_2(case, tmp_path, monkeypatch, capsys):
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    (tmp_path / "a-file").write_text("not a folder")
+    outside.mkdir()
+    copy_project(project, case.edit)
+    for name, value in {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", **case.env}.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    calls = []
+    monkeypatch.setattr(boto3, "Session", session_factory(case.replies, calls))
+    monkeypatch.chdir(ROOT if case.cwd == "root" else outside)
+    places = {"report": tmp_path / "out" / "scan.md", "project": project, "tmp": tmp_path}
+    before = files_under(tmp_path)
+
+    code = main([part.format(**places) for part in case.argv])
+
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("error: ")
+    assert case.expected in err
+    assert out.startswith("pack ") if case.prints_plan else out == ""
+    assert files_under(tmp_path) == before, "something was written"
+    if case.no_aws_calls:
+        assert calls == []
+
+
+# ---- the IAM action an AccessDenied names ----
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "action"),
+    [
+        ("s3", "ListBuckets", "s3:ListAllMyBuckets"),
+        ("s3", "GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration"),
+        ("s3", "GetBucketTagging", "s3:GetBucketTagging"),
+        ("s3", "ListObjectsV2", "s3:ListBucket"),
+        ("resourcegroupstaggingapi", "GetResources", "tag:GetResources"),
+        ("config", "BatchGetResourceConfig", "config:BatchGetResourceConfig"),
+        ("config", "DescribeConfigurationRecorderStatus", "config:DescribeConfigurationRecorderStatus"),
+        ("lambda", "GetFunctionCodeSigningConfig", "lambda:GetFunctionCodeSigningConfig"),
+    ],
+)
+def test_iam_action_of_an_operation(service, operation, action):
+    assert aws.iam_action(service, operation) == action
+
+
+def iam_actions_parliament_knows() -> set[str]:
+    # The data file only: importing parliament would warn about its use of pkg_resources.
+    definition = Path(importlib.util.find_spec("parliament").origin).parent / "iam_definition.json"
+    services = json.loads(definition.read_text())
+    return {f"{s['prefix']}:{p['privilege']}".lower() for s in services for p in s["privileges"]}
+
+
+@pytest.fixture
+def recording_account(moto_server_url, monkeypatch):
+    """A seeded account behind moto_server, recording the (service, operation) of every call."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_url)
+    session = REAL_SESSION(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    seed(session)
+    calls = set()
+    session.events.register("before-call", lambda model, **_: calls.add((model.service_model.service_name, model.name)))
+    return session, calls
+
+
+def test_every_iam_action_the_tool_can_name_exists(recording_account):
+    session, calls = recording_account
+    project = load_project(ROOT)
+    for source in ("api", "config"):  # every read, tags included, from both item sources
+        inventory.collect(session, inventory.RESOURCE_TYPES, source, frozenset(inventory.RESOURCE_TYPES))
+    for pack in project.packs:  # and the rules' own calls, with every pack's parameters
+        scan.scan_account(project, pack, session)
+    known = iam_actions_parliament_knows()
+    named = {aws.iam_action(service, operation) for service, operation in calls} | set(aws.IAM_ACTIONS.values())
+    assert {"s3:ListAllMyBuckets", "tag:GetResources", "lambda:GetCodeSigningConfig"} <= named
+    assert sorted(action for action in named if action.lower() not in known) == []
+
+
+# ---- where the project is, and --scale's range ----
+
+
+def test_the_cli_finds_the_project_from_a_subfolder(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT / "rules" / "LAMBDA_LAYER_CHECK")
+    assert main(["build", "--check"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "argv", [["--project", str(ROOT), "build", "--check"], ["build", "--check", "--project", str(ROOT)]]
+)
+def test_project_option_before_or_after_the_subcommand(argv, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 0
+
+
+@pytest.mark.parametrize("value", ["1", "1000"])
+def test_scale_accepts_1_to_1000(value):
+    assert build_parser().parse_args(["demo", "--scale", value]).scale == int(value)
