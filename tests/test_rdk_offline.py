@@ -11,6 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from rdkpack.config import load_project
 from tests.conftest import ROOT, subprocess_env
 from tests.test_rule_conventions import RULE_NAMES, parameters
 
@@ -67,3 +68,47 @@ def test_rdk_deploy_creates_each_rule_lambda_with_its_parameters(moto_server_url
         expected = json.loads(body["InputParameters"])
         expected.update({k: v for k, v in json.loads(body.get("OptionalParameters", "{}")).items() if v})
         assert json.loads(passed["SourceInputParameters"]) == expected
+
+
+def readme_functions_only_command() -> list[str]:
+    """The README's `rdk deploy ... -f` command for the pack's rule Lambdas, as arguments after `rdk`."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    line = next(line for line in readme.splitlines() if "rdk deploy --all -f" in line)
+    arguments = line.split("rdk deploy", 1)[1].split("&&", 1)[0].split()
+    return ["deploy", *arguments]
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS..Config")
+def test_readme_functions_only_deploy_gives_the_lambdas_the_trusted_role_and_rdklib(moto_server_url, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("__pycache__"))
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    session.client("s3", endpoint_url=moto_server_url).create_bucket(
+        Bucket="config-rule-code-bucket-123456789012-us-east-1"
+    )
+    role = load_project(ROOT).lambda_role_name
+    session.client("iam", endpoint_url=moto_server_url).create_role(RoleName=role, AssumeRolePolicyDocument="{}")
+    lambda_client = session.client("lambda", endpoint_url=moto_server_url)
+    layer = lambda_client.publish_layer_version(LayerName="rdklib-layer", Content={"ZipFile": b"PK"})["LayerVersionArn"]
+
+    command = readme_functions_only_command()
+    assert "--rdklib-layer-arn" in command and f"--lambda-role-name {role}" in " ".join(command)
+    # moto reads a CreateStack TemplateURL path-style only when the host is named localhost (still loopback).
+    endpoint = moto_server_url.replace("127.0.0.1", "localhost")
+    rdk(*[layer if part == '"$RDKLIB_LAYER"' else part for part in command], endpoint_url=endpoint, cwd=rules)
+
+    functions = lambda_client.list_functions()["Functions"]
+    assert {f["FunctionName"] for f in functions} == {f"RDK-Rule-Function-{n.replace('_', '')}" for n in RULE_NAMES}
+    for function in functions:
+        assert function["Role"] == f"arn:aws:iam::123456789012:role/{role}", function["FunctionName"]
+    # moto's CloudFormation drops a function's Layers, so read them from the template rdk deployed.
+    stack = session.client("cloudformation", endpoint_url=moto_server_url).get_template(
+        StackName="RDK-Config-Rule-Functions"
+    )
+    template = stack["TemplateBody"] if isinstance(stack["TemplateBody"], dict) else json.loads(stack["TemplateBody"])
+    layers = {
+        resource["Properties"]["FunctionName"]: resource["Properties"].get("Layers")
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+    assert layers == {f"RDK-Rule-Function-{n.replace('_', '')}": [layer] for n in RULE_NAMES}

@@ -49,6 +49,7 @@ def test_execution_role_trusts_the_role_the_readme_deploys_the_lambdas_with(loca
     commands = readme_pack_deploy_commands()
     assert len(commands) >= 2, "the README shows the central and the local rdk deploy command"
     assert [c for c in commands if f"--lambda-role-name {role_name}" not in c] == []
+    assert [c for c in commands if "--rdklib-layer-arn" not in c] == [], "with -f, rdk attaches no rdklib layer"
 
 
 def test_local_lambda_role_may_assume_only_its_own_accounts_execution_role():
