@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 from rdklib import InvalidParametersError
 
+from rdkpack import build
 from rdkpack.config import Project, load_module
 
 TEMPLATE_BODY_MAX = 51_200
@@ -36,6 +37,8 @@ MESSAGE_TYPES = {
     "ConfigurationSnapshotDeliveryCompleted",
 }
 FREQUENCIES = {"One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"}
+# Document parameters that approve destroying data (FixS3LifecycleAsteriskPrefix widening expiring rules).
+APPROVAL_PARAMETERS = {"IncludeExpiringRules"}
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}")
 
 
@@ -217,6 +220,7 @@ def _check_remediation(logical: str, properties: dict, rules: set, project: Proj
     if properties.get("TargetType") != "SSM_DOCUMENT":
         found.add("TARGET_TYPE", logical, "TargetType", "must be SSM_DOCUMENT")
     _check_ranges(logical, properties, found)
+    _check_no_automatic_approval(logical, properties, found)
     document = project.documents.get(properties.get("TargetId"))
     if document is None:
         found.add(
@@ -224,6 +228,21 @@ def _check_remediation(logical: str, properties: dict, rules: set, project: Proj
         )
         return
     _check_remediation_parameters(logical, properties.get("Parameters") or {}, document, found)
+
+
+def _check_no_automatic_approval(logical: str, properties: dict, found: _Collector) -> None:
+    """A parameter that approves destroying data is for one reviewed run by a person, never an automatic one."""
+    if properties.get("Automatic") is not True:
+        return
+    for name in sorted(APPROVAL_PARAMETERS & set(properties.get("Parameters") or {})):
+        if any(str(value).strip().lower() == "true" for value in _static_values(properties, name)):
+            found.add(
+                "AUTOMATIC_APPROVAL",
+                logical,
+                f"Parameters.{name}",
+                f"{name}=true approves deleting data and must not be set on an automatic remediation: remove it, "
+                "and set it only when a person starts a reviewed run",
+            )
 
 
 def _check_ranges(logical: str, properties: dict, found: _Collector) -> None:
@@ -337,6 +356,7 @@ def _lint(path: str, digest: str) -> tuple[Finding, ...]:
 
 def validate_project(project: Project, pack_files: dict[str, Path], other_files: list[Path]) -> list[Finding]:
     """Every committed pack against the limits, then cfn-lint over packs and prerequisites."""
+    build.approved_layer_patterns(project)  # a ConfigError when a layer pattern cannot scope the role
     findings = []
     for name, path in pack_files.items():
         body = path.read_text(encoding="utf-8")

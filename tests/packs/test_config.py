@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from rdkpack.cli import main
 from rdkpack.config import load_project
 from rdkpack.errors import ConfigError
 from tests.conftest import ROOT
@@ -116,3 +117,28 @@ def test_unreadable_json_names_the_line(tmp_path):
     (tmp_path / "rdk-config.json").write_text('{\n  "partition": "aws",\n}')
     with pytest.raises(ConfigError, match=r"line 3.*expected valid JSON"):
         load_project(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("layer_arn", "fragment"),
+    [
+        pytest.param("company-base", "'company-base' cannot scope", id="not-an-arn"),
+        pytest.param("arn:aws:lambda:*:*:layer:company-base", "layer:company-base' cannot scope", id="any-account"),
+        pytest.param("arn:aws:lambda:*:123456789012:layer:*", "layer:*' cannot scope", id="any-layer"),
+    ],
+)
+@pytest.mark.parametrize("command", ["build", "validate"])
+def test_layer_pattern_that_cannot_scope_the_remediation_role_is_refused(
+    tmp_path, capsys, layer_arn, fragment, command
+):
+    def mutate(data):
+        sandbox(data)["rules"]["LAMBDA_LAYER_CHECK"]["parameters"]["LayerArn"] = layer_arn
+
+    load_variant(tmp_path, mutate)
+    shutil.copytree(ROOT / "conformance-packs", tmp_path / "conformance-packs")
+    assert main(["--project", str(tmp_path), command]) == 2
+    error = capsys.readouterr().err
+    assert error.splitlines() == [error.strip()]
+    assert "packs/rdk-guardrails-sandbox/rules/LAMBDA_LAYER_CHECK/parameters/LayerArn" in error
+    assert fragment in error
+    assert "expected an unversioned layer ARN naming its account" in error

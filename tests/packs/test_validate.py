@@ -168,6 +168,14 @@ DEFECTS = [
         ),
     ),
     (
+        "AUTOMATIC_APPROVAL",
+        "S3LifecycleAsteriskPrefixCheckRemediation",
+        "Parameters.IncludeExpiringRules",
+        lambda t: remediation(t, "S3LifecycleAsteriskPrefixCheckRemediation")["Parameters"].update(
+            IncludeExpiringRules={"StaticValue": {"Values": ["true"]}}
+        ),
+    ),
+    (
         "REMEDIATION_PARAMETERS",
         "LambdaLayerCheckRemediation",
         "Parameters",
@@ -206,3 +214,12 @@ def test_cfn_lint_findings_name_the_file_and_line(tmp_path):
     bad.write_text("Resources:\n  Rule:\n    Type: AWS::Config::ConfigRule\n    Properties:\n      Bogus: 1\n")
     found = validate.lint_files([bad])
     assert any(f.code.startswith("CFN_LINT_E") and f.file == str(bad) and f.resource.startswith("line ") for f in found)
+
+
+def test_include_expiring_rules_on_a_manual_remediation_is_allowed():
+    def manual_with_flag(template):
+        properties = remediation(template, "S3LifecycleAsteriskPrefixCheckRemediation")
+        properties["Automatic"] = False
+        properties["Parameters"]["IncludeExpiringRules"] = {"StaticValue": {"Values": ["true"]}}
+
+    assert [f for f in findings_for(manual_with_flag) if f.code == "AUTOMATIC_APPROVAL"] == []
