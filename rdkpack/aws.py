@@ -43,11 +43,7 @@ IAM_ACTIONS = {
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
     ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
     ("s3", "PutBucketLifecycleConfiguration"): "s3:PutLifecycleConfiguration",
-    ("s3", "DeleteBucketLifecycle"): "s3:PutLifecycleConfiguration",
-    ("s3", "ListObjects"): "s3:ListBucket",
     ("s3", "ListObjectsV2"): "s3:ListBucket",
-    ("s3", "HeadBucket"): "s3:ListBucket",
-    ("s3", "HeadObject"): "s3:GetObject",
 }
 
 

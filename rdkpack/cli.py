@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from rdkpack import deploy, documents, generate, report, rule_helpers, scan
+from rdkpack import deploy, documents, generate, report, rule_helpers, scan, validate
 from rdkpack.aws import NO_REGION, explain
 from rdkpack.config import find_root, load_project
 from rdkpack.errors import RdkPackError, ScanError, UsageError
@@ -60,15 +60,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from rdkpack import validate  # noqa: PLC0415  (cfn-lint takes a second to import; only validate needs it)
-
     root = project_root()
     project = load_project(root)
     packs = {name: root / generate.OUTPUT_DIR / f"{name}.yaml" for name in project.packs}
     missing = [path for path in packs.values() if not path.is_file()]
     if missing:
-        print(f"error: {', '.join(map(str, missing))} missing: run `rdkpack build`", file=sys.stderr)
-        return 1
+        raise RdkPackError(f"{', '.join(map(str, missing))} missing: run `rdkpack build`")
     others = sorted((root / generate.OUTPUT_DIR / "prerequisites").glob("*.yaml"))
     findings = validate.validate_project(project, packs, others)
     for finding in findings:

@@ -204,7 +204,16 @@ def _pack(name: str, spec: dict, data: dict, path: str) -> Pack:
 
 def check_references(project: Project, path: str) -> None:
     """Meaning across fields, after the shape is known to be right."""
-    account_packs = {pack.account_id: pack.name for pack in project.packs.values() if pack.scope == "account"}
+    account_packs: dict[str, str] = {}
+    for pack in (p for p in project.packs.values() if p.scope == "account"):
+        if pack.account_id in account_packs:
+            raise ConfigError(
+                path,
+                f"packs/{pack.name}/accountId",
+                f"account {pack.account_id} already gets pack {account_packs[pack.account_id]}",
+                expected="one pack per account",
+            )
+        account_packs[pack.account_id] = pack.name
     for pack in project.packs.values():
         if pack.scope == "organization" and not project.management_account_id:
             raise ConfigError(path, f"packs/{pack.name}", "an organization pack needs organization.managementAccountId")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -30,6 +31,16 @@ ORG_FAILED = {"CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED"}
 # AWS Config names the copy of an organization pack in each member account OrgConformsPack-<name>-<suffix>.
 ORG_PACK_PREFIX = "OrgConformsPack-"
 SHOWN_FINDINGS = 5
+# Every (service, operation) a deployment calls: the deploying identity needs each one's IAM action.
+OPERATIONS = (
+    ("sts", "GetCallerIdentity"),
+    ("config", "DescribeConformancePacks"),
+    ("config", "PutConformancePack"),
+    ("config", "DescribeConformancePackStatus"),
+    ("config", "PutOrganizationConformancePack"),
+    ("config", "DescribeOrganizationConformancePackStatuses"),
+    ("s3", "PutObject"),
+)
 # Credentials, region and permission problems end the deployment with one line naming the IAM action.
 aws_call = functools.partial(aws.aws_errors, DeployError, "the deploying identity")
 
@@ -153,11 +164,16 @@ def deployed_pack_names(session) -> list[str]:
                 return names
 
 
+def is_member_copy(deployed: str, organization_pack: str) -> bool:
+    """Whether a member account's pack is AWS Config's copy of organization_pack (its suffix has no hyphen)."""
+    return re.fullmatch(f"{re.escape(ORG_PACK_PREFIX + organization_pack)}-[A-Za-z0-9]+", deployed) is not None
+
+
 def check_no_other_pack(project: Project, pack: Pack, account: str, session) -> None:
     """One account holds one of the project's packs: their rules and settings would contradict each other."""
     others = [name for name in project.packs if name != pack.name]
     for deployed in deployed_pack_names(session):
-        clash = next((o for o in others if deployed == o or deployed.startswith(f"{ORG_PACK_PREFIX}{o}-")), None)
+        clash = next((o for o in others if deployed == o or is_member_copy(deployed, o)), None)
         if clash:
             instead = (
                 f"add {account} to excludedAccounts of {clash} in rdk-config.json and redeploy it first"

@@ -1,7 +1,8 @@
 """Render scan and demo results: rich tables for a terminal, Markdown, JSON, and a self-contained HTML page.
 
 Resource IDs, annotations and remediation messages come from AWS data (a lifecycle rule ID may be
-`[/]`): terminal cells are rich Text objects, never markup, so such data prints literally.
+`[/]`): terminal cells are rich Text objects, never markup, so such data prints literally, and control
+characters (a terminal escape sequence in a tag value, say) are shown as escapes, never sent raw.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +21,14 @@ from rich.text import Text
 
 from rdkpack.errors import ScanError
 from rdkpack.scan import Result, counts
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def literal(value) -> Text:
+    """Resource-derived text for the terminal: no markup, control characters shown as escapes."""
+    return Text(CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), str(value)))
+
 
 STYLES = {"COMPLIANT": "green", "NON_COMPLIANT": "bold red", "NOT_APPLICABLE": "dim", "ERROR": "bold magenta"}
 COLUMNS = ("Resource", "Rule", "Verdict", "Annotation")
@@ -35,7 +45,7 @@ def results_table(title: str, results: list[Result]) -> Table:
     for column in COLUMNS:
         table.add_column(column, overflow="fold", ratio=3 if column == "Annotation" else 1)
     for resource, rule, verdict, annotation in result_rows(results):
-        table.add_row(Text(resource), Text(rule), Text(verdict, style=STYLES.get(verdict, "")), Text(annotation))
+        table.add_row(literal(resource), Text(rule), Text(verdict, style=STYLES.get(verdict, "")), literal(annotation))
     return table
 
 
@@ -45,8 +55,8 @@ def remediation_table(runs) -> Table:
         table.add_column(column, overflow="fold", ratio=2 if column in ("Plan", "Result") else 1)
     for run in runs:
         style = "green" if run.status in ("CHANGED", "NO_CHANGE") else "bold red"
-        result = Text.assemble((run.status, style), f": {run.message}")
-        table.add_row(Text(run.resource_id), Text(run.document), Text(run.plan), result)
+        result = Text.assemble((run.status, style), ": ", literal(run.message))
+        table.add_row(literal(run.resource_id), Text(run.document), literal(run.plan), result)
     return table
 
 
@@ -79,7 +89,8 @@ def print_demo(console: Console, report) -> None:
 
 
 def _markdown_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A table cell: pipes escaped, and HTML escaped so resource data cannot add markup to a rendered page."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def markdown_table(header: tuple, rows) -> str:

@@ -98,6 +98,11 @@ def sandbox(data):
             id="account-pack-account-not-excluded-from-org-pack",
         ),
         pytest.param(
+            lambda d: d["packs"].update({"second-sandbox": {**sandbox(d), "description": "again"}}),
+            ["packs/second-sandbox/accountId", "account 111111111111 already gets pack rdk-guardrails-sandbox"],
+            id="two-account-packs-for-one-account",
+        ),
+        pytest.param(
             lambda d: d["remediations"]["LAMBDA_LAYER_CHECK"].update(document="NoSuchDocument"),
             ["remediations/LAMBDA_LAYER_CHECK/document", "NoSuchDocument", "AddRequiredLambdaLayer"],
             id="unknown-document",

@@ -25,9 +25,12 @@ class StubbedSession:
     region_name = "us-east-1"
 
     def __init__(self):
-        self.clients, self.stubs = {}, {}
+        self.clients, self.stubs, self.calls = {}, {}, set()
         for service in ("sts", "config", "s3"):
             client = boto3.client(service, region_name="us-east-1")
+            client.meta.events.register(
+                "before-call", lambda model, **_: self.calls.add((model.service_model.service_name, model.name))
+            )
             self.clients[service], self.stubs[service] = client, Stubber(client)
             self.stubs[service].activate()
 
@@ -37,6 +40,7 @@ class StubbedSession:
     def verify(self):
         for stub in self.stubs.values():
             stub.assert_no_pending_responses()
+        assert self.calls <= set(deploy.OPERATIONS), "a call deploy.OPERATIONS does not list"
 
 
 @pytest.fixture
@@ -300,3 +304,16 @@ def test_redeploying_the_same_pack_is_allowed(session):
     caller(session)
     deployed(session, "rdk-guardrails-sandbox", "OrgConformsPack-another-team-pack-abc")
     assert deploy.plan_deploy(PROJECT, "rdk-guardrails-sandbox", False, session).target == f"account {SANDBOX_ACCOUNT}"
+
+
+@pytest.mark.parametrize(
+    ("deployed_name", "copy"),
+    [
+        ("OrgConformsPack-rdk-guardrails-org-baseline-x1y2z3", True),
+        ("OrgConformsPack-rdk-guardrails-org-baseline-v2-x1y2z3", False),  # the copy of another org pack
+        ("OrgConformsPack-rdk-guardrails-org-baseline", False),
+        ("rdk-guardrails-org-baseline-x1y2z3", False),
+    ],
+)
+def test_member_copy_of_an_organization_pack_is_recognised_by_its_exact_name(deployed_name, copy):
+    assert deploy.is_member_copy(deployed_name, "rdk-guardrails-org-baseline") is copy

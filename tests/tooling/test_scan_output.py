@@ -122,3 +122,19 @@ def test_remediation_messages_print_literally():
     assert "[/]" in text
     assert "Would rewrite rule [bold red]x[/]" in text
     assert "CHANGED: [/] done" in text
+
+
+def test_control_characters_in_resource_data_never_reach_the_terminal_raw():
+    run = RemediationRun("R", "Doc", "bucket\x1b]0;owned\x07", "plan\x1b[2J", "FAILED", "rule \x1b[31mred")
+    console = Console(file=io.StringIO(), width=250, force_terminal=True, color_system="standard")
+    console.print(report.remediation_table([run]))
+    printed = console.file.getvalue()
+    assert "\x1b]0;" not in printed and "\x1b[2J" not in printed and "\x1b[31mred" not in printed
+    assert "bucket\\x1b]0;owned\\x07" in printed
+    assert "plan\\x1b[2J" in printed
+
+
+def test_markdown_report_cells_cannot_add_html():
+    assert report.markdown_table(("Id",), [("<img src=x onerror=alert(1)>|x",)]).splitlines()[2] == (
+        "| &lt;img src=x onerror=alert(1)&gt;\\|x |"
+    )
