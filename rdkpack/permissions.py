@@ -29,32 +29,18 @@ RULE_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "VPC_ENDPOINT_AZ_COUNT_CHECK": (),
 }
 
-REMEDIATION_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    # lambda:UpdateFunctionConfiguration and lambda:GetLayerVersion come from the approved layers in
-    # rdk-config.json: see layer_grants.
-    "AddRequiredLambdaLayer": (("lambda:GetFunctionConfiguration", FUNCTIONS),),
-    "AttachLambdaCodeSigningConfig": (
-        ("lambda:GetFunctionConfiguration", FUNCTIONS),
-        ("lambda:GetFunctionCodeSigningConfig", FUNCTIONS),
-        ("lambda:PutFunctionCodeSigningConfig", FUNCTIONS),
-        (
-            "lambda:PutFunctionCodeSigningConfig",
-            "arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:code-signing-config:*",
-        ),
-    ),
-    "FixS3LifecycleAsteriskPrefix": (
-        ("s3:GetLifecycleConfiguration", "arn:${AWS::Partition}:s3:::*"),
-        ("s3:PutLifecycleConfiguration", "arn:${AWS::Partition}:s3:::*"),
-        # ListObjectsV2: counts the objects a rewritten prefix matches (the blast radius).
-        ("s3:ListBucket", "arn:${AWS::Partition}:s3:::*"),
-    ),
-    "ReduceVpcEndpointAzCount": (
-        ("ec2:DescribeVpcEndpoints", ALL_RESOURCES),
-        ("ec2:DescribeSubnets", ALL_RESOURCES),
-        ("ec2:ModifyVpcEndpoint", "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:vpc-endpoint/*"),
-        ("ec2:ModifyVpcEndpoint", "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:subnet/*"),
-    ),
+# What a remediation script's IAM_PERMISSIONS may name as a resource, as the narrowest ARN AWS allows.
+RESOURCE_KINDS = {
+    "*": ALL_RESOURCES,
+    "function": FUNCTIONS,
+    "code-signing config": "arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:code-signing-config:*",
+    "bucket": "arn:${AWS::Partition}:s3:::*",
+    "vpc endpoint": "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:vpc-endpoint/*",
+    "subnet": "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:subnet/*",
 }
+# Kinds whose scope comes from the approved layers in rdk-config.json (see declared_grants).
+APPROVED_LAYER = "approved layer"
+CARRYING_APPROVED_LAYER = "function, when the update carries an approved layer"
 
 
 def layer_version_resource(layer_pattern: str) -> str:
@@ -68,8 +54,8 @@ def layer_version_resource(layer_pattern: str) -> str:
     return ":".join(parts) + ":*"
 
 
-def layer_grants(layer_patterns) -> tuple:
-    """AddRequiredLambdaLayer's scoped grants: read only approved layers, update only to carry one.
+def declared_grants(declared, layer_patterns=()) -> tuple:
+    """A script's IAM_PERMISSIONS as (action, resource[, condition]) grants; raises ValueError on an unknown kind.
 
     `ForAnyValue:StringLike` on `lambda:Layer` (the request's layer version ARNs) allows an update
     only when it carries at least one approved layer; an update without `Layers` carries no value
@@ -77,13 +63,18 @@ def layer_grants(layer_patterns) -> tuple:
     so the condition cannot require that every layer be approved.
     """
     versions = tuple(dict.fromkeys(layer_version_resource(pattern) for pattern in layer_patterns))
-    if not versions:
-        return ()
-    carries_approved_layer = {"ForAnyValue:StringLike": {"lambda:Layer": list(versions)}}
-    return (
-        *(("lambda:GetLayerVersion", version) for version in versions),
-        ("lambda:UpdateFunctionConfiguration", FUNCTIONS, carries_approved_layer),
-    )
+    grants = []
+    for action, kind in declared:
+        if kind == APPROVED_LAYER:
+            grants += [(action, version) for version in versions]
+        elif kind == CARRYING_APPROVED_LAYER:
+            if versions:
+                grants.append((action, FUNCTIONS, {"ForAnyValue:StringLike": {"lambda:Layer": list(versions)}}))
+        elif kind in RESOURCE_KINDS:
+            grants.append((action, RESOURCE_KINDS[kind]))
+        else:
+            raise ValueError(f"unknown resource {kind!r} for {action}; expected one of {', '.join(RESOURCE_KINDS)}")
+    return tuple(grants)
 
 
 def statements(grants) -> list[dict]:

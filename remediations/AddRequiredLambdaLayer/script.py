@@ -1,9 +1,7 @@
 """Attach an approved layer version to a Lambda function: read, plan, apply, verify.
 
 Embedded verbatim in AddRequiredLambdaLayer.yaml (aws:executeScript, python3.11).
-IAM actions the automation role needs: lambda:GetFunctionConfiguration,
-lambda:UpdateFunctionConfiguration (on the function, only for updates that carry an approved layer:
-a condition on lambda:Layer) and lambda:GetLayerVersion (on the approved layers).
+The IAM the automation role needs is IAM_PERMISSIONS below.
 """
 
 import re
@@ -14,6 +12,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+# The automation role's IAM, (action, resource): rdkpack builds the role and checks the document from it.
+# The approved layers are the LayerArn patterns of rdk-config.json; the update condition is on lambda:Layer.
+IAM_PERMISSIONS = (
+    ("lambda:GetFunctionConfiguration", "function"),
+    ("lambda:UpdateFunctionConfiguration", "function, when the update carries an approved layer"),
+    ("lambda:GetLayerVersion", "approved layer"),
+)
 MAX_LAYERS = 5
 LAYER_VERSION_ARN = re.compile(r"^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}):(\d{1,9})$")
 

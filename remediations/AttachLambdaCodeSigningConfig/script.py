@@ -1,8 +1,7 @@
 """Attach a code-signing configuration to a Lambda function: read, plan, apply, verify.
 
 Embedded verbatim in AttachLambdaCodeSigningConfig.yaml (aws:executeScript, python3.11).
-IAM actions the automation role needs: lambda:GetFunctionConfiguration,
-lambda:GetFunctionCodeSigningConfig and lambda:PutFunctionCodeSigningConfig.
+The IAM the automation role needs is IAM_PERMISSIONS below.
 """
 
 from dataclasses import dataclass
@@ -12,6 +11,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+# The automation role's IAM, (action, resource): rdkpack builds the role and checks the document from it.
+IAM_PERMISSIONS = (
+    ("lambda:GetFunctionConfiguration", "function"),
+    ("lambda:GetFunctionCodeSigningConfig", "function"),
+    ("lambda:PutFunctionCodeSigningConfig", "function"),
+    ("lambda:PutFunctionCodeSigningConfig", "code-signing config"),
+)
 
 
 class RemediationError(Exception):

@@ -12,9 +12,7 @@ changes nothing. Disabled rules count too: enabling one later would start the de
 AbortIncompleteMultipartUpload and ExpiredObjectDeleteMarker delete no current data and need no flag.
 
 Embedded verbatim in FixS3LifecycleAsteriskPrefix.yaml (aws:executeScript, python3.11).
-IAM actions the automation role needs: s3:GetLifecycleConfiguration and
-s3:PutLifecycleConfiguration on the bucket, and s3:ListBucket on the bucket (one ListObjectsV2 call
-per distinct new prefix, to count the objects it matches).
+The IAM the automation role needs is IAM_PERMISSIONS below.
 """
 
 import copy
@@ -26,6 +24,12 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+# The automation role's IAM, (action, resource): rdkpack builds the role and checks the document from it.
+IAM_PERMISSIONS = (
+    ("s3:GetLifecycleConfiguration", "bucket"),
+    ("s3:PutLifecycleConfiguration", "bucket"),
+    ("s3:ListBucket", "bucket"),  # ListObjectsV2, once per new prefix: the objects it matches (blast radius)
+)
 AND_PREDICATES = ("Prefix", "Tags", "ObjectSizeGreaterThan", "ObjectSizeLessThan")
 COUNT_PAGE = 1000
 COUNT_NOTE = (

@@ -1,8 +1,7 @@
 """Remove subnets (AZs) from an interface VPC endpoint down to a maximum: read, plan, apply, verify.
 
 Embedded verbatim in ReduceVpcEndpointAzCount.yaml (aws:executeScript, python3.11).
-IAM actions the automation role needs: ec2:DescribeVpcEndpoints, ec2:DescribeSubnets and
-ec2:ModifyVpcEndpoint.
+The IAM the automation role needs is IAM_PERMISSIONS below.
 """
 
 import time
@@ -13,6 +12,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+# The automation role's IAM, (action, resource): rdkpack builds the role and checks the document from it.
+IAM_PERMISSIONS = (
+    ("ec2:DescribeVpcEndpoints", "*"),
+    ("ec2:DescribeSubnets", "*"),
+    ("ec2:ModifyVpcEndpoint", "vpc endpoint"),
+    ("ec2:ModifyVpcEndpoint", "subnet"),
+)
 HOURLY_COST_PER_AZ = 0.01
 HOURS_PER_MONTH = 730
 SETTLE_ATTEMPTS = 40

@@ -11,6 +11,7 @@ import yaml
 from rdkpack import build, documents, generate
 from rdkpack.cli import main
 from rdkpack.config import load_project
+from rdkpack.errors import ConfigError
 from rdkpack.permissions import RULE_PERMISSIONS
 from tests.conftest import ROOT
 
@@ -142,3 +143,17 @@ def test_rendered_yaml_round_trips():
 @pytest.mark.parametrize("name", list(PROJECT.packs))
 def test_packs_fit_in_a_template_body(name):
     assert len(build.render(pack_template(name)).encode()) <= 51_200
+
+
+def test_unknown_resource_in_a_scripts_iam_permissions_names_the_script(tmp_path):
+    for part in ("rules", "remediations"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "rdk-config.json", tmp_path / "rdk-config.json")
+    script = tmp_path / "remediations" / "ReduceVpcEndpointAzCount" / "script.py"
+    script.write_text(script.read_text().replace('("ec2:DescribeSubnets", "*")', '("ec2:DescribeSubnets", "subnets")'))
+    with pytest.raises(ConfigError) as raised:
+        build.iam_roles_template(load_project(tmp_path))
+    assert str(raised.value) == (
+        f"{script}: IAM_PERMISSIONS: unknown resource 'subnets' for ec2:DescribeSubnets; expected one of *, "
+        "function, code-signing config, bucket, vpc endpoint, subnet"
+    )
