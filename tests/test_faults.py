@@ -260,3 +260,26 @@ def test_failed_write_leaves_the_resource_as_it_was_and_names_the_action(session
     with pytest.raises(Exception, match=write):
         load_remediation_script(document).handler(events, None)
     assert state() == before
+
+
+# ---- one output contract for every remediation ----
+
+CONTRACT_KEYS = {"Status", "Message", "Changes", "Before", "After"}
+
+
+@pytest.mark.parametrize("document", list(REMEDIATIONS))
+def test_every_remediation_reports_status_message_changes_before_and_after_the_same_way(session, document):
+    """Plan, apply, then a no-op: one way to say "no change" (Status NO_CHANGE, no Changes, Before == After)."""
+    events, _, _ = prepare(session, document, "NoSuchOperation", faults.THROTTLE, 0)
+    script = load_remediation_script(document)
+    planned = script.handler({**events, "DryRun": True}, None)
+    applied = script.handler(events, None)
+    again = script.handler(events, None)
+    for result, status in ((planned, "DRY_RUN"), (applied, "CHANGED"), (again, "NO_CHANGE")):
+        assert set(result) >= CONTRACT_KEYS, document
+        assert result["Status"] == status
+        assert isinstance(result["Message"], str) and result["Message"]
+        assert (result["Changes"] == []) is (status == "NO_CHANGE")
+        assert (result["Before"] == result["After"]) is (status == "NO_CHANGE")
+    assert planned["Changes"] == applied["Changes"], "the plan lists exactly what the run changes"
+    assert planned["After"] == applied["After"]

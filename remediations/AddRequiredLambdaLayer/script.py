@@ -147,6 +147,9 @@ def output(name: str, plan: Plan, status: str) -> dict:
         "Message": plan.reason,
         "LayersBefore": list(plan.layers_before),
         "LayersAfter": list(plan.layers_after),
+        "Changes": [] if status == "NO_CHANGE" else [plan.reason],
+        "Before": {"Layers": list(plan.layers_before)},
+        "After": {"Layers": list(plan.layers_after)},
     }
 
 

@@ -105,6 +105,9 @@ def output(name: str, plan: Plan, status: str) -> dict:
         "Message": plan.reason,
         "CodeSigningConfigBefore": plan.config_before,
         "CodeSigningConfigAfter": plan.config_after,
+        "Changes": [] if status == "NO_CHANGE" else [plan.reason],
+        "Before": {"CodeSigningConfigArn": plan.config_before or ""},
+        "After": {"CodeSigningConfigArn": plan.config_after or ""},
     }
 
 

@@ -276,6 +276,9 @@ def output(bucket: str, status: str, plan: Plan | None, message: str, counts: di
             }
             for c in changes
         ],
+        "Changes": [describe(c, counts) for c in changes],  # a plan with changes always comes with its counts
+        "Before": {"Prefixes": {f"{c.rule_id} {c.field}": c.before for c in changes}},
+        "After": {"Prefixes": {f"{c.rule_id} {c.field}": c.after for c in changes}},
     }
 
 

@@ -168,6 +168,12 @@ def output(endpoint_id: str, status: str, subnets: list, plan: Plan | None, mess
         "SubnetsAfter": sorted(s.subnet_id for s in kept),
         "SubnetsRemoved": sorted(s.subnet_id for s in removed),
         "EstimatedMonthlySavingUsd": 0.0 if plan is None else plan.monthly_saving,
+        "Changes": [f"remove subnet {s.subnet_id} ({s.az_name})" for s in removed],
+        "Before": {
+            "AvailabilityZones": sorted(s.az_name for s in subnets),
+            "Subnets": sorted(s.subnet_id for s in subnets),
+        },
+        "After": {"AvailabilityZones": sorted(s.az_name for s in kept), "Subnets": sorted(s.subnet_id for s in kept)},
     }
 
 

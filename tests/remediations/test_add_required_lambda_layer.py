@@ -111,6 +111,9 @@ def test_function_without_the_layer_gets_it_appended_and_verified(lambda_env):
         "Message": f"Appended {versions[('company-base', 3)]}.",
         "LayersBefore": [versions[("other", 1)]],
         "LayersAfter": expected,
+        "Changes": [f"Appended {versions[('company-base', 3)]}."],
+        "Before": {"Layers": [versions[("other", 1)]]},
+        "After": {"Layers": expected},
     }
 
 

@@ -59,6 +59,9 @@ def test_function_with_the_config_is_left_alone(create_function):
         "Message": f"{CSC} is already attached.",
         "CodeSigningConfigBefore": CSC,
         "CodeSigningConfigAfter": CSC,
+        "Changes": [],
+        "Before": {"CodeSigningConfigArn": CSC},
+        "After": {"CodeSigningConfigArn": CSC},
     }
 
 
@@ -124,6 +127,9 @@ def test_unsigned_function_gets_the_config_and_is_verified(stubbed):
         "Message": f"Attached {CSC}.",
         "CodeSigningConfigBefore": "",
         "CodeSigningConfigAfter": CSC,
+        "Changes": [f"Attached {CSC}."],
+        "Before": {"CodeSigningConfigArn": ""},
+        "After": {"CodeSigningConfigArn": CSC},
     }
 
 

@@ -516,6 +516,9 @@ def test_bucket_without_lifecycle_is_left_alone(s3):
         "Status": "NO_CHANGE",
         "Message": "The bucket has no lifecycle configuration.",
         "RulesChanged": [],
+        "Changes": [],
+        "Before": {"Prefixes": {}},
+        "After": {"Prefixes": {}},
     }
 
 

@@ -98,6 +98,12 @@ def test_endpoint_in_three_azs_is_reduced_to_the_lowest_az_id_and_verified(netwo
         "SubnetsAfter": [subnets["b"]],
         "SubnetsRemoved": sorted([subnets["a"], subnets["c"]]),
         "EstimatedMonthlySavingUsd": 14.6,
+        "Changes": [f"remove subnet {subnets['c']} (us-east-1c)", f"remove subnet {subnets['a']} (us-east-1a)"],
+        "Before": {
+            "AvailabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"],
+            "Subnets": sorted(subnets.values()),
+        },
+        "After": {"AvailabilityZones": ["us-east-1b"], "Subnets": [subnets["b"]]},
     }
     assert run(endpoint_id)["Status"] == "NO_CHANGE"
 
