@@ -24,6 +24,7 @@ bench: venv
 
 test: lint
 	$(BIN)/rdkpack sync-scripts --check
+	$(BIN)/rdkpack sync-kit --check
 	$(BIN)/rdkpack build --check
 	$(BIN)/rdkpack validate
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from rdkpack import deploy, documents, generate, report, rule_helpers, scan, validate
+from rdkpack import deploy, documents, generate, kit, report, scan, validate
 from rdkpack.aws import NO_REGION, explain
 from rdkpack.config import find_root, load_project
 from rdkpack.errors import RdkPackError, ScanError, UsageError
@@ -42,9 +42,14 @@ def cmd_sync_scripts(args: argparse.Namespace) -> int:
     return 1 if (args.check and stale) else 0
 
 
-def cmd_sync_helpers(args: argparse.Namespace) -> int:
-    for path in rule_helpers.copy_block(project_root(), args.source):
-        print(f"updated: {path.relative_to(project_root())}")
+def cmd_sync_kit(args: argparse.Namespace) -> int:
+    root = project_root()
+    stale = kit.stale_copies(root, write=not args.check)
+    for path in stale:
+        print(f"{'stale' if args.check else 'updated'}: {path.relative_to(root)}")
+    if args.check and stale:
+        print("rule kit copies are stale: run `rdkpack sync-kit` and commit the result", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -189,9 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync = commands.add_parser("sync-scripts", help="embed each remediation's script.py in its SSM document")
     sync.add_argument("--check", action="store_true", help="fail if a document is stale; write nothing")
     sync.set_defaults(run=cmd_sync_scripts)
-    helpers = commands.add_parser("sync-helpers", help="copy one rule's shared helper block into every rule")
-    helpers.add_argument("--from", dest="source", required=True, metavar="RULE", help="the rule you edited")
-    helpers.set_defaults(run=cmd_sync_helpers)
+    kit_sync = commands.add_parser("sync-kit", help="write the canonical rule kit into every rule folder")
+    kit_sync.add_argument("--check", action="store_true", help="fail if a rule folder's copy is stale; write nothing")
+    kit_sync.set_defaults(run=cmd_sync_kit)
     build = commands.add_parser("build", help="generate conformance packs and prerequisites from rdk-config.json")
     build.add_argument("--check", action="store_true", help="fail if a committed generated file is stale")
     build.set_defaults(run=cmd_build)

@@ -12,6 +12,7 @@ import jsonschema
 
 from rdkpack import documents
 from rdkpack.errors import ConfigError
+from rdkpack.kit import import_kit_beside
 
 CONFIG_FILE = "rdk-config.json"
 RULE_PARAMETERS_SHAPE = '{"Version": "1.0", "Parameters": {"RuleName": ..., "SourceEvents": ...}}, as RDK writes it'
@@ -149,6 +150,7 @@ def load_module(path: Path, name: str, needs: tuple[str, ...]):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     try:
+        import_kit_beside(path)
         spec.loader.exec_module(module)
     except Exception as error:  # project code: whatever stops it importing, name the file and the cause
         raise ConfigError(str(path), "(module)", f"cannot be imported: {type(error).__name__}: {error}") from error

@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, settings
 from moto import mock_aws
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from rdkpack.kit import import_kit_beside
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Hermetic: dummy credentials and region, never a real profile or endpoint.
@@ -40,6 +42,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 def load_module(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    import_kit_beside(path)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module

@@ -9,14 +9,12 @@ import sys
 
 import pytest
 
-from rdkpack import rule_helpers
+from rdkpack import kit
 from tests.conftest import ROOT, load_module
 
 RULE_DIRS = sorted(d for d in (ROOT / "rules").iterdir() if (d / "parameters.json").is_file())
 RULE_NAMES = [d.name for d in RULE_DIRS]
-SHARED_START = "# ---- shared rule helpers: byte-identical in every rule (tests/test_rule_conventions.py) ----"
-SHARED_END = "# ---- end of shared rule helpers ----"
-ALLOWED_IMPORTS = {"rdklib", "boto3", "botocore"} | set(sys.stdlib_module_names)
+ALLOWED_IMPORTS = {"rdklib", "boto3", "botocore", "rule_kit"} | set(sys.stdlib_module_names)
 
 
 def rule_source(name: str) -> str:
@@ -40,7 +38,7 @@ def test_rule_folder_holds_only_what_rdk_deploy_should_ship(name):
         for path in folder.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
-    assert shipped == {f"{name}.py", f"{name}_test.py", "parameters.json"}
+    assert shipped == {f"{name}.py", f"{name}_test.py", "parameters.json", "rule_kit.py"}
 
 
 @pytest.mark.parametrize("name", RULE_NAMES)
@@ -92,13 +90,25 @@ def test_rule_imports_only_rdklib_boto3_and_stdlib(name):
         assert roots <= ALLOWED_IMPORTS, f"{name} imports {roots - ALLOWED_IMPORTS}"
 
 
-def shared_block(name: str) -> str:
-    return rule_helpers.shared_block(rule_source(name))
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_rule_folder_kit_is_the_canonical_kit(name):
+    copy = ROOT / "rules" / name / kit.KIT_NAME
+    assert copy.read_text(encoding="utf-8") == kit.CANONICAL.read_text(encoding="utf-8"), "run `rdkpack sync-kit`"
+
+
+def test_canonical_kit_imports_only_what_a_rule_lambda_has():
+    tree = ast.parse(kit.CANONICAL.read_text(encoding="utf-8"))
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported <= ALLOWED_IMPORTS
 
 
 @pytest.mark.parametrize("name", RULE_NAMES)
-def test_shared_helper_block_is_byte_identical_across_rules(name):
-    assert shared_block(name) == shared_block(RULE_NAMES[0])
+def test_rule_file_is_the_rule_not_plumbing(name):
+    """The kit holds the plumbing: a rule file is its docstring, parameters, judge, class and handler."""
+    assert len(rule_source(name).splitlines()) <= 280
 
 
 @pytest.mark.parametrize("name", RULE_NAMES)

@@ -180,8 +180,6 @@ USAGE = {
     "scale-too-large": Case(["demo", "--scale", "1001"], "argument --scale: expected a whole number from 1 to 1000"),
     "scale-not-a-number": Case(["demo", "--scale", "lots"], "argument --scale: expected a whole number from 1 to 1000"),
     "unknown-option": Case(["scan", "--regoin", "x"], "unrecognized arguments: --regoin"),
-    # Defence in depth: a file a command cannot read still ends in one line naming it.
-    "helpers-from-unknown-rule": Case(["sync-helpers", "--from", "NOPE"], "rules/NOPE/NOPE.py"),
 }
 
 SANDBOX = ["deploy", "--pack", "rdk-guardrails-sandbox"]

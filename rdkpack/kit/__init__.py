@@ -1,0 +1,42 @@
+"""The rule kit: one canonical module (rule_kit.py here), written into every rule folder by `rdkpack sync-kit`."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+KIT_NAME = "rule_kit.py"
+CANONICAL = Path(__file__).with_name(KIT_NAME)
+
+__all__ = ["CANONICAL", "KIT_NAME", "import_kit_beside", "rule_folders", "stale_copies"]
+
+
+def rule_folders(root: Path) -> list[Path]:
+    """Every rules/<RULE>/ folder that holds a parameters.json, as rdk sees a rule."""
+    base = root / "rules"
+    return sorted(d for d in base.iterdir() if (d / "parameters.json").is_file()) if base.is_dir() else []
+
+
+def stale_copies(root: Path, write: bool) -> list[Path]:
+    """Rule folders' rule_kit.py that are missing or differ from the canonical kit; rewritten when write is set."""
+    canonical = CANONICAL.read_text(encoding="utf-8")
+    stale = []
+    for folder in rule_folders(root):
+        copy = folder / KIT_NAME
+        if not copy.is_file() or copy.read_text(encoding="utf-8") != canonical:
+            stale.append(copy)
+            if write:
+                copy.write_text(canonical, encoding="utf-8")
+    return stale
+
+
+def import_kit_beside(module_path: Path) -> None:
+    """Make `import rule_kit` in a rule module loaded by path find its own folder's kit, as Lambda would."""
+    kit = module_path.parent / KIT_NAME
+    if module_path.name == KIT_NAME or not kit.is_file():
+        return
+    spec = importlib.util.spec_from_file_location("rule_kit", kit)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["rule_kit"] = module
+    spec.loader.exec_module(module)

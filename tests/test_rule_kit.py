@@ -1,0 +1,144 @@
+"""The rule kit on its own: parameter parsing, exemption tags, ARN patterns, annotations, the event guard."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from rdklib import InvalidParametersError
+
+from rdkpack import kit
+from tests.conftest import ROOT, load_module
+
+rule_kit = load_module(kit.CANONICAL, "canonical_rule_kit")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        pytest.param(lambda: rule_kit.parse_int({"MaxAzCount": "0"}, "MaxAzCount", None), "MaxAzCount", id="int"),
+        pytest.param(lambda: rule_kit.parse_bool({"Flag": "yes"}, "Flag", False), "Flag must be 'true'", id="bool"),
+        pytest.param(
+            lambda: rule_kit.parse_exemption_tag({"ExemptionTag": "=x"}), "ExemptionTag must be 'key'", id="tag"
+        ),
+        pytest.param(
+            lambda: rule_kit.reject_unknown_parameters({"Typo": "1"}, ("LayerArn",)),
+            "Unknown parameter(s): Typo. Accepted parameter names: LayerArn, ExecutionRoleName",
+            id="unknown",
+        ),
+        pytest.param(
+            lambda: rule_kit.parse_arn_pattern("arn:aws:lambda", "LayerArn", "lambda", r"layer:[\w-]+", "arn:..."),
+            "LayerArn",
+            id="arn",
+        ),
+    ],
+)
+def test_bad_parameters_raise_invalid_parameters_error_naming_the_parameter(call, message):
+    with pytest.raises(InvalidParametersError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call()
+
+
+def test_parameters_parse_with_defaults():
+    assert rule_kit.parse_int({}, "MinLayerVersion", 1) == 1
+    assert rule_kit.parse_int({"MinLayerVersion": " 10 "}, "MinLayerVersion", 1) == 10
+    assert rule_kit.parse_bool({"RequireEnforce": "TRUE"}, "RequireEnforce", False) is True
+    assert rule_kit.parse_csv({"Names": "a, ,b"}, "Names") == ("a", "b")
+    rule_kit.reject_unknown_parameters({"LayerArn": "x", "AssumeRoleMode": "false"}, ("LayerArn",))
+
+
+def test_exemption_tag_with_and_without_value():
+    keyed = rule_kit.parse_exemption_tag({"ExemptionTag": "exempt"})
+    valued = rule_kit.parse_exemption_tag({"ExemptionTag": "exempt=yes"})
+    assert (str(keyed), str(valued)) == ("exempt", "exempt=yes")
+    assert keyed.is_carried_by({"exempt": "anything"}) and not keyed.is_carried_by({})
+    assert valued.is_carried_by({"exempt": "yes"}) and not valued.is_carried_by({"exempt": "no"})
+    assert rule_kit.parse_exemption_tag({}) is None
+
+
+def test_arn_pattern_star_segments_match_any_value():
+    pattern = rule_kit.parse_arn_pattern(
+        "arn:*:lambda:*:123456789012:layer:base", "LayerArn", "lambda", r"layer:[\w-]+", "arn:..."
+    )
+    assert pattern.matches("aws-cn", "cn-north-1", "123456789012", "layer:base")
+    assert not pattern.matches("aws", "us-east-1", "999999999999", "layer:base")
+    assert not pattern.matches("aws", "us-east-1", "123456789012", "layer:base-2")
+
+
+def test_annotation_is_cut_to_256_characters():
+    assert rule_kit.fit_annotation("x" * 10) == "x" * 10
+    cut = rule_kit.fit_annotation("x" * 300)
+    assert len(cut) == 256 and cut.endswith("...")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("2026-11-22T10:00:00.000Z", "2026-11-22T10:00:00.000Z"),
+        (1795860000, "2026-11-28T10:00:00.000Z"),
+        (1795860000000, "2026-11-28T10:00:00.000Z"),
+        (None, None),
+        (True, None),
+        ("", None),
+    ],
+)
+def test_iso_time_accepts_text_and_epoch_seconds_or_milliseconds(value, text):
+    assert rule_kit.iso_time(value) == text
+
+
+def test_ordering_time_falls_back_to_the_notification_time():
+    invoking = {"configurationItem": {}, "notificationCreationTime": "2026-11-22T10:00:00.000Z"}
+    assert rule_kit.ordering_time(invoking) == "2026-11-22T10:00:00.000Z"
+
+
+def test_event_problem_names_what_is_missing():
+    assert rule_kit.event_problem([]) == "The event is not a JSON object."
+    assert rule_kit.event_problem({}).startswith("The event lacks invokingEvent")
+    scheduled = {"messageType": "ScheduledNotification", "notificationCreationTime": "t"}
+    event = {
+        "invokingEvent": json.dumps(scheduled),
+        "executionRoleArn": "r",
+        "resultToken": "t",
+        "eventLeftScope": False,
+    }
+    assert rule_kit.event_problem(event) is None
+
+
+def test_importing_a_rule_leaves_the_environment_alone():
+    """A scan imports rules: the retry settings must not leak into its process."""
+    probe = (
+        "import os, sys; sys.path.insert(0, 'rules/LAMBDA_LAYER_CHECK'); before = dict(os.environ); "
+        "import LAMBDA_LAYER_CHECK; print(dict(os.environ) == before)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS")}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "True"
+
+
+def test_handling_an_event_gives_rdklib_standard_retries(monkeypatch):
+    monkeypatch.delenv("AWS_RETRY_MODE", raising=False)
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+    seen = {}
+
+    class Recording:
+        def __init__(self, rule, applicable):
+            pass
+
+        def handle(self, event, context):
+            seen.update(mode=os.environ.get("AWS_RETRY_MODE"), attempts=os.environ.get("AWS_MAX_ATTEMPTS"))
+            return []
+
+    monkeypatch.setattr(rule_kit, "Evaluator", Recording)
+    scheduled = {"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-22T10:00:00.000Z"}
+    event = {
+        "invokingEvent": json.dumps(scheduled),
+        "executionRoleArn": "r",
+        "resultToken": "t",
+        "eventLeftScope": False,
+    }
+    assert rule_kit.handle_event(object(), ["AWS::S3::Bucket"], event, None) == []
+    assert seen == {"mode": "standard", "attempts": "10"}
