@@ -17,19 +17,7 @@ RULE_COMMON = (
     ("config:GetResourceConfigHistory", ALL_RESOURCES),
 )
 
-RULE_PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "LAMBDA_LAYER_CHECK": (),
-    "LAMBDA_CODE_SIGNING_CHECK": (
-        ("lambda:ListFunctions", ALL_RESOURCES),
-        ("lambda:GetFunctionCodeSigningConfig", FUNCTIONS),
-        ("lambda:GetCodeSigningConfig", "arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:code-signing-config:*"),
-        ("tag:GetResources", ALL_RESOURCES),
-    ),
-    "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK": (),
-    "VPC_ENDPOINT_AZ_COUNT_CHECK": (),
-}
-
-# What a remediation script's IAM_PERMISSIONS may name as a resource, as the narrowest ARN AWS allows.
+# What a rule's or remediation script's IAM_PERMISSIONS may name as a resource, as the narrowest ARN AWS allows.
 RESOURCE_KINDS = {
     "*": ALL_RESOURCES,
     "function": FUNCTIONS,

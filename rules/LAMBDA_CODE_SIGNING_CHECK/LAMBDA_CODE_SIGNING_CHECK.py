@@ -122,6 +122,13 @@ from rule_kit import (
 )
 
 APPLICABLE_RESOURCES = ["AWS::Lambda::Function"]
+# IAM the execution role needs beyond PutEvaluations, (action, resource): rdkpack builds the role from it.
+IAM_PERMISSIONS = (
+    ("lambda:ListFunctions", "*"),
+    ("lambda:GetFunctionCodeSigningConfig", "function"),
+    ("lambda:GetCodeSigningConfig", "code-signing config"),
+    ("tag:GetResources", "*"),  # only with ExemptionTag
+)
 RESOURCE_TYPE = "AWS::Lambda::Function"
 RULE_PARAMETERS = ("AllowedCodeSigningConfigArns", "RequireEnforce", "ExemptionTag")
 CSC_RESOURCE_RE = r"code-signing-config:(?:csc-[a-z0-9]{17}|\*)"

@@ -94,6 +94,8 @@ from rule_kit import (
 )
 
 APPLICABLE_RESOURCES = ["AWS::Lambda::Function"]
+# IAM the execution role needs beyond PutEvaluations: none, the rule reads only the item.
+IAM_PERMISSIONS = ()
 RULE_PARAMETERS = ("LayerArn", "MinLayerVersion", "ExemptionTag")
 LAYER_NAME_RE = r"[A-Za-z0-9_-]{1,140}"
 LAYER_ARN_EXAMPLE = "arn:aws:lambda:*:123456789012:layer:company-base"

@@ -3,8 +3,8 @@ annotations, the event guard and rdklib's handler).
 
 The canonical copy is rdkpack/kit/rule_kit.py: edit only that one. `rdkpack sync-kit` copies it
 verbatim into every rule folder as `rule_kit.py`, because `rdk deploy` zips a rule folder alone, and
-`rdkpack sync-kit --check` (run by the test command) fails when a copy differs. It may import only the standard library, rdklib, boto3
-and botocore: that is all a rule Lambda has.
+`rdkpack sync-kit --check` (run by the test command) fails when a copy differs. It may import only the
+standard library, rdklib, boto3 and botocore: that is all a rule Lambda has.
 """
 
 from __future__ import annotations

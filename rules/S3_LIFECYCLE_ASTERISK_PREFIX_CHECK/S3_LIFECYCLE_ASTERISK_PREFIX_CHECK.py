@@ -93,6 +93,8 @@ from rule_kit import (
 )
 
 APPLICABLE_RESOURCES = ["AWS::S3::Bucket"]
+# IAM the execution role needs beyond PutEvaluations: none, the rule reads only the item.
+IAM_PERMISSIONS = ()
 RULE_PARAMETERS = ("IncludeDisabledRules", "ExemptionTag")
 LIFECYCLE_KEY = "BucketLifecycleConfiguration"
 UNREADABLE = object()

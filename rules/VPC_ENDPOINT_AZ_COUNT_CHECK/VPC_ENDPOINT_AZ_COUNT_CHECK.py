@@ -103,6 +103,8 @@ from rule_kit import (
 )
 
 APPLICABLE_RESOURCES = ["AWS::EC2::VPCEndpoint"]
+# IAM the execution role needs beyond PutEvaluations: none, the rule reads only the item.
+IAM_PERMISSIONS = ()
 RULE_PARAMETERS = (
     "MaxAzCount",
     "MinAzCount",
