@@ -18,6 +18,7 @@ from rdkpack import deploy, documents, generate, kit, report, scan, validate
 from rdkpack.aws import NO_REGION, explain
 from rdkpack.config import find_root, load_project
 from rdkpack.errors import RdkPackError, ScanError, UsageError
+from rdkpack.kit import scaffold
 
 SCALE_MAX = 1000
 _project_option: str | None = None  # --project DIR, set by main() for this run
@@ -50,6 +51,14 @@ def cmd_sync_kit(args: argparse.Namespace) -> int:
     if args.check and stale:
         print("rule kit copies are stale: run `rdkpack sync-kit` and commit the result", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_new_rule(args: argparse.Namespace) -> int:
+    root = project_root()
+    for path in scaffold.new_rule(root, args.name, args.resource_type):
+        print(f"wrote: {path.relative_to(root)}")
+    print("next: describe the rule, add it to a pack in rdk-config.json, run `rdkpack build`, document it in README.md")
     return 0
 
 
@@ -197,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     kit_sync = commands.add_parser("sync-kit", help="write the canonical rule kit into every rule folder")
     kit_sync.add_argument("--check", action="store_true", help="fail if a rule folder's copy is stale; write nothing")
     kit_sync.set_defaults(run=cmd_sync_kit)
+    scaffold_rule = commands.add_parser("new-rule", help="scaffold rules/<NAME>/ in the project's shape")
+    scaffold_rule.add_argument("name", metavar="NAME", help="UPPER_SNAKE rule name")
+    scaffold_rule.add_argument("--resource-type", required=True, metavar="T", help="e.g. AWS::S3::Bucket")
+    scaffold_rule.set_defaults(run=cmd_new_rule)
     build = commands.add_parser("build", help="generate conformance packs and prerequisites from rdk-config.json")
     build.add_argument("--check", action="store_true", help="fail if a committed generated file is stale")
     build.set_defaults(run=cmd_build)
