@@ -182,3 +182,9 @@ def test_zz_the_profile_generated_enough_items_per_rule():
     if settings().max_examples * BATCH < 10_000:
         pytest.skip(f"profile with {settings().max_examples} examples: the 10,000-item floor applies to the ci profile")
     assert min(GENERATED[name] for name in PARAMETERS) >= 10_000, GENERATED
+
+
+def test_every_rule_has_property_parameters():
+    """A new rule must join the property tests: this names it until PARAMETERS has its entry."""
+    rules = {d.name for d in (ROOT / "rules").iterdir() if (d / "parameters.json").is_file()}
+    assert sorted(rules - set(PARAMETERS)) == []
