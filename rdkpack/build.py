@@ -131,7 +131,7 @@ def build_pack(project: Project, pack: Pack) -> dict:
 
 # An approved layer as the remediation role may use it: any partition or region, but one named account,
 # because anyone can publish a public layer of any name in an account of their own.
-APPROVED_LAYER = re.compile(r"arn:(\*|aws[a-z-]*):lambda:(\*|[a-z0-9-]+):\d{12}:layer:[A-Za-z0-9_-]{1,140}")
+LAYER_PATTERN = re.compile(r"arn:(\*|aws[a-z-]*):lambda:(\*|[a-z0-9-]+):\d{12}:layer:[A-Za-z0-9_-]{1,140}")
 
 
 def approved_layer_patterns(project: Project) -> tuple[str, ...]:
@@ -141,7 +141,7 @@ def approved_layer_patterns(project: Project) -> tuple[str, ...]:
     for pack in project.packs.values():
         for rule in (r for r in pack.rules if r.name == rule_name):
             for pattern in (p.strip() for p in str(rule.parameters.get(parameter, "")).split(",") if p.strip()):
-                if not APPROVED_LAYER.fullmatch(pattern):
+                if not LAYER_PATTERN.fullmatch(pattern):
                     raise ConfigError(
                         str(project.root / CONFIG_FILE),
                         f"packs/{pack.name}/rules/{rule_name}/parameters/{parameter}",

@@ -43,15 +43,20 @@ def cmd_sync_scripts(args: argparse.Namespace) -> int:
     return 1 if (args.check and stale) else 0
 
 
+def report_stale(root: Path, stale: list[Path], check: bool, what: str, command: str, *, written=lambda _: "updated"):
+    """List stale files (or, having written them, what was done); with --check, fail saying what to run."""
+    for path in stale:
+        print(f"{'stale' if check else written(path)}: {path.relative_to(root)}")
+    if check and stale:
+        print(f"{what} are stale: run `rdkpack {command}` and commit the result", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_sync_kit(args: argparse.Namespace) -> int:
     root = project_root()
     stale = kit.stale_copies(root, write=not args.check)
-    for path in stale:
-        print(f"{'stale' if args.check else 'updated'}: {path.relative_to(root)}")
-    if args.check and stale:
-        print("rule kit copies are stale: run `rdkpack sync-kit` and commit the result", file=sys.stderr)
-        return 1
-    return 0
+    return report_stale(root, stale, args.check, "rule kit copies", "sync-kit")
 
 
 def cmd_new_rule(args: argparse.Namespace) -> int:
@@ -63,24 +68,19 @@ def cmd_new_rule(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    stale = generate.stale_files(project_root(), write=not args.check)
-    for path in stale:
-        action = "stale" if args.check else ("wrote" if path.exists() else "removed")
-        print(f"{action}: {path.relative_to(project_root())}")
-    if args.check and stale:
-        print("generated files are stale: run `rdkpack build` and commit the result", file=sys.stderr)
-        return 1
-    return 0
+    root = project_root()
+    stale = generate.stale_files(root, write=not args.check)
+    written = lambda path: "wrote" if path.exists() else "removed"  # noqa: E731
+    return report_stale(root, stale, args.check, "generated files", "build", written=written)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     root = project_root()
     project = load_project(root)
-    packs = {name: root / generate.OUTPUT_DIR / f"{name}.yaml" for name in project.packs}
+    packs, others = generate.committed_files(project)
     missing = [path for path in packs.values() if not path.is_file()]
     if missing:
         raise RdkPackError(f"{', '.join(map(str, missing))} missing: run `rdkpack build`")
-    others = sorted((root / generate.OUTPUT_DIR / "prerequisites").glob("*.yaml"))
     findings = validate.validate_project(project, packs, others)
     for finding in findings:
         print(finding)

@@ -128,7 +128,7 @@ def plan_deploy(project: Project, pack_name: str, organization: bool, session) -
 
 def committed_body(project: Project, pack: Pack) -> str:
     """The committed pack file, refused unless it is exactly what rdk-config.json builds now."""
-    path = project.root / generate.OUTPUT_DIR / f"{pack.name}.yaml"
+    path = generate.committed_files(project)[0][pack.name]
     if not path.is_file():
         raise DeployError(f"{path} is missing: run `rdkpack build`, review and commit it, then deploy")
     committed = path.read_text(encoding="utf-8")
@@ -142,10 +142,9 @@ def committed_body(project: Project, pack: Pack) -> str:
 
 def check_validates(project: Project) -> None:
     """The same checks as `rdkpack validate`; any error stops the deployment."""
-    output = project.root / generate.OUTPUT_DIR
-    packs = {name: output / f"{name}.yaml" for name in project.packs}
-    others = sorted((output / "prerequisites").glob("*.yaml"))
-    errors = [f for f in validate.validate_project(project, packs, others) if f.severity == "error"]
+    errors = [
+        f for f in validate.validate_project(project, *generate.committed_files(project)) if f.severity == "error"
+    ]
     if errors:
         shown = "; ".join(str(f) for f in errors[:SHOWN_FINDINGS])
         more = f" (+{len(errors) - SHOWN_FINDINGS} more)" if len(errors) > SHOWN_FINDINGS else ""

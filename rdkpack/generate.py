@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdkpack.build import build_all, render
+from rdkpack.build import PREREQUISITES, build_all, render
 from rdkpack.config import load_project
 
 OUTPUT_DIR = "conformance-packs"
@@ -28,3 +28,10 @@ def stale_files(root: Path, write: bool) -> list[Path]:
         for path in leftovers:
             path.unlink()
     return sorted(stale) + leftovers
+
+
+def committed_files(project) -> tuple[dict[str, Path], list[Path]]:
+    """The committed pack file of each pack (present or not), and the prerequisite templates on disk."""
+    output = project.root / OUTPUT_DIR
+    packs = {name: output / f"{name}.yaml" for name in project.packs}
+    return packs, sorted((output / PREREQUISITES).glob("*.yaml"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -83,3 +84,18 @@ def subprocess_env(endpoint_url: str | None = None) -> dict[str, str]:
     # A closed loopback port: an unexpected AWS call fails at once instead of leaving the machine.
     env["AWS_ENDPOINT_URL"] = endpoint_url or "http://127.0.0.1:9"
     return env
+
+
+PROJECT_PARTS = ("rules", "remediations", "conformance-packs", "rdk-config.json", "pyproject.toml")
+
+
+def copy_project(target: Path, parts=PROJECT_PARTS) -> Path:
+    """The project's files (no caches) under target, for tests that edit or break them."""
+    for part in parts:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target / part)
+    return target

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import boto3
 import pytest
 
 from rdkpack.config import load_project
-from tests.conftest import ROOT, subprocess_env
+from tests.conftest import ROOT, copy_project, subprocess_env
 from tests.test_rule_conventions import RULE_NAMES, parameters
 
 BIN = Path(sys.executable).parent
@@ -46,14 +45,20 @@ def test_create_rule_template_rules_only_passes_cfn_lint(tmp_path):
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
-@pytest.mark.filterwarnings("ignore:Tried to parse AWS..Config")
-def test_rdk_deploy_creates_each_rule_lambda_with_its_parameters(moto_server_url, tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("__pycache__"))
+@pytest.fixture
+def rdk_account(moto_server_url, tmp_path):
+    """A copy of rules/ to deploy from, and a moto account that has rdk's code bucket (as `rdk init` makes)."""
+    rules = copy_project(tmp_path, ("rules",)) / "rules"
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
     session.client("s3", endpoint_url=moto_server_url).create_bucket(
         Bucket="config-rule-code-bucket-123456789012-us-east-1"
     )
+    return rules, session
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS..Config")
+def test_rdk_deploy_creates_each_rule_lambda_with_its_parameters(moto_server_url, rdk_account):
+    rules, session = rdk_account
 
     rdk("deploy", "--all", endpoint_url=moto_server_url, cwd=rules)
 
@@ -79,13 +84,8 @@ def readme_functions_only_command() -> list[str]:
 
 
 @pytest.mark.filterwarnings("ignore:Tried to parse AWS..Config")
-def test_readme_functions_only_deploy_gives_the_lambdas_the_trusted_role_and_rdklib(moto_server_url, tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("__pycache__"))
-    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-    session.client("s3", endpoint_url=moto_server_url).create_bucket(
-        Bucket="config-rule-code-bucket-123456789012-us-east-1"
-    )
+def test_readme_functions_only_deploy_gives_the_lambdas_the_trusted_role_and_rdklib(moto_server_url, rdk_account):
+    rules, session = rdk_account
     role = load_project(ROOT).lambda_role_name
     session.client("iam", endpoint_url=moto_server_url).create_role(RoleName=role, AssumeRolePolicyDocument="{}")
     lambda_client = session.client("lambda", endpoint_url=moto_server_url)

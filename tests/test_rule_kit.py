@@ -16,6 +16,12 @@ from tests.conftest import ROOT, load_module
 rule_kit = load_module(kit.CANONICAL, "canonical_rule_kit")
 
 
+def scheduled_event() -> dict:
+    """A ScheduledNotification event as AWS Config sends it."""
+    invoking = {"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-22T10:00:00.000Z"}
+    return {"invokingEvent": json.dumps(invoking), "executionRoleArn": "r", "resultToken": "t", "eventLeftScope": False}
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -96,13 +102,7 @@ def test_ordering_time_falls_back_to_the_notification_time():
 def test_event_problem_names_what_is_missing():
     assert rule_kit.event_problem([]) == "The event is not a JSON object."
     assert rule_kit.event_problem({}).startswith("The event lacks invokingEvent")
-    scheduled = {"messageType": "ScheduledNotification", "notificationCreationTime": "t"}
-    event = {
-        "invokingEvent": json.dumps(scheduled),
-        "executionRoleArn": "r",
-        "resultToken": "t",
-        "eventLeftScope": False,
-    }
+    event = scheduled_event()
     assert rule_kit.event_problem(event) is None
 
 
@@ -133,12 +133,6 @@ def test_handling_an_event_gives_rdklib_standard_retries(monkeypatch):
             return []
 
     monkeypatch.setattr(rule_kit, "Evaluator", Recording)
-    scheduled = {"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-22T10:00:00.000Z"}
-    event = {
-        "invokingEvent": json.dumps(scheduled),
-        "executionRoleArn": "r",
-        "resultToken": "t",
-        "eventLeftScope": False,
-    }
+    event = scheduled_event()
     assert rule_kit.handle_event(object(), ["AWS::S3::Bucket"], event, None) == []
     assert seen == {"mode": "standard", "attempts": "10"}

@@ -12,7 +12,7 @@ from rdkpack import build, documents, generate
 from rdkpack.cli import main
 from rdkpack.config import load_project
 from rdkpack.errors import ConfigError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_project
 
 PROJECT = load_project(ROOT)
 
@@ -144,9 +144,7 @@ def test_packs_fit_in_a_template_body(name):
 
 
 def test_unknown_resource_in_a_scripts_iam_permissions_names_the_script(tmp_path):
-    for part in ("rules", "remediations"):
-        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "rdk-config.json", tmp_path / "rdk-config.json")
+    copy_project(tmp_path, ("rules", "remediations", "rdk-config.json"))
     script = tmp_path / "remediations" / "ReduceVpcEndpointAzCount" / "script.py"
     script.write_text(script.read_text().replace('("ec2:DescribeSubnets", "*")', '("ec2:DescribeSubnets", "subnets")'))
     with pytest.raises(ConfigError) as raised:

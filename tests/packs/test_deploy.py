@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import boto3
 import pytest
@@ -14,7 +13,7 @@ from rdkpack import deploy, generate
 from rdkpack.cli import main
 from rdkpack.config import load_project
 from rdkpack.errors import DeployError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_project
 
 PROJECT = load_project(ROOT)
 
@@ -220,8 +219,7 @@ def test_plan_body_is_the_validated_pack_shape(session):
 
 def project_copy(tmp_path, mutate=None, rebuild=False):
     """The project in tmp_path with rdk-config.json changed by mutate; rebuilt (committed) when rebuild is set."""
-    for folder in ("rules", "remediations", "conformance-packs"):
-        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_project(tmp_path, ("rules", "remediations", "conformance-packs"))
     data = json.loads((ROOT / "rdk-config.json").read_text())
     if mutate:
         mutate(data)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from rdkpack import aws, deploy, inventory, scan
 from rdkpack.cli import build_parser, main
 from rdkpack.config import load_project
 from rdkpack.demo_account import seed
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_project
 
 REAL_SESSION = boto3.session.Session
 PROJECT_PARTS = ("rules", "remediations", "conformance-packs", "rdk-config.json")
@@ -270,13 +269,8 @@ def session_factory(replies: dict | None, calls: list):
     return make
 
 
-def copy_project(target: Path, edit: dict) -> None:
-    for part in PROJECT_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, target / part)
+def edited_project(target: Path, edit: dict) -> None:
+    copy_project(target, PROJECT_PARTS)
     for relative, text in edit.items():
         path = target / relative
         if text is None:
@@ -298,7 +292,7 @@ def test_user_errors_end_in_one_line_and_exit_code_2(case, tmp_path, monkeypatch
     project, outside = tmp_path / "project", tmp_path / "outside"
     (tmp_path / "a-file").write_text("not a folder")
     outside.mkdir()
-    copy_project(project, case.edit)
+    edited_project(project, case.edit)
     for name, value in {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", **case.env}.items():
         if value is None:
             monkeypatch.delenv(name, raising=False)

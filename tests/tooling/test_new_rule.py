@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import re
-import shutil
 import subprocess
 import sys
 
@@ -13,21 +12,14 @@ import pytest
 from rdkpack import build, kit
 from rdkpack.cli import main
 from rdkpack.config import load_project
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_project
 
-PARTS = ("rules", "remediations", "conformance-packs", "rdk-config.json", "pyproject.toml")
 NAME = "DEMO_BUCKET_CHECK"
 
 
 @pytest.fixture
 def project(tmp_path):
-    for part in PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, tmp_path / part)
-    return tmp_path
+    return copy_project(tmp_path)
 
 
 def run(command: list[str], cwd) -> subprocess.CompletedProcess:
