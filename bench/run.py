@@ -28,10 +28,10 @@ os.environ["AWS_REGION"] = "us-east-1"
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from rdkpack.build import build_pack, render  # noqa: E402
-from rdkpack.config import load_project  # noqa: E402
-from rdkpack.demo import run_demo  # noqa: E402
-from rdkpack.scan import rule_module  # noqa: E402
+from rdkpack.account.demo import run_demo  # noqa: E402
+from rdkpack.account.scan import rule_module  # noqa: E402
+from rdkpack.packs.build import build_pack, render  # noqa: E402
+from rdkpack.project.config import load_project  # noqa: E402
 
 RULES = (
     "LAMBDA_LAYER_CHECK",

@@ -14,11 +14,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from rdkpack import deploy, documents, generate, kit, report, scan, validate
+from rdkpack import report
+from rdkpack.account import scan
 from rdkpack.aws import NO_REGION, explain
-from rdkpack.config import find_root, load_project
-from rdkpack.errors import RdkPackError, ScanError, UsageError
-from rdkpack.kit import scaffold
+from rdkpack.errors import AwsError, FileError, RdkPackError, ScanError, UsageError
+from rdkpack.packs import deploy, validate, write
+from rdkpack.project import documents, kit
+from rdkpack.project.config import find_root, load_project
+from rdkpack.project.kit import scaffold
 
 SCALE_MAX = 1000
 _project_option: str | None = None  # --project DIR, set by main() for this run
@@ -69,7 +72,7 @@ def cmd_new_rule(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     root = project_root()
-    stale = generate.stale_files(root, write=not args.check)
+    stale = write.stale_files(root, write=not args.check)
     written = lambda path: "wrote" if path.exists() else "removed"  # noqa: E731
     return report_stale(root, stale, args.check, "generated files", "build", written=written)
 
@@ -77,7 +80,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     root = project_root()
     project = load_project(root)
-    packs, others = generate.committed_files(project)
+    packs, others = write.committed_files(project)
     missing = [path for path in packs.values() if not path.is_file()]
     if missing:
         raise RdkPackError(f"{', '.join(map(str, missing))} missing: run `rdkpack build`")
@@ -115,7 +118,7 @@ def write_reports(result, title: str, paths: list[Path]) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("moto") is None:
         raise RdkPackError(DEMO_EXTRA_HINT)
-    from rdkpack import demo  # noqa: PLC0415  (moto is an extra: only the demo imports it)
+    from rdkpack.account import demo  # noqa: PLC0415  (moto is an extra: only the demo imports it)
 
     result = demo.run_demo(load_project(project_root()), scale=args.scale, remediation=not args.no_remediate)
     reports = [project_root() / "reports" / "demo-report.md", project_root() / "reports" / "demo-report.html"]
@@ -259,14 +262,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         _project_option = args.project
-        return args.run(args)
+        return run_command(args)
     except RdkPackError as error:
         return fail(str(error))
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run one command; the failures no command explains itself become RdkPackErrors naming the file or call."""
+    try:
+        return args.run(args)
     except (BotoCoreError, ClientError) as error:
-        # Defence in depth: commands explain the SDK errors they expect; any other still ends in one line.
-        return fail(explain(error, grantee="the identity rdkpack runs as"))
-    except OSError as error:  # a file that cannot be read or written: its name and the reason are the message
-        return fail(str(error))
+        raise AwsError(explain(error, grantee="the identity rdkpack runs as")) from error
+    except OSError as error:
+        raise FileError(error.filename or "(file)", error.strerror or str(error)) from error
 
 
 def fail(message: str) -> int:

@@ -24,3 +24,15 @@ class ScanError(RdkPackError):
 
 class UsageError(RdkPackError):
     """The command line itself is wrong (an unknown option, a value out of range); the message names the option."""
+
+
+class FileError(RdkPackError):
+    """A file could not be read or written: the path and the operating system's reason."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        super().__init__(f"{path}: {reason}")
+
+
+class AwsError(RdkPackError):
+    """An AWS call failed in a way no command expected; the message names the operation and what to grant or fix."""

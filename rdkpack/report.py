@@ -19,8 +19,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from rdkpack.account.scan import Result, counts
 from rdkpack.errors import ScanError
-from rdkpack.scan import Result, counts
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

@@ -1,7 +1,7 @@
 """The rule kit: what every rule needs beside its own logic (parameters, exemption tags, ARN patterns,
 annotations, the event guard and rdklib's handler).
 
-The canonical copy is rdkpack/kit/rule_kit.py: edit only that one. `rdkpack sync-kit` copies it
+The canonical copy is rdkpack/project/kit/rule_kit.py: edit only that one. `rdkpack sync-kit` copies it
 verbatim into every rule folder as `rule_kit.py`, because `rdk deploy` zips a rule folder alone, and
 `rdkpack sync-kit --check` (run by the test command) fails when a copy differs. It may import only the
 standard library, rdklib, boto3 and botocore: that is all a rule Lambda has.

@@ -8,11 +8,12 @@ import shutil
 import pytest
 import yaml
 
-from rdkpack import build, documents, generate
 from rdkpack.cli import main
-from rdkpack.config import load_project
 from rdkpack.errors import ConfigError
-from tests.conftest import ROOT, copy_project
+from rdkpack.packs import build, write
+from rdkpack.project import documents
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT, copy_project
 
 PROJECT = load_project(ROOT)
 
@@ -22,7 +23,7 @@ def pack_template(name):
 
 
 def test_committed_generated_files_are_current():
-    assert generate.stale_files(ROOT, write=False) == []
+    assert write.stale_files(ROOT, write=False) == []
 
 
 def test_build_check_reports_stale_and_leftover_files(tmp_path, monkeypatch, capsys):

@@ -9,9 +9,9 @@ import shutil
 import pytest
 
 from rdkpack.cli import main
-from rdkpack.config import load_project
 from rdkpack.errors import ConfigError
-from tests.conftest import ROOT
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT
 
 CONFIG = json.loads((ROOT / "rdk-config.json").read_text())
 

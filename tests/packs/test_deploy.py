@@ -9,11 +9,11 @@ import pytest
 import yaml
 from botocore.stub import ANY, Stubber
 
-from rdkpack import deploy, generate
 from rdkpack.cli import main
-from rdkpack.config import load_project
 from rdkpack.errors import DeployError
-from tests.conftest import ROOT, copy_project
+from rdkpack.packs import deploy, write
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT, copy_project
 
 PROJECT = load_project(ROOT)
 
@@ -225,7 +225,7 @@ def project_copy(tmp_path, mutate=None, rebuild=False):
         mutate(data)
     (tmp_path / "rdk-config.json").write_text(json.dumps(data, indent=2))
     if rebuild:
-        generate.stale_files(tmp_path, write=True)
+        write.stale_files(tmp_path, write=True)
     return load_project(tmp_path)
 
 

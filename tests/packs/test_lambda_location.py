@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from rdkpack import build
-from rdkpack.config import load_project
-from tests.conftest import ROOT
+from rdkpack.packs import build
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT
 
 PROJECT = load_project(ROOT)
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -6,10 +6,10 @@ import copy
 
 import pytest
 
-from rdkpack import build, validate
 from rdkpack.cli import main
-from rdkpack.config import load_project
-from tests.conftest import ROOT
+from rdkpack.packs import build, validate
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT
 
 PROJECT = load_project(ROOT)
 SANDBOX = build.build_pack(PROJECT, PROJECT.packs["rdk-guardrails-sandbox"])

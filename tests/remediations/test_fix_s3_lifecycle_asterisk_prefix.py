@@ -8,8 +8,8 @@ import datetime
 import boto3
 import pytest
 
-from rdkpack.config import load_project
-from tests.conftest import ROOT, load_remediation_script
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT, load_remediation_script
 
 script = load_remediation_script("FixS3LifecycleAsteriskPrefix")
 

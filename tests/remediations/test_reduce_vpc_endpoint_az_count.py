@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from tests.conftest import load_remediation_script
+from tests.support.project import load_remediation_script
 
 script = load_remediation_script("ReduceVpcEndpointAzCount")
 

@@ -16,11 +16,13 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from rdkpack import aws, deploy, inventory, scan
+from rdkpack import aws
+from rdkpack.account import inventory, scan
+from rdkpack.account.demo_account import seed
 from rdkpack.cli import build_parser, main
-from rdkpack.config import load_project
-from rdkpack.demo_account import seed
-from tests.conftest import ROOT, copy_project
+from rdkpack.packs import deploy
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT, copy_project
 
 REAL_SESSION = boto3.session.Session
 PROJECT_PARTS = ("rules", "remediations", "conformance-packs", "rdk-config.json")

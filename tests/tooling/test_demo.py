@@ -9,11 +9,11 @@ import threading
 
 import pytest
 
+from rdkpack.account.demo import run_demo
+from rdkpack.account.scan import counts
 from rdkpack.cli import main
-from rdkpack.config import load_project
-from rdkpack.demo import run_demo
-from rdkpack.scan import counts
-from tests.conftest import ROOT
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT
 
 PROJECT = load_project(ROOT)
 

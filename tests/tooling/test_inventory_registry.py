@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rdkpack import inventory
-from rdkpack.config import load_project
+from rdkpack.account import inventory
 from rdkpack.errors import ScanError
-from tests.conftest import ROOT
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT
 
 PROJECT = load_project(ROOT)
 
@@ -19,7 +19,7 @@ def test_every_rule_resource_type_has_an_item_builder_and_a_tag_type(rule):
         for kind in PROJECT.rules[rule].resource_types
         if kind not in inventory.ITEM_BUILDERS or kind not in inventory.TAGGING_TYPES
     ]
-    assert missing == [], f"{rule} evaluates {missing}: add them to rdkpack/inventory.py"
+    assert missing == [], f"{rule} evaluates {missing}: add them to rdkpack/account/inventory.py"
 
 
 def test_unknown_resource_type_fails_loudly_instead_of_reading_another_type():

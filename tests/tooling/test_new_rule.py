@@ -9,10 +9,11 @@ import sys
 
 import pytest
 
-from rdkpack import build, kit
 from rdkpack.cli import main
-from rdkpack.config import load_project
-from tests.conftest import ROOT, copy_project
+from rdkpack.packs import build
+from rdkpack.project import kit
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT, copy_project
 
 NAME = "DEMO_BUCKET_CHECK"
 

@@ -10,12 +10,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from rdkpack import inventory, scan
+from rdkpack.account import inventory, scan
+from rdkpack.account.demo_account import seed
 from rdkpack.cli import main
-from rdkpack.config import load_project
-from rdkpack.demo_account import seed
 from rdkpack.errors import ScanError
-from tests.conftest import ROOT
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT
 
 PROJECT = load_project(ROOT)
 READ_ONLY = re.compile(r"^(Describe|List|Get|BatchGet)[A-Za-z]*$")

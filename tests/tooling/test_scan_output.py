@@ -10,12 +10,13 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from rich.console import Console
 
-from rdkpack import report, scan
+from rdkpack import report
+from rdkpack.account import scan
+from rdkpack.account.demo import RemediationRun
+from rdkpack.account.demo_account import seed
 from rdkpack.cli import main
-from rdkpack.config import load_project
-from rdkpack.demo import RemediationRun
-from rdkpack.demo_account import seed
-from tests.conftest import ROOT
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT
 
 PROJECT = load_project(ROOT)
 S3_RULE = "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK"

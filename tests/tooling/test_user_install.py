@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, subprocess_env
+from tests.support.env import subprocess_env
+from tests.support.project import ROOT
 
 PACKAGE_FILES = ("pyproject.toml", "README.md", "rdkpack")
 

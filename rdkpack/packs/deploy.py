@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 import boto3
 from botocore.exceptions import ProfileNotFound
 
-from rdkpack import aws, generate, validate
-from rdkpack.build import build_pack, render
-from rdkpack.config import Pack, Project
+from rdkpack import aws
 from rdkpack.errors import DeployError
-from rdkpack.validate import TEMPLATE_BODY_MAX
+from rdkpack.packs import validate, write
+from rdkpack.packs.build import build_pack, render
+from rdkpack.packs.limits import TEMPLATE_BODY_MAX
+from rdkpack.project.config import Pack, Project
 
 ACCOUNT_DONE = {"CREATE_COMPLETE"}
 ACCOUNT_FAILED = {"CREATE_FAILED", "DELETE_FAILED"}
@@ -128,7 +129,7 @@ def plan_deploy(project: Project, pack_name: str, organization: bool, session) -
 
 def committed_body(project: Project, pack: Pack) -> str:
     """The committed pack file, refused unless it is exactly what rdk-config.json builds now."""
-    path = generate.committed_files(project)[0][pack.name]
+    path = write.committed_files(project)[0][pack.name]
     if not path.is_file():
         raise DeployError(f"{path} is missing: run `rdkpack build`, review and commit it, then deploy")
     committed = path.read_text(encoding="utf-8")
@@ -142,9 +143,7 @@ def committed_body(project: Project, pack: Pack) -> str:
 
 def check_validates(project: Project) -> None:
     """The same checks as `rdkpack validate`; any error stops the deployment."""
-    errors = [
-        f for f in validate.validate_project(project, *generate.committed_files(project)) if f.severity == "error"
-    ]
+    errors = [f for f in validate.validate_project(project, *write.committed_files(project)) if f.severity == "error"]
     if errors:
         shown = "; ".join(str(f) for f in errors[:SHOWN_FINDINGS])
         more = f" (+{len(errors) - SHOWN_FINDINGS} more)" if len(errors) > SHOWN_FINDINGS else ""

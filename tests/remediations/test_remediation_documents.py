@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from rdkpack import documents
-from tests.conftest import ROOT
-from tests.pattern_cases import PATTERN_CASES
+from rdkpack.project import documents
+from tests.support.pattern_cases import PATTERN_CASES
+from tests.support.project import ROOT
 
 DOC_DIRS = documents.remediation_dirs(ROOT)
 DOC_NAMES = [d.name for d in DOC_DIRS]

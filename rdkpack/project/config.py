@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import dataclass, field
 from importlib import resources
@@ -10,9 +9,8 @@ from pathlib import Path
 
 import jsonschema
 
-from rdkpack import documents
 from rdkpack.errors import ConfigError
-from rdkpack.kit import import_kit_beside
+from rdkpack.project import documents
 
 CONFIG_FILE = "rdk-config.json"
 RULE_PARAMETERS_SHAPE = '{"Version": "1.0", "Parameters": {"RuleName": ..., "SourceEvents": ...}}, as RDK writes it'
@@ -82,7 +80,7 @@ class Project:
 
 
 def schema() -> dict:
-    return json.loads(resources.files("rdkpack.schemas").joinpath("rdk-config.schema.json").read_text())
+    return json.loads(resources.files("rdkpack.project.schemas").joinpath("rdk-config.schema.json").read_text())
 
 
 def validate_against_schema(data: dict, path: str) -> None:
@@ -141,23 +139,6 @@ def load_rules(root: Path) -> dict[str, Rule]:
         raise ConfigError(str(root / "rules"), "(folder)", "not found", expected="a folder per rule, as RDK creates")
     folders = sorted(d for d in (root / "rules").iterdir() if (d / "parameters.json").is_file())
     return {folder.name: load_rule(folder) for folder in folders}
-
-
-def load_module(path: Path, name: str, needs: tuple[str, ...]):
-    """Import a rule's or remediation's Python file; a ConfigError names the file when it cannot be used."""
-    if not path.is_file():
-        raise ConfigError(str(path), "(file)", "not found", expected=f"a Python module defining {', '.join(needs)}")
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        import_kit_beside(path)
-        spec.loader.exec_module(module)
-    except Exception as error:  # project code: whatever stops it importing, name the file and the cause
-        raise ConfigError(str(path), "(module)", f"cannot be imported: {type(error).__name__}: {error}") from error
-    missing = [attribute for attribute in needs if not hasattr(module, attribute)]
-    if missing:
-        raise ConfigError(str(path), missing[0], "not defined", expected=f"a module defining {', '.join(needs)}")
-    return module
 
 
 def load_documents(root: Path) -> dict[str, Document]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdkpack.build import PREREQUISITES, build_all, render
-from rdkpack.config import load_project
+from rdkpack.packs.build import PREREQUISITES, build_all, render
+from rdkpack.project.config import load_project
 
 OUTPUT_DIR = "conformance-packs"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from tests.conftest import ROOT
+from tests.support.project import ROOT
 
 
 def test_bench_measures_every_rule():

@@ -13,8 +13,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from tests.conftest import ROOT, load_module
-from tests.test_rule_conventions import RULE_NAMES
+from tests.support.project import ROOT, RULE_NAMES, load_module
 
 CAPTURE = "2026-11-22T10:00:00.000Z"
 LIFECYCLE = {"rules": [{"id": "all", "status": "Enabled", "prefix": "*", "filter": None}]}

@@ -16,20 +16,23 @@ from pathlib import Path
 import yaml
 from rdklib import InvalidParametersError
 
-from rdkpack import build
-from rdkpack.config import Project, load_module
+from rdkpack.packs import build
+from rdkpack.packs.limits import (
+    INPUT_PARAMETERS_MAX,
+    PACK_PARAMETERS_MAX,
+    REMEDIATION_PARAMETERS_MAX,
+    RULE_NAME_MAX,
+    RULES_MAX,
+    STATIC_VALUE_CHARS_MAX,
+    STATIC_VALUES_MAX,
+    TEMPLATE_BODY_MAX,
+    TEMPLATE_S3_MAX,
+)
+from rdkpack.project.config import Project
+from rdkpack.project.loader import load_module
 
-TEMPLATE_BODY_MAX = 51_200
-TEMPLATE_S3_MAX = 300 * 1024
 PACK_RESOURCE_TYPES = {"AWS::Config::ConfigRule", "AWS::Config::RemediationConfiguration"}
 PACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,255}")
-RULES_MAX = 130
-PACK_PARAMETERS_MAX = 60
-INPUT_PARAMETERS_MAX = 1024
-RULE_NAME_MAX = 128
-REMEDIATION_PARAMETERS_MAX = 25
-STATIC_VALUES_MAX = 25
-STATIC_VALUE_CHARS_MAX = 256
 MESSAGE_TYPES = {
     "ConfigurationItemChangeNotification",
     "OversizedConfigurationItemChangeNotification",

@@ -9,20 +9,14 @@ import sys
 
 import pytest
 
-from rdkpack import kit
-from tests.conftest import ROOT, load_module
+from rdkpack.project import kit
+from tests.support.project import ROOT, RULE_NAMES, load_module, parameters
 
-RULE_DIRS = sorted(d for d in (ROOT / "rules").iterdir() if (d / "parameters.json").is_file())
-RULE_NAMES = [d.name for d in RULE_DIRS]
 ALLOWED_IMPORTS = {"rdklib", "boto3", "botocore", "rule_kit"} | set(sys.stdlib_module_names)
 
 
 def rule_source(name: str) -> str:
     return (ROOT / "rules" / name / f"{name}.py").read_text(encoding="utf-8")
-
-
-def parameters(name: str) -> dict:
-    return json.loads((ROOT / "rules" / name / "parameters.json").read_text(encoding="utf-8"))
 
 
 def test_there_are_rules():

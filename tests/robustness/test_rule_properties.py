@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdklib import Evaluation
 
-from tests.conftest import ROOT, load_module
+from tests.support.project import ROOT, load_module
 
 GENERATED: Counter = Counter()
 BATCH = 10  # items per example: the ci profile's 1,000 examples give 10,000 items per rule

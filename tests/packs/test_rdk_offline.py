@@ -10,9 +10,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from rdkpack.config import load_project
-from tests.conftest import ROOT, copy_project, subprocess_env
-from tests.test_rule_conventions import RULE_NAMES, parameters
+from rdkpack.project.config import load_project
+from tests.support.env import subprocess_env
+from tests.support.project import ROOT, RULE_NAMES, copy_project, parameters
 
 BIN = Path(sys.executable).parent
 

@@ -195,7 +195,7 @@ def items_from_apis(session, resource_type: str, with_tags: bool) -> list[dict]:
     if builder is None:
         raise ScanError(
             f"rdkpack cannot build configuration items for {resource_type} from the service APIs (it can for "
-            f"{', '.join(ITEM_BUILDERS)}): scan with --source config, or add a builder to rdkpack/inventory.py"
+            f"{', '.join(ITEM_BUILDERS)}): scan with --source config, or add a builder to rdkpack/account/inventory.py"
         )
     return builder(session, with_tags)
 

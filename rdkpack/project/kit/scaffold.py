@@ -15,7 +15,7 @@ from pathlib import Path
 from string import Template
 
 from rdkpack.errors import ConfigError
-from rdkpack.kit import CANONICAL, KIT_NAME
+from rdkpack.project.kit import CANONICAL, KIT_NAME
 
 RULE_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 RESOURCE_TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")

@@ -17,10 +17,11 @@ from botocore.exceptions import ClientError
 from rdklib import InvalidParametersError
 
 from rdkpack import aws
+from rdkpack.account.inventory import ERROR_KEY, collect
 from rdkpack.aws import aws_errors, explain, is_credential_problem
-from rdkpack.config import Pack, Project, load_module
 from rdkpack.errors import ScanError
-from rdkpack.inventory import ERROR_KEY, collect
+from rdkpack.project.config import Pack, Project
+from rdkpack.project.loader import load_module
 
 ROLE_PARAMETERS = ("ExecutionRoleName", "AssumeRoleMode", "ExecutionRoleRegion")
 ERROR = "ERROR"  # the verdict of a resource the scan could not read or evaluate

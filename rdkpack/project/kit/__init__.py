@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
-KIT_NAME = "rule_kit.py"
+from rdkpack.project.loader import KIT_NAME
+
 CANONICAL = Path(__file__).with_name(KIT_NAME)
 
-__all__ = ["CANONICAL", "KIT_NAME", "import_kit_beside", "rule_folders", "stale_copies"]
+__all__ = ["CANONICAL", "KIT_NAME", "rule_folders", "stale_copies"]
 
 
 def rule_folders(root: Path) -> list[Path]:
@@ -29,14 +28,3 @@ def stale_copies(root: Path, write: bool) -> list[Path]:
             if write:
                 copy.write_text(canonical, encoding="utf-8")
     return stale
-
-
-def import_kit_beside(module_path: Path) -> None:
-    """Make `import rule_kit` in a rule module loaded by path find its own folder's kit, as Lambda would."""
-    kit = module_path.parent / KIT_NAME
-    if module_path.name == KIT_NAME or not kit.is_file():
-        return
-    spec = importlib.util.spec_from_file_location("rule_kit", kit)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["rule_kit"] = module
-    spec.loader.exec_module(module)

@@ -10,8 +10,8 @@ import sys
 import pytest
 from rdklib import InvalidParametersError
 
-from rdkpack import kit
-from tests.conftest import ROOT, load_module
+from rdkpack.project import kit
+from tests.support.project import ROOT, load_module
 
 rule_kit = load_module(kit.CANONICAL, "canonical_rule_kit")
 

@@ -15,8 +15,8 @@ import pytest
 from moto.awslambda.models import lambda_backends
 from moto.core.botocore_stubber import BotocoreStubber
 
-from tests import faults
-from tests.conftest import ROOT, load_module, load_remediation_script
+from tests.support import faults
+from tests.support.project import ROOT, load_module, load_remediation_script
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 CSC = f"arn:aws:lambda:{REGION}:{ACCOUNT}:code-signing-config:csc-0123456789abcdef0"

@@ -7,10 +7,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdkpack import demo_account
-from rdkpack.config import Pack, Project, load_module
-from rdkpack.inventory import collect
-from rdkpack.scan import Result, counts, evaluate_with_handler, rule_module, tagged_types
+from rdkpack.account import demo_account
+from rdkpack.account.inventory import collect
+from rdkpack.account.scan import Result, counts, evaluate_with_handler, rule_module, tagged_types
+from rdkpack.project.config import Pack, Project
+from rdkpack.project.loader import load_module
 
 DEMO_PACK = "rdk-guardrails-sandbox"
 

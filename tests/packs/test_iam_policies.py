@@ -9,9 +9,9 @@ import warnings
 
 import pytest
 
-from rdkpack import build
-from rdkpack.config import load_project
-from tests.conftest import ROOT
+from rdkpack.packs import build
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)  # parliament imports the deprecated pkg_resources
