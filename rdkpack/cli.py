@@ -66,7 +66,10 @@ def cmd_new_rule(args: argparse.Namespace) -> int:
     root = project_root()
     for path in scaffold.new_rule(root, args.name, args.resource_type):
         print(f"wrote: {path.relative_to(root)}")
-    print("next: describe the rule, add it to a pack in rdk-config.json, run `rdkpack build`, document it in README.md")
+    print(
+        "next: describe the rule, add it to a pack in rdk-config.json, give it a README section with "
+        f"'<!-- iam: {args.name} -->' and '<!-- /iam -->' lines, then run `rdkpack build`"
+    )
     return 0
 
 

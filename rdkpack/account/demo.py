@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rdkpack.account import demo_account
 from rdkpack.account.inventory import collect
-from rdkpack.account.scan import Result, counts, evaluate_with_handler, rule_module, tagged_types
+from rdkpack.account.scan import Result, counts, evaluate_with_handler, tagged_types
 from rdkpack.project.config import Pack, Project
 from rdkpack.project.loader import load_module
 
@@ -59,8 +59,8 @@ def remediation_script(root: Path, document: str):
 
 
 def evaluate_pack(project: Project, pack: Pack, session) -> list[Result]:
-    kinds = sorted({kind for rule in pack.rules for kind in rule_module(project.root, rule.name).APPLICABLE_RESOURCES})
-    items, _ = collect(session, kinds, source="api", tagged_types=frozenset(tagged_types(project.root, pack.rules)))
+    kinds = sorted({kind for rule in pack.rules for kind in project.rules[rule.name].resource_types})
+    items, _ = collect(session, kinds, source="api", tagged_types=frozenset(tagged_types(project, pack.rules)))
     return [
         result
         for rule in pack.rules

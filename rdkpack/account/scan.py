@@ -69,7 +69,7 @@ def counts(results: list[Result]) -> dict[str, int]:
 def rule_module(root: Path, rule_name: str):
     """The rule's own module, imported from rules/<RULE>/ exactly as Lambda would run it."""
     path = root / "rules" / rule_name / f"{rule_name}.py"
-    return load_module(path, rule_name, needs=(rule_name, "APPLICABLE_RESOURCES", "lambda_handler"))
+    return load_module(path, rule_name, needs=(rule_name, "lambda_handler"))
 
 
 class SessionClientFactory:
@@ -87,8 +87,8 @@ def scan_parameters(pack_rule) -> dict:
     return {k: v for k, v in pack_rule.parameters.items() if k not in ROLE_PARAMETERS}
 
 
-def applicable(module, items: list[dict]) -> list[dict]:
-    return [item for item in items if item["resourceType"] in module.APPLICABLE_RESOURCES]
+def applicable(resource_types, items: list[dict]) -> list[dict]:
+    return [item for item in items if item["resourceType"] in resource_types]
 
 
 def evaluate_direct(root: Path, rule_name: str, raw_parameters: dict, items: list[dict], factory, *, on_item=None):
@@ -99,7 +99,7 @@ def evaluate_direct(root: Path, rule_name: str, raw_parameters: dict, items: lis
     except InvalidParametersError as error:
         raise ScanError(f"{rule_name}: {error}") from error
     results = []
-    for item in applicable(module, items):
+    for item in applicable(module.APPLICABLE_RESOURCES, items):
         results += evaluate_item(rule, rule_name, item, factory, parameters)
         if on_item:
             on_item()
@@ -153,7 +153,7 @@ def config_event(item: dict, raw_parameters: dict, rule_name: str, account: str 
 def evaluate_with_handler(root: Path, rule_name: str, raw_parameters: dict, items: list[dict]) -> list[Result]:
     module = rule_module(root, rule_name)
     results = []
-    for item in applicable(module, items):
+    for item in applicable(module.APPLICABLE_RESOURCES, items):
         response = module.lambda_handler(config_event(item, raw_parameters, rule_name), None)
         if isinstance(response, dict):
             raise ScanError(f"{rule_name} returned an error for {item['resourceId']}: {response}")
@@ -180,13 +180,13 @@ def pack_rules(project: Project, pack: Pack, only: list[str] | None):
     return chosen
 
 
-def tagged_types(root: Path, rules) -> set[str]:
+def tagged_types(project: Project, rules) -> set[str]:
     """Resource types whose rules use an ExemptionTag: only those need a tag look-up."""
     return {
         kind
         for rule in rules
         if rule.parameters.get("ExemptionTag")
-        for kind in rule_module(root, rule.name).APPLICABLE_RESOURCES
+        for kind in project.rules[rule.name].resource_types
     }
 
 
@@ -196,10 +196,12 @@ def scan_account(project: Project, pack_name: str, session, *, only=None, source
     if pack is None:
         raise ScanError(f"no pack {pack_name!r} in rdk-config.json; packs: {', '.join(project.packs)}")
     rules = pack_rules(project, pack, only)
-    kinds = sorted({kind for rule in rules for kind in rule_module(project.root, rule.name).APPLICABLE_RESOURCES})
-    items, used = collect(session, kinds, source, frozenset(tagged_types(project.root, rules)))
+    for rule in rules:  # a rule that cannot load fails the scan before it reads the account
+        rule_module(project.root, rule.name)
+    kinds = sorted({kind for rule in rules for kind in project.rules[rule.name].resource_types})
+    items, used = collect(session, kinds, source, frozenset(tagged_types(project, rules)))
     factory = SessionClientFactory(session)
-    total = sum(len(applicable(rule_module(project.root, rule.name), items)) for rule in rules)
+    total = sum(len(applicable(project.rules[rule.name].resource_types, items)) for rule in rules)
     tick = progress(total) if progress else None
     results = []
     for rule in rules:

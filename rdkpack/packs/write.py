@@ -5,14 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from rdkpack.packs.build import PREREQUISITES, build_all, render
+from rdkpack.packs.readme_iam import README, rendered_readme
 from rdkpack.project.config import load_project
 
 OUTPUT_DIR = "conformance-packs"
 
 
 def generated_files(root: Path) -> dict[Path, str]:
+    """Every generated file's wanted text: the templates, and README.md's IAM tables when there is a README."""
     project = load_project(root)
-    return {root / OUTPUT_DIR / name: render(template) for name, template in build_all(project).items()}
+    files = {root / OUTPUT_DIR / name: render(template) for name, template in build_all(project).items()}
+    readme = root / README
+    if readme.is_file():
+        files[readme] = rendered_readme(project, readme.read_text(encoding="utf-8"))
+    return files
 
 
 def stale_files(root: Path, write: bool) -> list[Path]:

@@ -119,9 +119,10 @@ from rule_kit import (
     parse_csv,
     parse_exemption_tag,
     reject_unknown_parameters,
+    source_event_types,
 )
 
-APPLICABLE_RESOURCES = ["AWS::Lambda::Function"]
+APPLICABLE_RESOURCES = source_event_types(__file__)
 # IAM the execution role needs beyond PutEvaluations, (action, resource): rdkpack builds the role from it.
 IAM_PERMISSIONS = (
     ("lambda:ListFunctions", "*"),
@@ -129,7 +130,6 @@ IAM_PERMISSIONS = (
     ("lambda:GetCodeSigningConfig", "code-signing config"),
     ("tag:GetResources", "*"),  # only with ExemptionTag
 )
-RESOURCE_TYPE = "AWS::Lambda::Function"
 RULE_PARAMETERS = ("AllowedCodeSigningConfigArns", "RequireEnforce", "ExemptionTag")
 CSC_RESOURCE_RE = r"code-signing-config:(?:csc-[a-z0-9]{17}|\*)"
 CSC_ARN_EXAMPLE = "arn:aws:lambda:*:123456789012:code-signing-config:csc-0123456789abcdef0"
@@ -274,7 +274,7 @@ class LAMBDA_CODE_SIGNING_CHECK(ConfigRule):
                 is_exempt = function.get("FunctionArn") in exempt
                 verdict = judge(name, function.get("PackageType"), is_exempt, params, lookup)
                 evaluations.append(
-                    Evaluation(verdict.compliance, name, RESOURCE_TYPE, fit_annotation(verdict.annotation))
+                    Evaluation(verdict.compliance, name, APPLICABLE_RESOURCES[0], fit_annotation(verdict.annotation))
                 )
         return evaluations
 

@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rdklib import Evaluator, InvalidParametersError
 from rdklib.util.service import build_internal_error_response
@@ -202,6 +203,22 @@ def event_problem(event) -> str | None:
     if not isinstance(invoking, dict) or not isinstance(parameters, dict):
         return "invokingEvent and ruleParameters must be JSON objects."
     return invoking_problem(invoking)
+
+
+def source_event_types(rule_file: str) -> list[str]:
+    """The resource types the rule evaluates: `SourceEvents` of the parameters.json beside it.
+
+    rdk reads the same file to set the rule's trigger scope and zips it with the rule, so the
+    Lambda's filter and Config's scope cannot disagree.
+    """
+    path = Path(rule_file).with_name("parameters.json")
+    try:
+        events = json.loads(path.read_text(encoding="utf-8"))["Parameters"].get("SourceEvents", "")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise RuntimeError(
+            f"{path}: cannot read Parameters.SourceEvents ({error}); rdk writes it beside the rule"
+        ) from error
+    return [kind.strip() for kind in events.split(",") if kind.strip()]
 
 
 def use_standard_retries() -> None:

@@ -90,9 +90,10 @@ from rule_kit import (
     parse_bool,
     parse_exemption_tag,
     reject_unknown_parameters,
+    source_event_types,
 )
 
-APPLICABLE_RESOURCES = ["AWS::S3::Bucket"]
+APPLICABLE_RESOURCES = source_event_types(__file__)
 # IAM the execution role needs beyond PutEvaluations: none, the rule reads only the item.
 IAM_PERMISSIONS = ()
 RULE_PARAMETERS = ("IncludeDisabledRules", "ExemptionTag")

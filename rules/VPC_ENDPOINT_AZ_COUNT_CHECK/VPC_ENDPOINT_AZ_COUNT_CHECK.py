@@ -100,9 +100,10 @@ from rule_kit import (
     parse_exemption_tag,
     parse_int,
     reject_unknown_parameters,
+    source_event_types,
 )
 
-APPLICABLE_RESOURCES = ["AWS::EC2::VPCEndpoint"]
+APPLICABLE_RESOURCES = source_event_types(__file__)
 # IAM the execution role needs beyond PutEvaluations: none, the rule reads only the item.
 IAM_PERMISSIONS = ()
 RULE_PARAMETERS = (

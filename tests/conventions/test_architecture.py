@@ -86,11 +86,11 @@ def test_rule_and_remediation_code_never_imports_rdkpack():
         assert rdkpack_imports(path) == set(), f"{path.relative_to(ROOT)} ships alone and cannot import rdkpack"
 
 
-def pytest_module_paths():
+def collected_test_modules():
     return sorted(p for p in (ROOT / "tests").rglob("*.py") if p.name.startswith("test_") or p.name == "conftest.py")
 
 
-@pytest.mark.parametrize("path", pytest_module_paths(), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", collected_test_modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_test_module_imports_another(path: Path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):

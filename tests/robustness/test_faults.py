@@ -16,7 +16,8 @@ from moto.awslambda.models import lambda_backends
 from moto.core.botocore_stubber import BotocoreStubber
 
 from tests.support import faults
-from tests.support.project import ROOT, load_module, load_remediation_script
+from tests.support.calls import called_operations, declared_services
+from tests.support.project import ROOT, RULE_NAMES, load_module, load_remediation_script, load_rule
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 CSC = f"arn:aws:lambda:{REGION}:{ACCOUNT}:code-signing-config:csc-0123456789abcdef0"
@@ -88,6 +89,8 @@ RULE_OPERATIONS = [
     ("tagging", "GetResources", {"ResourceTagMappingList": []}),
     ("config", "PutEvaluations", None),
 ]
+# Rules whose code calls AWS beyond rdklib's own calls: the operations their fault tests cover.
+RULE_FAULTS = {"LAMBDA_CODE_SIGNING_CHECK": RULE_OPERATIONS}
 
 
 @pytest.mark.parametrize("kind", [faults.THROTTLE, faults.SERVER_ERROR])
@@ -283,3 +286,28 @@ def test_every_remediation_reports_status_message_changes_before_and_after_the_s
         assert (result["Before"] == result["After"]) is (status == "NO_CHANGE")
     assert planned["Changes"] == applied["Changes"], "the plan lists exactly what the run changes"
     assert planned["After"] == applied["After"]
+
+
+@pytest.mark.parametrize("rule", RULE_NAMES)
+def test_every_operation_a_rule_calls_has_fault_cases(rule):
+    module = load_rule(rule, f"fault_coverage_{rule}")
+    called = called_operations(ROOT / "rules" / rule / f"{rule}.py", declared_services(module))
+    covered = {operation for _, operation, _ in RULE_FAULTS.get(rule, [])}
+    missing = sorted(called - covered)
+    assert not missing, f"{rule} calls {missing} with no fault case: add them to RULE_FAULTS in {__name__}"
+
+
+@pytest.mark.parametrize("document", sorted(p.parent.name for p in ROOT.glob("remediations/*/script.py")))
+def test_every_operation_a_remediation_calls_has_fault_cases(document):
+    assert document in REMEDIATIONS, f"remediation {document} has no fault cases: add it to REMEDIATIONS in {__name__}"
+    script = load_remediation_script(document)
+    called = called_operations(ROOT / "remediations" / document / "script.py", declared_services(script))
+    _, _, reads, write = REMEDIATIONS[document]
+    missing = sorted(called - {*reads, write})
+    assert not missing, f"{document} calls {missing} with no fault case: add them to REMEDIATIONS in {__name__}"
+
+
+def test_the_call_finder_sees_methods_and_paginators(tmp_path):
+    source = tmp_path / "code.py"
+    source.write_text("c.get_function_configuration(F='x')\nc.get_paginator('list_functions')\nc.unrelated()\n")
+    assert called_operations(source, {"lambda"}) == {"GetFunctionConfiguration", "ListFunctions"}

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from rdkpack.account.demo import run_demo
+from rdkpack.account.demo import DEMO_PACK, run_demo
 from rdkpack.account.scan import counts
 from rdkpack.cli import main
 from rdkpack.project.config import load_project
@@ -37,6 +37,15 @@ def test_demo_evaluates_every_seeded_resource_with_every_rule(report):
     assert before[("LAMBDA_CODE_SIGNING_CHECK", "ml-image-0")] == "NOT_APPLICABLE"
     assert before[("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-clean-0")] == "COMPLIANT"
     assert before[("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-no-lifecycle-0")] == "NOT_APPLICABLE"
+
+
+@pytest.mark.parametrize("rule", sorted(rule.name for rule in PROJECT.packs[DEMO_PACK].rules))
+def test_the_demo_seeds_a_compliant_and_a_non_compliant_resource_for_every_rule(report, rule):
+    seen = {r.compliance for r in report.before if r.rule == rule}
+    for verdict in ("COMPLIANT", "NON_COMPLIANT"):
+        assert verdict in seen, (
+            f"the demo seeds no {verdict} resource for {rule}: add one in rdkpack/account/demo_account.py"
+        )
 
 
 def test_remediation_fixes_all_but_the_expiring_and_star_dot_log_buckets(report):

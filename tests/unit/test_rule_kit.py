@@ -136,3 +136,31 @@ def test_handling_an_event_gives_rdklib_standard_retries(monkeypatch):
     event = scheduled_event()
     assert rule_kit.handle_event(object(), ["AWS::S3::Bucket"], event, None) == []
     assert seen == {"mode": "standard", "attempts": "10"}
+
+
+def test_source_event_types_come_from_the_parameters_json_beside_the_rule(tmp_path):
+    rule_file = tmp_path / "MY_RULE.py"
+    body = {"Version": "1.0", "Parameters": {"SourceEvents": "AWS::S3::Bucket, AWS::EC2::VPCEndpoint"}}
+    (tmp_path / "parameters.json").write_text(json.dumps(body))
+    assert rule_kit.source_event_types(str(rule_file)) == ["AWS::S3::Bucket", "AWS::EC2::VPCEndpoint"]
+
+
+def test_a_periodic_only_rule_has_no_source_event_types(tmp_path):
+    body = {"Version": "1.0", "Parameters": {"SourcePeriodic": "TwentyFour_Hours"}}
+    (tmp_path / "parameters.json").write_text(json.dumps(body))
+    assert rule_kit.source_event_types(str(tmp_path / "MY_RULE.py")) == []
+
+
+@pytest.mark.parametrize("content", [None, "{not json", '{"Version": "1.0"}', '{"Parameters": []}'])
+def test_an_unreadable_parameters_json_names_the_file(tmp_path, content):
+    if content is not None:
+        (tmp_path / "parameters.json").write_text(content)
+    with pytest.raises(RuntimeError, match=r"parameters\.json: cannot read Parameters\.SourceEvents"):
+        rule_kit.source_event_types(str(tmp_path / "MY_RULE.py"))
+
+
+def test_every_rule_evaluates_the_types_its_parameters_json_declares():
+    for folder in kit.rule_folders(ROOT):
+        module = load_module(folder / f"{folder.name}.py", f"kit_types_{folder.name}")
+        declared = json.loads((folder / "parameters.json").read_text())["Parameters"]["SourceEvents"]
+        assert [t.strip() for t in declared.split(",")] == module.APPLICABLE_RESOURCES, folder.name

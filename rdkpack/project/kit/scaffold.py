@@ -70,9 +70,10 @@ from rule_kit import (
     handle_event,
     parse_exemption_tag,
     reject_unknown_parameters,
+    source_event_types,
 )
 
-APPLICABLE_RESOURCES = ["$resource_type"]
+APPLICABLE_RESOURCES = source_event_types(__file__)
 # IAM the execution role needs beyond PutEvaluations: none while the rule reads only the item.
 IAM_PERMISSIONS = ()
 RULE_PARAMETERS = ("ExemptionTag",)
