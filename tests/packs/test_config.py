@@ -147,3 +147,8 @@ def test_layer_pattern_that_cannot_scope_the_remediation_role_is_refused(
     assert "packs/rdk-guardrails-sandbox/rules/LAMBDA_LAYER_CHECK/parameters/LayerArn" in error
     assert fragment in error
     assert "expected an unversioned layer ARN naming its account" in error
+
+
+def test_the_config_names_the_schema_rdkpack_validates_it_with():
+    config = json.loads((ROOT / "rdk-config.json").read_text(encoding="utf-8"))
+    assert (ROOT / config["$schema"]).resolve() == ROOT / "rdkpack" / "project" / "schemas" / "rdk-config.schema.json"

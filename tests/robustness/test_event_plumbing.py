@@ -271,3 +271,8 @@ MALFORMED = [
 def test_malformed_events_get_a_clear_error_and_no_call(rule, make_event, fragment, stubs):
     response = handler(rule)(make_event(rule), None)
     assert fragment in response["internalErrorMessage"]
+
+
+def test_every_rule_has_a_plumbing_sample():
+    missing = sorted(set(RULE_NAMES) - set(SAMPLES))
+    assert not missing, f"no event-plumbing sample for {missing}: add them to SAMPLES in {__name__}"
