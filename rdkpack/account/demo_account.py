@@ -1,7 +1,8 @@
 """The embedded demo account: moto in-process, seeded with compliant and non-compliant resources.
 
 moto has no PutFunctionCodeSigningConfig, so a small fake answers it and records the ARN on moto's own
-function object, where moto's GetFunctionCodeSigningConfig reads it.
+function object, where moto's GetFunctionCodeSigningConfig reads it; GetCodeSigningConfig answers with
+the demo's one config (allowed publisher: a demo signing profile; moto's layers carry no signature).
 """
 
 from __future__ import annotations
@@ -38,6 +39,22 @@ def _put_code_signing_config(params, **_):
     return SimpleNamespace(status_code=200, headers={}), {"CodeSigningConfigArn": arn, "FunctionName": name}
 
 
+SIGNING_PROFILE = f"arn:aws:signer:{REGION}:{ACCOUNT}:/signing-profiles/demo/0a1b2c3d4e"
+
+
+def _get_code_signing_config(params, **_):
+    """before-call handler: moto has no code-signing configs; the demo's one allows one publisher and warns."""
+    arn = SIGNING_CONFIG
+    config = {
+        "CodeSigningConfigId": arn.rsplit(":", 1)[1],
+        "CodeSigningConfigArn": arn,
+        "AllowedPublishers": {"SigningProfileVersionArns": [SIGNING_PROFILE]},
+        "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Warn"},
+        "LastModified": "2026-11-01T00:00:00.000+0000",
+    }
+    return SimpleNamespace(status_code=200, headers={}), {"CodeSigningConfig": config}
+
+
 @contextlib.contextmanager
 def embedded_aws():
     """moto in-process with demo credentials; the caller's AWS environment is untouched afterwards."""
@@ -48,6 +65,7 @@ def embedded_aws():
         boto3.DEFAULT_SESSION.events.register(
             "before-call.lambda.PutFunctionCodeSigningConfig", _put_code_signing_config
         )
+        boto3.DEFAULT_SESSION.events.register("before-call.lambda.GetCodeSigningConfig", _get_code_signing_config)
         try:
             yield boto3.DEFAULT_SESSION
         finally:

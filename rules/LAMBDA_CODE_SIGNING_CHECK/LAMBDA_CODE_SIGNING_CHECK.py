@@ -35,12 +35,12 @@ Rule Parameters:
   ExecutionRoleName, AssumeRoleMode, ExecutionRoleRegion
     (Optional) Passed through to rdklib. Any other parameter name is rejected.
 
-API budget per invocation: one GetFunctionCodeSigningConfig per evaluated function; with
-RequireEnforce, one GetCodeSigningConfig per distinct config ARN. The periodic sweep lists functions
-with the ListFunctions paginator (which carries PackageType, so no GetFunction), and finds exempt
-functions with one tag query (tag:GetResources) only when ExemptionTag is set. Old evaluations are not
-swept on the periodic run (deleted functions already become NOT_APPLICABLE through their own
-configuration change), which saves a GetComplianceDetailsByConfigRule call per 100 functions.
+API budget: a change evaluation makes one GetFunctionCodeSigningConfig, plus one GetCodeSigningConfig
+per distinct config when RequireEnforce is set or the function has layers. The periodic sweep makes
+no per-function call: ListCodeSigningConfigs (every config with its policy and allowed publishers),
+ListFunctionsByCodeSigningConfig per config, the ListFunctions paginator, one tag query only with
+ExemptionTag, and PutEvaluations 100 at a time; its Lambda calls are capped at LAMBDA_CALLS_PER_SECOND.
+Deleted functions become NOT_APPLICABLE through their own configuration change.
 
 Scenarios:
   Scenario 1:
@@ -84,9 +84,9 @@ Scenarios:
       And: The attached config's UntrustedArtifactOnDeployment is Enforce
      Then: Return COMPLIANT
   Scenario 13:
-    Given: RequireEnforce is true
-      And: Several functions share a config within one invocation
-     Then: GetCodeSigningConfig is called once per distinct config ARN
+    Given: A scheduled notification
+     Then: Configs come from ListCodeSigningConfigs and their functions from
+           ListFunctionsByCodeSigningConfig, with no per-function call and no GetCodeSigningConfig
   Scenario 14:
     Given: A scheduled notification
      Then: Every function listed by the ListFunctions paginator is evaluated, with resourceId = the
@@ -95,11 +95,22 @@ Scenarios:
     Given: A scheduled notification and an ExemptionTag
      Then: Exempt functions come from one tag query and get NOT_APPLICABLE without a code-signing call
   Scenario 16:
-    Given: A scheduled notification and a function deleted during the sweep
-     Then: That function is NOT_APPLICABLE and the sweep goes on
+    Given: A scheduled notification and a config whose function list names a function ListFunctions
+           did not list (created or deleted during the sweep)
+     Then: Only listed functions are evaluated
   Scenario 17:
     Given: A configuration item whose functionName and resourceName are missing or not a function name
      Then: Return NOT_APPLICABLE without an API call
+  Scenario 18:
+    Given: A code-signing config is attached
+      And: A layer is unsigned, or signed by a profile outside the config's AllowedPublishers
+     Then: Return NON_COMPLIANT naming the layer and the profile found versus allowed (change and sweep)
+  Scenario 19:
+    Given: A code-signing config is attached and every layer is signed by an allowed publisher
+     Then: Return COMPLIANT
+  Scenario 20:
+    Given: A scheduled notification
+     Then: The sweep's Lambda calls stay at or under LAMBDA_CALLS_PER_SECOND
 """
 
 import re
@@ -111,6 +122,7 @@ from rdklib import ComplianceType, ConfigRule, Evaluation
 from rule_kit import (
     ArnPattern,
     ExemptionTag,
+    RateCap,
     configuration_of,
     fit_annotation,
     handle_event,
@@ -120,16 +132,21 @@ from rule_kit import (
     parse_exemption_tag,
     reject_unknown_parameters,
     source_event_types,
+    tagged_arns,
 )
 
 APPLICABLE_RESOURCES = source_event_types(__file__)
 # IAM the execution role needs beyond PutEvaluations, (action, resource): rdkpack builds the role from it.
 IAM_PERMISSIONS = (
     ("lambda:ListFunctions", "*"),
+    ("lambda:ListCodeSigningConfigs", "*"),
+    ("lambda:ListFunctionsByCodeSigningConfig", "code-signing config"),
     ("lambda:GetFunctionCodeSigningConfig", "function"),
     ("lambda:GetCodeSigningConfig", "code-signing config"),
     ("tag:GetResources", "*"),  # only with ExemptionTag
 )
+# About a third of Lambda's control-plane read quota (about 15 requests/s per account and region).
+LAMBDA_CALLS_PER_SECOND = 5
 RULE_PARAMETERS = ("AllowedCodeSigningConfigArns", "RequireEnforce", "ExemptionTag")
 CSC_RESOURCE_RE = r"code-signing-config:(?:csc-[a-z0-9]{17}|\*)"
 CSC_ARN_EXAMPLE = "arn:aws:lambda:*:123456789012:code-signing-config:csc-0123456789abcdef0"
@@ -148,16 +165,28 @@ class Verdict:
     annotation: str
 
 
+@dataclass(frozen=True)
+class SigningConfig:
+    policy: str  # UntrustedArtifactOnDeployment: Warn or Enforce
+    publishers: tuple[str, ...]  # AllowedPublishers.SigningProfileVersionArns
+
+
+def signing_config(config: dict) -> SigningConfig:
+    policy = (config.get("CodeSigningPolicies") or {}).get("UntrustedArtifactOnDeployment", "Warn")
+    return SigningConfig(policy, tuple((config.get("AllowedPublishers") or {}).get("SigningProfileVersionArns", ())))
+
+
 class CodeSigningLookup:
-    """Code-signing facts from the Lambda API, with one GetCodeSigningConfig per ARN per invocation.
+    """Code-signing facts: per call on the change path, from the account's lists on the sweep.
 
     The client is built on first use, so exempt and Image functions cost no API call (not even the
-    AssumeRole rdklib makes when it builds a client).
+    AssumeRole rdklib makes when it builds a client). `configs` caches one answer per config ARN.
     """
 
     def __init__(self, client_factory):
         self.client_factory = client_factory
-        self.policies: dict[str, str | None] = {}
+        self.configs: dict[str, SigningConfig | None] = {}
+        self.attached: dict[str, str] | None = None  # function name -> config ARN, once the sweep listed them
 
     @cached_property
     def client(self):
@@ -165,6 +194,8 @@ class CodeSigningLookup:
 
     def attached_config(self, function_name: str) -> str | None:
         """The attached config ARN, '' when none, None when the function no longer exists."""
+        if self.attached is not None:
+            return self.attached.get(function_name, "")
         try:
             response = self.client.get_function_code_signing_config(FunctionName=function_name)
         except ClientError as error:
@@ -173,19 +204,29 @@ class CodeSigningLookup:
             raise
         return response.get("CodeSigningConfigArn") or ""
 
-    def deployment_policy(self, config_arn: str) -> str | None:
-        """UntrustedArtifactOnDeployment (Warn or Enforce), or None when the config no longer exists."""
-        if config_arn not in self.policies:
+    def config(self, config_arn: str) -> SigningConfig | None:
+        """The config's policy and publishers, or None when the config no longer exists."""
+        if config_arn not in self.configs:
             try:
-                config = self.client.get_code_signing_config(CodeSigningConfigArn=config_arn)["CodeSigningConfig"]
+                found = self.client.get_code_signing_config(CodeSigningConfigArn=config_arn)["CodeSigningConfig"]
             except ClientError as error:
                 if error.response["Error"]["Code"] != "ResourceNotFoundException":
                     raise
-                self.policies[config_arn] = None
+                self.configs[config_arn] = None
             else:
-                policies = config.get("CodeSigningPolicies") or {}
-                self.policies[config_arn] = policies.get("UntrustedArtifactOnDeployment", "Warn")
-        return self.policies[config_arn]
+                self.configs[config_arn] = signing_config(found)
+        return self.configs[config_arn]
+
+    def load_account(self) -> None:
+        """Every config and the functions using it, with no per-function call (the sweep)."""
+        self.attached = {}
+        pages = self.client.get_paginator("list_code_signing_configs").paginate(PaginationConfig={"PageSize": 10_000})
+        for config in (config for page in pages for config in page["CodeSigningConfigs"]):
+            arn = config["CodeSigningConfigArn"]
+            self.configs[arn] = signing_config(config)
+            users = self.client.get_paginator("list_functions_by_code_signing_config")
+            for page in users.paginate(CodeSigningConfigArn=arn, PaginationConfig={"PageSize": 10_000}):
+                self.attached.update((function_arn.split(":")[6], arn) for function_arn in page["FunctionArns"])
 
 
 def parse_parameters(raw: dict) -> Params:
@@ -204,49 +245,63 @@ def is_allowed(config_arn: str, allowed: tuple[ArnPattern, ...]) -> bool:
     return any(pattern.matches(parts[1], parts[3], parts[4], parts[5]) for pattern in allowed)
 
 
-def judge_code_signing(config_arn: str, params: Params, lookup: CodeSigningLookup) -> Verdict:
+def layer_problem(layers: list[tuple[str, str]], config: SigningConfig) -> str | None:
+    """The first layer whose signing profile (arn, profile or '') the config does not allow."""
+    for arn, profile in layers:
+        if profile not in config.publishers:
+            found = f"signed by {profile}" if profile else "unsigned"
+            allowed = ", ".join(config.publishers) or "none"
+            return f"Layer {arn} is {found}; the code-signing config allows publishers: {allowed}."
+    return None
+
+
+def config_problem(config_arn: str, layers, params: Params, lookup: CodeSigningLookup) -> str | None:
+    """Why the attached config is not enough, or None."""
     if not config_arn:
-        return Verdict(ComplianceType.NON_COMPLIANT, "No code-signing configuration is attached to the function.")
+        return "No code-signing configuration is attached to the function."
     if params.allowed and not is_allowed(config_arn, params.allowed):
-        return Verdict(
-            ComplianceType.NON_COMPLIANT,
-            f"Code-signing config {config_arn} is not in AllowedCodeSigningConfigArns.",
+        return f"Code-signing config {config_arn} is not in AllowedCodeSigningConfigArns."
+    if not (params.require_enforce or layers):
+        return None
+    config = lookup.config(config_arn)
+    if config is None:
+        return f"Code-signing config {config_arn} no longer exists."
+    if params.require_enforce and config.policy != "Enforce":
+        return (
+            f"Code-signing config {config_arn} has UntrustedArtifactOnDeployment {config.policy}; Enforce is required."
         )
-    if params.require_enforce:
-        policy = lookup.deployment_policy(config_arn)
-        if policy is None:
-            return Verdict(ComplianceType.NON_COMPLIANT, f"Code-signing config {config_arn} no longer exists.")
-        if policy != "Enforce":
-            return Verdict(
-                ComplianceType.NON_COMPLIANT,
-                f"Code-signing config {config_arn} has UntrustedArtifactOnDeployment {policy}; Enforce is required.",
-            )
-        return Verdict(ComplianceType.COMPLIANT, f"Code-signing config {config_arn} enforces signatures.")
-    return Verdict(ComplianceType.COMPLIANT, f"Code-signing config {config_arn} is attached.")
+    return layer_problem(layers, config)
 
 
-def judge(name, package_type, is_exempt: bool, params: Params, lookup: CodeSigningLookup) -> Verdict:
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+@dataclass(frozen=True)
+class Function:
+    name: object  # from the item: anything; judged before use
+    package_type: object
+    layers: list  # (layer ARN, signing profile version ARN or '')
+    is_exempt: bool
+
+
+def layer_signatures(layers, arn_key: str, profile_key: str) -> list[tuple[str, str]]:
+    """(layer ARN, signing profile version ARN or '') from the item's or ListFunctions' layer list."""
+    return [(str(x.get(arn_key)), x.get(profile_key) or "") for x in layers or () if isinstance(x, dict)]
+
+
+def judge(function: Function, params: Params, lookup: CodeSigningLookup) -> Verdict:
+    if not isinstance(function.name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", function.name):
         return Verdict(ComplianceType.NOT_APPLICABLE, "The configuration item names no Lambda function.")
-    if is_exempt:
+    if function.is_exempt:
         return Verdict(ComplianceType.NOT_APPLICABLE, f"Exempt: the function carries tag {params.exemption_tag}.")
-    if package_type == "Image":
-        return Verdict(
-            ComplianceType.NOT_APPLICABLE, "Image package type: container-image functions cannot use code signing."
-        )
-    config_arn = lookup.attached_config(name)
+    if function.package_type == "Image":
+        text = "Image package type: container-image functions cannot use code signing."
+        return Verdict(ComplianceType.NOT_APPLICABLE, text)
+    config_arn = lookup.attached_config(function.name)
     if config_arn is None:
         return Verdict(ComplianceType.NOT_APPLICABLE, "The function no longer exists.")
-    return judge_code_signing(config_arn, params, lookup)
-
-
-def exempt_function_arns(client_factory, tag: ExemptionTag | None) -> set:
-    if tag is None:
-        return set()
-    tag_filter = {"Key": tag.key} if tag.value is None else {"Key": tag.key, "Values": [tag.value]}
-    paginator = client_factory.build_client("resourcegroupstaggingapi").get_paginator("get_resources")
-    pages = paginator.paginate(ResourceTypeFilters=["lambda:function"], TagFilters=[tag_filter])
-    return {item["ResourceARN"] for page in pages for item in page["ResourceTagMappingList"]}
+    problem = config_problem(config_arn, function.layers, params, lookup)
+    if problem:
+        return Verdict(ComplianceType.NON_COMPLIANT, problem)
+    done = "enforces signatures" if params.require_enforce else "is attached"
+    return Verdict(ComplianceType.COMPLIANT, f"Code-signing config {config_arn} {done}.")
 
 
 class LAMBDA_CODE_SIGNING_CHECK(ConfigRule):
@@ -259,23 +314,27 @@ class LAMBDA_CODE_SIGNING_CHECK(ConfigRule):
         params = valid_rule_parameters
         configuration = configuration_of(configuration_item)
         name = configuration.get("functionName") or configuration_item.get("resourceName")
+        layers = layer_signatures(configuration.get("layers"), "arn", "signingProfileVersionArn")
         is_exempt = bool(params.exemption_tag and params.exemption_tag.is_carried_by(configuration_item.get("tags")))
-        verdict = judge(name, configuration.get("packageType"), is_exempt, params, CodeSigningLookup(client_factory))
+        function = Function(name, configuration.get("packageType"), layers, is_exempt)
+        verdict = judge(function, params, CodeSigningLookup(client_factory))
         return [Evaluation(verdict.compliance, annotation=fit_annotation(verdict.annotation))]
 
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
         params = valid_rule_parameters
-        exempt = exempt_function_arns(client_factory, params.exemption_tag)
+        exempt = tagged_arns(client_factory, params.exemption_tag, "lambda:function")
         lookup = CodeSigningLookup(client_factory)
+        RateCap(LAMBDA_CALLS_PER_SECOND).attach(lookup.client)
+        lookup.load_account()
         evaluations = []
         for page in lookup.client.get_paginator("list_functions").paginate():
             for function in page["Functions"]:
-                name = function["FunctionName"]
+                layers = layer_signatures(function.get("Layers"), "Arn", "SigningProfileVersionArn")
                 is_exempt = function.get("FunctionArn") in exempt
-                verdict = judge(name, function.get("PackageType"), is_exempt, params, lookup)
-                evaluations.append(
-                    Evaluation(verdict.compliance, name, APPLICABLE_RESOURCES[0], fit_annotation(verdict.annotation))
-                )
+                listed = Function(function["FunctionName"], function.get("PackageType"), layers, is_exempt)
+                verdict = judge(listed, params, lookup)
+                annotation = fit_annotation(verdict.annotation)
+                evaluations.append(Evaluation(verdict.compliance, listed.name, APPLICABLE_RESOURCES[0], annotation))
         return evaluations
 
 

@@ -1,10 +1,13 @@
 import json
 import os
 import unittest
+from unittest import mock
 
 import boto3
 import LAMBDA_CODE_SIGNING_CHECK as RULE_MODULE
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
+from botocore.validate import validate_parameters
 from moto import mock_aws
 from rdklib import ComplianceType, Evaluation, InvalidParametersError
 
@@ -14,11 +17,15 @@ for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)
 
 RULE = RULE_MODULE.LAMBDA_CODE_SIGNING_CHECK()
+REAL_RATE_CAP = RULE_MODULE.RateCap
 RESOURCE_TYPE = "AWS::Lambda::Function"
 ACCOUNT = "123456789012"
 CSC = f"arn:aws:lambda:us-east-1:{ACCOUNT}:code-signing-config:csc-0123456789abcdef0"
 CSC_OTHER = f"arn:aws:lambda:us-east-1:{ACCOUNT}:code-signing-config:csc-fedcba98765432100"
 CSC_FOREIGN = "arn:aws:lambda:us-east-1:999999999999:code-signing-config:csc-0123456789abcdef0"
+PROFILE = f"arn:aws:signer:us-east-1:{ACCOUNT}:/signing-profiles/p/abcdef0123"
+PROFILE_OTHER = f"arn:aws:signer:us-east-1:{ACCOUNT}:/signing-profiles/other/0123456789"
+LAYER = f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:base:3"
 
 
 class FakeClientFactory:
@@ -54,7 +61,7 @@ def expect_policy(stub, config_arn, policy):
     config = {
         "CodeSigningConfigId": config_arn.rsplit(":", 1)[1],
         "CodeSigningConfigArn": config_arn,
-        "AllowedPublishers": {"SigningProfileVersionArns": [f"arn:aws:signer:us-east-1:{ACCOUNT}:/signing-profiles/p"]},
+        "AllowedPublishers": {"SigningProfileVersionArns": [PROFILE]},
         "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": policy},
         "LastModified": "2026-11-01T00:00:00.000+0000",
     }
@@ -208,6 +215,25 @@ class ChangeTest(unittest.TestCase):
                 )
         self.assertEqual(self.factory.built, [])
 
+    def test_scenario18_a_foreign_signed_layer_is_non_compliant_on_the_change_path(self):
+        item = configuration_item()
+        item["configuration"]["layers"] = [{"arn": LAYER, "signingProfileVersionArn": PROFILE_OTHER}]
+        expect_attached(self.stub, "fn", CSC)
+        expect_policy(self.stub, CSC, "Warn")
+        self.assert_evaluation(
+            item,
+            ComplianceType.NON_COMPLIANT,
+            f"Layer {LAYER} is signed by {PROFILE_OTHER}; the code-signing config allows publishers: {PROFILE}.",
+        )
+
+    def test_scenario19_layers_signed_by_an_allowed_publisher_are_compliant(self):
+        item = configuration_item()
+        item["configuration"]["layers"] = [{"arn": LAYER, "signingProfileVersionArn": PROFILE}, {"arn": LAYER}]
+        item["configuration"]["layers"][1]["signingProfileVersionArn"] = PROFILE
+        expect_attached(self.stub, "fn", CSC)
+        expect_policy(self.stub, CSC, "Warn")
+        self.assert_evaluation(item, ComplianceType.COMPLIANT, f"Code-signing config {CSC} is attached.")
+
     def test_deleted_config_is_non_compliant_when_enforce_is_required(self):
         expect_attached(self.stub, "fn", CSC)
         self.stub.add_client_error("get_code_signing_config", "ResourceNotFoundException", http_status_code=404)
@@ -219,38 +245,72 @@ class ChangeTest(unittest.TestCase):
         )
 
 
+def config_listing(config_arn, policy="Enforce", publishers=(PROFILE,)):
+    return {
+        "CodeSigningConfigId": config_arn.rsplit(":", 1)[1],
+        "CodeSigningConfigArn": config_arn,
+        "AllowedPublishers": {"SigningProfileVersionArns": list(publishers)},
+        "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": policy},
+        "LastModified": "2026-11-01T00:00:00.000+0000",
+    }
+
+
+def function_arn(name):
+    return f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}"
+
+
 class PeriodicTest(unittest.TestCase):
+    """The sweep against Stubber, which checks every request and canned answer against botocore's shapes."""
+
     def setUp(self):
         self.lambda_client, self.lambda_stub = stubbed("lambda")
         self.tagging_client, self.tagging_stub = stubbed("resourcegroupstaggingapi")
         self.factory = FakeClientFactory(
             **{"lambda": self.lambda_client, "resourcegroupstaggingapi": self.tagging_client}
         )
+        self.uncapped = mock.patch.object(RULE_MODULE, "LAMBDA_CALLS_PER_SECOND", 1e9)
+        self.uncapped.start()
 
     def tearDown(self):
+        self.uncapped.stop()
         for stub in (self.lambda_stub, self.tagging_stub):
             stub.assert_no_pending_responses()
             stub.deactivate()
 
+    def expect_configs(self, attached: dict, configs=None):
+        """ListCodeSigningConfigs, then ListFunctionsByCodeSigningConfig per config: {config ARN: [names]}."""
+        listing = configs or [config_listing(arn) for arn in attached]
+        self.lambda_stub.add_response(
+            "list_code_signing_configs", {"CodeSigningConfigs": listing}, {"MaxItems": 10_000}
+        )
+        for config in listing:
+            arn = config["CodeSigningConfigArn"]
+            self.lambda_stub.add_response(
+                "list_functions_by_code_signing_config",
+                {"FunctionArns": [function_arn(name) for name in attached.get(arn, [])]},
+                {"CodeSigningConfigArn": arn, "MaxItems": 10_000},
+            )
+
     def sweep(self, params):
         return RULE.evaluate_periodic({}, self.factory, RULE.evaluate_parameters(params))
 
-    def test_scenario13_policy_is_read_once_per_distinct_config(self):
+    def test_scenario13_configs_and_their_functions_come_from_the_lists_with_no_per_function_call(self):
+        configs = [config_listing(CSC, "Enforce"), config_listing(CSC_OTHER, "Warn")]
+        self.expect_configs({CSC: ["f0", "f2"], CSC_OTHER: ["f1"]}, configs)
         self.lambda_stub.add_response("list_functions", {"Functions": [listed(f"f{i}") for i in range(4)]}, {})
-        for i, arn in enumerate((CSC, CSC_OTHER, CSC, CSC)):
-            expect_attached(self.lambda_stub, f"f{i}", arn)
-            if i < 2:
-                expect_policy(self.lambda_stub, arn, "Enforce" if arn == CSC else "Warn")
         results = self.sweep({"RequireEnforce": "true"})
-        self.assertEqual([e.complianceType for e in results], ["COMPLIANT", "NON_COMPLIANT", "COMPLIANT", "COMPLIANT"])
+        self.assertEqual(
+            [e.complianceType for e in results], ["COMPLIANT", "NON_COMPLIANT", "COMPLIANT", "NON_COMPLIANT"]
+        )
+        self.assertIn("UntrustedArtifactOnDeployment Warn", results[1].annotation)
+        self.assertEqual(results[3].annotation, "No code-signing configuration is attached to the function.")
 
     def test_scenario14_sweep_paginates_and_sets_resource_id_and_type(self):
+        self.expect_configs({CSC: ["a"]})
         self.lambda_stub.add_response(
             "list_functions", {"Functions": [listed("a"), listed("img", "Image")], "NextMarker": "m1"}, {}
         )
-        expect_attached(self.lambda_stub, "a", CSC)
         self.lambda_stub.add_response("list_functions", {"Functions": [listed("b")]}, {"Marker": "m1"})
-        expect_attached(self.lambda_stub, "b", "")
         self.assertEqual(
             self.sweep({}),
             [
@@ -274,25 +334,117 @@ class PeriodicTest(unittest.TestCase):
             {"ResourceTagMappingList": [{"ResourceARN": listed("legacy")["FunctionArn"]}]},
             {"ResourceTypeFilters": ["lambda:function"], "TagFilters": [{"Key": "signing", "Values": ["exempt"]}]},
         )
+        self.expect_configs({CSC: ["new"]})
         self.lambda_stub.add_response("list_functions", {"Functions": [listed("legacy"), listed("new")]}, {})
-        expect_attached(self.lambda_stub, "new", CSC)
         results = self.sweep({"ExemptionTag": "signing=exempt"})
         self.assertEqual(
             [(e.complianceResourceId, e.complianceType) for e in results],
             [("legacy", "NOT_APPLICABLE"), ("new", "COMPLIANT")],
         )
 
-    def test_scenario16_function_deleted_during_the_sweep_is_not_applicable(self):
-        self.lambda_stub.add_response("list_functions", {"Functions": [listed("gone"), listed("kept")]}, {})
-        self.lambda_stub.add_client_error(
-            "get_function_code_signing_config", "ResourceNotFoundException", http_status_code=404
-        )
-        expect_attached(self.lambda_stub, "kept", "")
+    def test_scenario16_only_listed_functions_are_evaluated(self):
+        self.expect_configs({CSC: ["gone", "kept"]})
+        self.lambda_stub.add_response("list_functions", {"Functions": [listed("kept")]}, {})
         results = self.sweep({})
+        self.assertEqual([(e.complianceResourceId, e.complianceType) for e in results], [("kept", "COMPLIANT")])
+
+    def test_scenario18_unsigned_or_foreign_signed_layers_are_non_compliant_on_the_sweep(self):
+        self.expect_configs({CSC: ["unsigned", "foreign", "signed"]})
+        functions = [
+            {**listed("unsigned"), "Layers": [{"Arn": LAYER, "CodeSize": 1}]},
+            {**listed("foreign"), "Layers": [{"Arn": LAYER, "CodeSize": 1, "SigningProfileVersionArn": PROFILE_OTHER}]},
+            {**listed("signed"), "Layers": [{"Arn": LAYER, "CodeSize": 1, "SigningProfileVersionArn": PROFILE}]},
+        ]
+        self.lambda_stub.add_response("list_functions", {"Functions": functions}, {})
+        results = {e.complianceResourceId: e for e in self.sweep({})}
         self.assertEqual(
-            [(e.complianceResourceId, e.complianceType) for e in results],
-            [("gone", "NOT_APPLICABLE"), ("kept", "NON_COMPLIANT")],
+            results["unsigned"].annotation,
+            f"Layer {LAYER} is unsigned; the code-signing config allows publishers: {PROFILE}.",
         )
+        self.assertEqual(
+            results["foreign"].annotation,
+            f"Layer {LAYER} is signed by {PROFILE_OTHER}; the code-signing config allows publishers: {PROFILE}.",
+        )
+        self.assertEqual(
+            [results[n].complianceType for n in ("unsigned", "foreign", "signed")],
+            ["NON_COMPLIANT", "NON_COMPLIANT", "COMPLIANT"],
+        )
+
+    def test_scenario20_the_sweep_calls_lambda_at_most_at_the_cap(self):
+        client = boto3.client("lambda", region_name="us-east-1")
+        pages = [{"Functions": [listed(f"f{i}")], "NextMarker": f"m{i + 1}"} for i in range(7)]
+        answers = {
+            "ListCodeSigningConfigs": [{"CodeSigningConfigs": [config_listing(CSC)]}],
+            "ListFunctionsByCodeSigningConfig": [{"FunctionArns": [function_arn("f0")]}],
+            "ListFunctions": [*pages, {"Functions": [listed("f7")]}],
+        }
+        answer_over_http(client, answers)
+        clock = FakeClock()
+        with (
+            mock.patch.object(RULE_MODULE, "LAMBDA_CALLS_PER_SECOND", 5),
+            mock.patch.object(RULE_MODULE, "RateCap", clock.rate_cap),
+        ):
+            results = RULE.evaluate_periodic({}, FakeClientFactory(**{"lambda": client}), RULE.evaluate_parameters({}))
+        self.assertEqual(len(results), 8)
+        self.assertEqual(len(clock.calls), 10)
+        for first, sixth in zip(clock.calls, clock.calls[5:], strict=False):
+            self.assertGreaterEqual(round(sixth - first, 9), 1.0)
+        self.assertAlmostEqual(clock.now, 9 / 5)
+
+
+class RawBody:
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def stream(self, **_):
+        yield self.body
+
+
+def answer_over_http(client, answers: dict):
+    """Answer operations at the HTTP layer (moto lacks them), each canned answer checked against botocore's shape."""
+    for operation, queue in answers.items():
+        shape = client.meta.service_model.operation_model(operation).output_shape
+        for answer in queue:
+            validate_parameters(answer, shape)
+
+        def respond(request, queue=queue, **_):
+            body = json.dumps(queue.pop(0)).encode()
+            return AWSResponse(request.url, 200, {"content-type": "application/json"}, RawBody(body))
+
+        client.meta.events.register(f"before-send.lambda.{operation}", respond)
+
+
+class FakeClock:
+    """A clock that moves only when the rate cap sleeps; records when each call went out."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.calls = []
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+    def rate_cap(self, per_second):
+        cap = REAL_RATE_CAP(per_second, clock=lambda: self.now, sleep=self.sleep)
+        original = cap.wait
+
+        def wait(**kwargs):
+            original(**kwargs)
+            self.calls.append(self.now)
+
+        cap.wait = wait
+        return cap
+
+
+def answer_before_call(session, client, answers: dict):
+    """Answer operations on every client of the session, each answer checked against botocore's output shape."""
+    for operation, answer in answers.items():
+        validate_parameters(answer, client.meta.service_model.operation_model(operation).output_shape)
+
+        def respond(answer=answer, **_):
+            return AWSResponse("https://lambda.local", 200, {}, RawBody(b"")), answer
+
+        session.events.register(f"before-call.lambda.{operation}", respond)
 
 
 def config_event(invoking, params):
@@ -323,6 +475,15 @@ class LambdaHandlerTest(unittest.TestCase):
         common = {"Role": role, "Runtime": "python3.12", "Handler": "h.h", "Code": {"ZipFile": b"PK"}}
         client.create_function(FunctionName="signed", CodeSigningConfigArn=CSC, **common)
         client.create_function(FunctionName="unsigned", **common)
+        # moto lacks the list APIs: answer them before the request, checked against botocore's shapes.
+        answer_before_call(
+            boto3.DEFAULT_SESSION,
+            client,
+            {
+                "ListCodeSigningConfigs": {"CodeSigningConfigs": [config_listing(CSC)]},
+                "ListFunctionsByCodeSigningConfig": {"FunctionArns": [function_arn("signed")]},
+            },
+        )
 
     def tearDown(self):
         boto3.DEFAULT_SESSION = None
@@ -339,7 +500,9 @@ class LambdaHandlerTest(unittest.TestCase):
             [("signed", "COMPLIANT"), ("unsigned", "NON_COMPLIANT")],
         )
         names = [name for name, _ in self.calls]
-        self.assertEqual(names.count("GetFunctionCodeSigningConfig"), 2)
+        self.assertEqual(names.count("ListCodeSigningConfigs"), 1)
+        self.assertEqual(names.count("ListFunctionsByCodeSigningConfig"), 1)
+        self.assertNotIn("GetFunctionCodeSigningConfig", names)
         self.assertNotIn("GetFunction", names)
         self.assertNotIn("GetComplianceDetailsByConfigRule", names)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +64,40 @@ class ArnPattern:
 
     def __str__(self) -> str:
         return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
+
+
+class RateCap:
+    """At most `per_second` calls through a client, so a sweep leaves the account's quota to other callers.
+
+    Hooked on botocore's before-send event, so it paces every HTTP attempt: each page a paginator
+    fetches and each retry of a throttled call. `clock` and `sleep` are seams for tests.
+    """
+
+    def __init__(self, per_second: float, clock=time.monotonic, sleep=time.sleep):
+        self.interval = 1.0 / per_second
+        self.clock, self.sleep = clock, sleep
+        self.next_slot = None
+
+    def wait(self, **_) -> None:
+        now = self.clock()
+        if self.next_slot is not None and now < self.next_slot:
+            self.sleep(self.next_slot - now)
+            now = self.next_slot
+        self.next_slot = now + self.interval
+
+    def attach(self, client):
+        client.meta.events.register("before-send", self.wait)
+        return client
+
+
+def tagged_arns(client_factory, tag: ExemptionTag | None, resource_type: str) -> set:
+    """ARNs of resources of `resource_type` (e.g. lambda:function) carrying the tag: one paginated tag query."""
+    if tag is None:
+        return set()
+    tag_filter = {"Key": tag.key} if tag.value is None else {"Key": tag.key, "Values": [tag.value]}
+    paginator = client_factory.build_client("resourcegroupstaggingapi").get_paginator("get_resources")
+    pages = paginator.paginate(ResourceTypeFilters=[resource_type], TagFilters=[tag_filter])
+    return {item["ResourceARN"] for page in pages for item in page["ResourceTagMappingList"]}
 
 
 def parameter_text(raw: dict, name: str) -> str:

@@ -23,6 +23,7 @@ RESOURCE_STAR_ONLY = {
     "config:PutEvaluations",
     "config:GetResourceConfigHistory",
     "lambda:ListFunctions",
+    "lambda:ListCodeSigningConfigs",
     "tag:GetResources",
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeSubnets",

@@ -223,6 +223,7 @@ def test_event_that_left_scope_is_not_applicable(rule, stubs):
 @pytest.mark.parametrize("rule", RULE_NAMES)
 def test_scheduled_notification_reports_what_the_rule_sweeps(rule, stubs):
     if rule == "LAMBDA_CODE_SIGNING_CHECK":
+        stubs["lambda"].add_response("list_code_signing_configs", {"CodeSigningConfigs": []}, {"MaxItems": 10_000})
         stubs["lambda"].add_response("list_functions", {"Functions": []}, {})
     expect_put(stubs, [])
     scheduled = {"messageType": "ScheduledNotification", "notificationCreationTime": CAPTURE}

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 import boto3
 import pytest
+from botocore.validate import validate_parameters
 from moto.awslambda.models import lambda_backends
 from moto.core.botocore_stubber import BotocoreStubber
 
@@ -82,15 +83,65 @@ def sweep_event(parameters):
 
 
 SWEEP_PARAMETERS = {"RequireEnforce": "true", "ExemptionTag": "legacy"}
+SIGNED_FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:signed"
 RULE_OPERATIONS = [
     ("lambda", "ListFunctions", None),
-    ("lambda", "GetFunctionCodeSigningConfig", None),
-    ("lambda", "GetCodeSigningConfig", SIGNING_POLICY),
+    ("lambda", "ListCodeSigningConfigs", {"CodeSigningConfigs": [SIGNING_POLICY["CodeSigningConfig"]]}),
+    (
+        "lambda",
+        "ListFunctionsByCodeSigningConfig",
+        {"FunctionArns": [f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:signed"]},
+    ),
     ("tagging", "GetResources", {"ResourceTagMappingList": []}),
     ("config", "PutEvaluations", None),
 ]
+CHANGE_OPERATIONS = [
+    ("lambda", "GetFunctionCodeSigningConfig", None),
+    ("lambda", "GetCodeSigningConfig", SIGNING_POLICY),
+    ("config", "PutEvaluations", None),
+]
 # Rules whose code calls AWS beyond rdklib's own calls: the operations their fault tests cover.
-RULE_FAULTS = {"LAMBDA_CODE_SIGNING_CHECK": RULE_OPERATIONS}
+RULE_FAULTS = {"LAMBDA_CODE_SIGNING_CHECK": RULE_OPERATIONS + CHANGE_OPERATIONS}
+
+
+@pytest.mark.parametrize(("service", "operation", "answer"), RULE_OPERATIONS + CHANGE_OPERATIONS)
+def test_every_canned_rule_answer_has_botocore_s_output_shape(service, operation, answer):
+    if answer is not None:
+        name = "resourcegroupstaggingapi" if service == "tagging" else service
+        shape = boto3.client(name, region_name=REGION).meta.service_model.operation_model(operation).output_shape
+        validate_parameters(answer, shape)
+
+
+def change_event(name, parameters):
+    item = {
+        "configurationItemStatus": "OK",
+        "configurationItemCaptureTime": "2026-11-22T10:00:00.000Z",
+        "resourceType": "AWS::Lambda::Function",
+        "resourceId": name,
+        "resourceName": name,
+        "configuration": {"functionName": name, "packageType": "Zip"},
+        "tags": {},
+    }
+    invoking = {
+        "messageType": "ConfigurationItemChangeNotification",
+        "configurationItem": item,
+        "notificationCreationTime": "2026-11-22T10:00:00.000Z",
+    }
+    return {**sweep_event(parameters), "invokingEvent": json.dumps(invoking)}
+
+
+@pytest.mark.parametrize("kind", [faults.THROTTLE, faults.SERVER_ERROR])
+@pytest.mark.parametrize(("service", "operation", "answer"), CHANGE_OPERATIONS)
+def test_code_signing_change_path_retries_every_api_it_calls(session, service, operation, answer, kind):
+    lambda_functions(session)
+    for other_service, other, other_answer in CHANGE_OPERATIONS:
+        if other_answer is not None and other != operation:
+            inject(session, other_service, other, count=0, then=other_answer)
+    plan = inject(session, service, operation, kind, then=answer)
+    rule = load_rule("LAMBDA_CODE_SIGNING_CHECK", "faults_csc_change")
+    results = rule.lambda_handler(change_event("signed", {"RequireEnforce": "true"}), None)
+    assert [r["ComplianceType"] for r in results] == ["COMPLIANT"]
+    assert plan.attempts[operation] >= 3
 
 
 @pytest.mark.parametrize("kind", [faults.THROTTLE, faults.SERVER_ERROR])
@@ -132,11 +183,11 @@ def test_oversized_refetch_retries_get_resource_config_history(session):
 
 def test_access_denied_in_a_rule_is_a_customer_error_naming_the_action(session):
     lambda_functions(session)
-    inject(session, "lambda", "GetFunctionCodeSigningConfig", faults.ACCESS_DENIED, count=1)
+    inject(session, "lambda", "ListCodeSigningConfigs", faults.ACCESS_DENIED, count=1)
     rule = load_module(ROOT / "rules" / "LAMBDA_CODE_SIGNING_CHECK" / "LAMBDA_CODE_SIGNING_CHECK.py", "faults_denied")
     response = rule.lambda_handler(sweep_event({}), None)
     assert response["customerErrorCode"] == "AccessDeniedException"
-    assert "GetFunctionCodeSigningConfig" in response["internalErrorDetails"]
+    assert "ListCodeSigningConfigs" in response["internalErrorDetails"]
 
 
 # ---- remediations ----
