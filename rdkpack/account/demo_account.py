@@ -65,7 +65,6 @@ def embedded_aws():
         boto3.DEFAULT_SESSION.events.register(
             "before-call.lambda.PutFunctionCodeSigningConfig", _put_code_signing_config
         )
-        boto3.DEFAULT_SESSION.events.register("before-call.lambda.GetCodeSigningConfig", _get_code_signing_config)
         try:
             yield boto3.DEFAULT_SESSION
         finally:
@@ -179,6 +178,8 @@ def seed_endpoints(session, seeded: Seeded, scale: int) -> None:
 
 
 def seed(session, scale: int = 1) -> Seeded:
+    # moto has no code-signing configs: the seeded functions' one is answered through the session.
+    session.events.register("before-call.lambda.GetCodeSigningConfig", _get_code_signing_config)
     seeded = Seeded()
     seed_lambda(session, seeded, scale)
     seed_s3(session, seeded, scale)

@@ -283,7 +283,9 @@ class Function:
 
 def layer_signatures(layers, arn_key: str, profile_key: str) -> list[tuple[str, str]]:
     """(layer ARN, signing profile version ARN or '') from the item's or ListFunctions' layer list."""
-    return [(str(x.get(arn_key)), x.get(profile_key) or "") for x in layers or () if isinstance(x, dict)]
+    if not isinstance(layers, list):
+        return []
+    return [(str(x.get(arn_key)), str(x.get(profile_key) or "")) for x in layers if isinstance(x, dict)]
 
 
 def judge(function: Function, params: Params, lookup: CodeSigningLookup) -> Verdict:
