@@ -2,7 +2,8 @@
 
 moto has no PutFunctionCodeSigningConfig, so a small fake answers it and records the ARN on moto's own
 function object, where moto's GetFunctionCodeSigningConfig reads it; GetCodeSigningConfig answers with
-the demo's one config (allowed publisher: a demo signing profile; moto's layers carry no signature).
+the demo's one config (allowed publisher: a demo signing profile). moto's layers carry no signature, so
+the company-base layer's versions are answered as signed by that profile and other-tools as unsigned.
 """
 
 from __future__ import annotations
@@ -53,6 +54,18 @@ def _get_code_signing_config(params, **_):
         "LastModified": "2026-11-01T00:00:00.000+0000",
     }
     return SimpleNamespace(status_code=200, headers={}), {"CodeSigningConfig": config}
+
+
+SIGNED_LAYER = "company-base"  # the demo's signed layer; other-tools stays unsigned
+
+
+def _sign_company_layers(parsed, **_):
+    """after-call handler: moto's layers carry no signature; the demo's company-base versions are signed."""
+    functions = parsed.get("Functions") or [parsed.get("Configuration") or parsed]
+    for function in functions:
+        for layer in function.get("Layers") or ():
+            if layer.get("Arn", "").split(":")[6:7] == [SIGNED_LAYER]:
+                layer["SigningProfileVersionArn"] = SIGNING_PROFILE
 
 
 @contextlib.contextmanager
@@ -180,6 +193,8 @@ def seed_endpoints(session, seeded: Seeded, scale: int) -> None:
 def seed(session, scale: int = 1) -> Seeded:
     # moto has no code-signing configs: the seeded functions' one is answered through the session.
     session.events.register("before-call.lambda.GetCodeSigningConfig", _get_code_signing_config)
+    for operation in ("ListFunctions", "GetFunction", "GetFunctionConfiguration", "UpdateFunctionConfiguration"):
+        session.events.register(f"after-call.lambda.{operation}", _sign_company_layers)
     seeded = Seeded()
     seed_lambda(session, seeded, scale)
     seed_s3(session, seeded, scale)

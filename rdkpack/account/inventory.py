@@ -68,7 +68,12 @@ def lambda_items(session, with_tags: bool) -> list[dict]:
                     "packageType": function.get("PackageType", "Zip"),
                     "runtime": function.get("Runtime"),
                     "layers": [
-                        {"arn": layer["Arn"], "codeSize": layer.get("CodeSize")} for layer in function.get("Layers", [])
+                        {
+                            "arn": layer["Arn"],
+                            "codeSize": layer.get("CodeSize"),
+                            "signingProfileVersionArn": layer.get("SigningProfileVersionArn"),
+                        }
+                        for layer in function.get("Layers", [])
                     ],
                 }
                 items.append(

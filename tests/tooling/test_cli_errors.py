@@ -354,7 +354,12 @@ def recording_account(moto_server_url, monkeypatch):
     session = REAL_SESSION(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
     seed(session)
     calls = set()
-    session.events.register("before-call", lambda model, **_: calls.add((model.service_model.service_name, model.name)))
+
+    def record(model, **_):
+        calls.add((model.service_model.service_name, model.name))
+
+    # before-parameter-build runs ahead of the seed's fakes, which answer at before-call.
+    session.events.register("before-parameter-build", record)
     return session, calls
 
 

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from rdkpack.account import demo_account
 from rdkpack.account.demo import DEMO_PACK, run_demo
 from rdkpack.account.scan import counts
 from rdkpack.cli import main
@@ -29,12 +30,13 @@ def verdicts(results):
 
 def test_demo_evaluates_every_seeded_resource_with_every_rule(report):
     assert report.resources == 15
-    assert counts(report.before) == {"COMPLIANT": 5, "NON_COMPLIANT": 9, "NOT_APPLICABLE": 5}
+    assert counts(report.before) == {"COMPLIANT": 4, "NON_COMPLIANT": 10, "NOT_APPLICABLE": 5}
     before = verdicts(report.before)
     assert before[("LAMBDA_LAYER_CHECK", "orders-no-layer-0")] == "NON_COMPLIANT"
     assert before[("LAMBDA_LAYER_CHECK", "billing-old-layer-0")] == "NON_COMPLIANT"
     assert before[("LAMBDA_LAYER_CHECK", "search-current-layer-0")] == "COMPLIANT"
     assert before[("LAMBDA_CODE_SIGNING_CHECK", "ml-image-0")] == "NOT_APPLICABLE"
+    assert before[("LAMBDA_CODE_SIGNING_CHECK", "orders-no-layer-0")] == "COMPLIANT"
     assert before[("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-clean-0")] == "COMPLIANT"
     assert before[("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-no-lifecycle-0")] == "NOT_APPLICABLE"
 
@@ -48,20 +50,31 @@ def test_the_demo_seeds_a_compliant_and_a_non_compliant_resource_for_every_rule(
         )
 
 
-def test_remediation_fixes_all_but_the_expiring_and_star_dot_log_buckets(report):
-    assert counts(report.after) == {"COMPLIANT": 11, "NON_COMPLIANT": 3, "NOT_APPLICABLE": 5}
+def test_a_code_signed_function_with_an_unsigned_layer_is_named_by_layer_and_publishers(report):
+    found = {(r.rule, r.resource_id): r for r in report.before}[("LAMBDA_CODE_SIGNING_CHECK", "search-current-layer-0")]
+    assert found.compliance == "NON_COMPLIANT"
+    assert found.annotation.startswith("Layer arn:aws:lambda:us-east-1:123456789012:layer:other-tools:1 is unsigned;")
+    assert found.annotation.endswith(f"allows publishers: {demo_account.SIGNING_PROFILE}.")
+
+
+def test_remediation_fixes_all_but_the_unsigned_layer_and_the_expiring_and_star_dot_log_buckets(report):
+    assert counts(report.after) == {"COMPLIANT": 10, "NON_COMPLIANT": 4, "NOT_APPLICABLE": 5}
     remaining = [r for r in report.after if r.compliance == "NON_COMPLIANT"]
     assert [(r.rule, r.resource_id) for r in remaining] == [
+        ("LAMBDA_CODE_SIGNING_CHECK", "search-current-layer-0"),  # attaching a config cannot sign a layer
         ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-star-0"),
         ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-logs-star-0"),
         ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-star-dot-log-0"),
     ]
     runs = {run.resource_id: run for run in report.remediations}
-    assert len(report.remediations) == 9
+    assert len(report.remediations) == 10
     assert runs["demo-star-dot-log-0"].status == "FAILED"
     assert "'*.log' has '*' before the end of the prefix" in runs["demo-star-dot-log-0"].message
     refused = {"demo-star-0", "demo-logs-star-0", "demo-star-dot-log-0"}
-    assert all(run.status == "CHANGED" for key, run in runs.items() if key not in refused)
+    unsigned = next(run for run in report.remediations if run.resource_id == "search-current-layer-0")
+    assert (unsigned.rule, unsigned.status) == ("LAMBDA_CODE_SIGNING_CHECK", "UNCHANGED")
+    changed = [run for run in report.remediations if run.resource_id not in refused and run is not unsigned]
+    assert all(run.status == "CHANGED" for run in changed)
 
 
 @pytest.mark.parametrize(
@@ -106,13 +119,13 @@ def test_demo_runs_a_dry_run_plan_before_each_change(report):
 def test_no_remediate_evaluates_only():
     report = run_demo(PROJECT, remediation=False)
     assert report.remediations == [] and report.after == []
-    assert counts(report.before)["NON_COMPLIANT"] == 9
+    assert counts(report.before)["NON_COMPLIANT"] == 10
 
 
 def test_scale_multiplies_the_resources():
     report = run_demo(PROJECT, scale=2, remediation=False)
     assert report.resources == 30
-    assert counts(report.before) == {"COMPLIANT": 10, "NON_COMPLIANT": 18, "NOT_APPLICABLE": 10}
+    assert counts(report.before) == {"COMPLIANT": 8, "NON_COMPLIANT": 20, "NOT_APPLICABLE": 10}
 
 
 def test_demo_restores_the_environment_and_leaves_nothing_running():
@@ -135,8 +148,8 @@ def test_cli_demo_json_and_reports(project_copy, capsys):
     assert main(["demo", "--json"]) == 0
     output = json.loads(capsys.readouterr().out)
     assert output["summary"] == {
-        "before": {"COMPLIANT": 5, "NON_COMPLIANT": 9, "NOT_APPLICABLE": 5},
-        "after": {"COMPLIANT": 11, "NON_COMPLIANT": 3, "NOT_APPLICABLE": 5},
+        "before": {"COMPLIANT": 4, "NON_COMPLIANT": 10, "NOT_APPLICABLE": 5},
+        "after": {"COMPLIANT": 10, "NON_COMPLIANT": 4, "NOT_APPLICABLE": 5},
     }
     markdown = (project_copy / "reports" / "demo-report.md").read_text()
     page = (project_copy / "reports" / "demo-report.html").read_text()

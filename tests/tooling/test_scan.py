@@ -36,7 +36,7 @@ def test_scan_gives_the_same_verdicts_as_the_rules_in_config_would(account):
     session, _ = account
     result = scan.scan_account(PROJECT, "rdk-guardrails-sandbox", session)
     assert result.source == "api"
-    assert scan.counts(result.before) == {"COMPLIANT": 5, "NON_COMPLIANT": 9, "NOT_APPLICABLE": 5}
+    assert scan.counts(result.before) == {"COMPLIANT": 4, "NON_COMPLIANT": 10, "NOT_APPLICABLE": 5}
     annotations = {(r.rule, r.resource_id): r.annotation for r in result.before}
     assert annotations[("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-logs-star-0")].endswith("expire-logs: 'logs/*'")
 
