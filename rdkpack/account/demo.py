@@ -102,6 +102,7 @@ def run_demo(project: Project, scale: int = 1, remediation: bool = True) -> Demo
     report = DemoReport(pack=pack.name, scale=scale)
     with demo_account.embedded_aws() as session:
         report.resources = demo_account.seed(session, scale).total()
+        demo_account.put_shared_values(session, project.shared_values)
         report.before = evaluate_pack(project, pack, session)
         if remediation:
             runs = (remediate(project, pack, r) for r in report.before if r.compliance == "NON_COMPLIANT")

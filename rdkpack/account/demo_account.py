@@ -19,6 +19,9 @@ import boto3
 from moto import mock_aws
 from moto.awslambda.models import lambda_backends
 
+from rdkpack.errors import ConfigError
+from rdkpack.project.config import CONFIG_FILE
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 SIGNING_CONFIG = f"arn:aws:lambda:{REGION}:{ACCOUNT}:code-signing-config:csc-0a1b2c3d4e5f60718"
@@ -82,6 +85,25 @@ def embedded_aws():
             yield boto3.DEFAULT_SESSION
         finally:
             boto3.DEFAULT_SESSION = None
+
+
+# The demo account's own values of the per-account shared values (rdk-config.json sharedValues).
+ACCOUNT_VALUES = {"CodeSigningConfigArn": SIGNING_CONFIG}
+
+
+def put_shared_values(session, shared_values: dict) -> None:
+    """Set the shared values in the demo's account and region, as the shared-values StackSet would."""
+    ssm = session.client("ssm")
+    for value in shared_values.values():
+        found = value.by_region.get(REGION) if value.varies == "region" else ACCOUNT_VALUES.get(value.name)
+        if found is None:
+            raise ConfigError(
+                CONFIG_FILE,
+                f"sharedValues/values/{value.name}",
+                f"the demo account has no value for it in {REGION}",
+                expected=f"a {REGION} value in byRegion, or one in ACCOUNT_VALUES of rdkpack/account/demo_account.py",
+            )
+        ssm.put_parameter(Name=value.parameter_name, Value=found, Type="String")
 
 
 @dataclass

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import yaml
 
 from rdkpack.errors import ConfigError
+from rdkpack.packs import shared_values
 from rdkpack.packs.iam import RULE_COMMON, declared_grants, statements
 from rdkpack.project import documents
 from rdkpack.project.config import CONFIG_FILE, Pack, PackRule, Project
@@ -159,10 +161,10 @@ def rule_grants_of(project: Project, rule: str) -> tuple:
     return _declared(project.root / "rules" / rule / f"{rule}.py", f"rdkpack_iam_{rule}", ())
 
 
-def _declared(path, module_name: str, layer_patterns) -> tuple:
+def _declared(path, module_name: str, layer_patterns, shared_value_path: str = "") -> tuple:
     module = load_module(path, module_name, needs=("IAM_PERMISSIONS",))
     try:
-        return declared_grants(module.IAM_PERMISSIONS, layer_patterns)
+        return declared_grants(module.IAM_PERMISSIONS, layer_patterns, shared_value_path)
     except ValueError as error:
         raise ConfigError(str(path), "IAM_PERMISSIONS", str(error)) from error
 
@@ -170,7 +172,7 @@ def _declared(path, module_name: str, layer_patterns) -> tuple:
 def document_grants(project: Project, document: str) -> tuple:
     """What one remediation document's runs need: its script's IAM_PERMISSIONS, scoped to this project."""
     path = project.root / "remediations" / document / "script.py"
-    return _declared(path, f"remediation_{document}", approved_layer_patterns(project))
+    return _declared(path, f"remediation_{document}", approved_layer_patterns(project), project.shared_value_path)
 
 
 def remediation_grants(project: Project) -> list:
@@ -295,7 +297,7 @@ def central_permissions_template(project: Project) -> dict:
     }
 
 
-def build_all(project: Project) -> dict[str, dict]:
+def build_all(project: Project) -> dict[str, object]:
     """Every generated template, keyed by its path under conformance-packs/."""
     outputs = {f"{name}.yaml": build_pack(project, pack) for name, pack in project.packs.items()}
     outputs[f"{PREREQUISITES}/iam-roles.yaml"] = iam_roles_template(project)
@@ -303,6 +305,7 @@ def build_all(project: Project) -> dict[str, dict]:
     if project.lambda_location == "central":
         outputs[f"{PREREQUISITES}/central-lambda-role.yaml"] = central_role_template(project)
         outputs[f"{PREREQUISITES}/central-lambda-permissions.yaml"] = central_permissions_template(project)
+    outputs.update(shared_values.generated(project, PREREQUISITES))
     return outputs
 
 
@@ -318,5 +321,8 @@ def _represent_str(dumper: yaml.SafeDumper, value: str):
 _Dumper.add_representer(str, _represent_str)
 
 
-def render(template: dict) -> str:
+def render(template, path: str = "") -> str:
+    """YAML with the generated-file header; JSON (which has no comments) for .json paths."""
+    if path.endswith(".json"):
+        return json.dumps(template, indent=2) + "\n"
     return HEADER + yaml.dump(template, Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=True)

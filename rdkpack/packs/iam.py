@@ -29,6 +29,13 @@ RESOURCE_KINDS = {
 # Kinds whose scope comes from the approved layers in rdk-config.json (see declared_grants).
 APPROVED_LAYER = "approved layer"
 CARRYING_APPROVED_LAYER = "function, when the update carries an approved layer"
+# The SSM parameters under sharedValues.parameterPath in rdk-config.json.
+SHARED_VALUE = "shared value"
+
+
+def shared_value_resource(path: str) -> str:
+    """`/rdk-guardrails/` -> every parameter under it, in any region of the role's own account."""
+    return f"arn:${{AWS::Partition}}:ssm:*:${{AWS::AccountId}}:parameter{path}*"
 
 
 def layer_version_resource(layer_pattern: str) -> str:
@@ -42,7 +49,7 @@ def layer_version_resource(layer_pattern: str) -> str:
     return ":".join(parts) + ":*"
 
 
-def declared_grants(declared, layer_patterns=()) -> tuple:
+def declared_grants(declared, layer_patterns=(), shared_value_path: str = "") -> tuple:
     """A script's IAM_PERMISSIONS as (action, resource[, condition]) grants; raises ValueError on an unknown kind.
 
     `ForAnyValue:StringLike` on `lambda:Layer` (the request's layer version ARNs) allows an update
@@ -58,10 +65,14 @@ def declared_grants(declared, layer_patterns=()) -> tuple:
         elif kind == CARRYING_APPROVED_LAYER:
             if versions:
                 grants.append((action, FUNCTIONS, {"ForAnyValue:StringLike": {"lambda:Layer": list(versions)}}))
+        elif kind == SHARED_VALUE:
+            if shared_value_path:
+                grants.append((action, shared_value_resource(shared_value_path)))
         elif kind in RESOURCE_KINDS:
             grants.append((action, RESOURCE_KINDS[kind]))
         else:
-            raise ValueError(f"unknown resource {kind!r} for {action}; expected one of {', '.join(RESOURCE_KINDS)}")
+            kinds = ", ".join((*RESOURCE_KINDS, APPROVED_LAYER, CARRYING_APPROVED_LAYER, SHARED_VALUE))
+            raise ValueError(f"unknown resource {kind!r} for {action}; expected one of {kinds}")
     return tuple(grants)
 
 

@@ -90,8 +90,46 @@ def validate_pack(name: str, template: dict, body: str, project: Project, file: 
             _check_rule(logical, resource.get("Properties", {}), project, found)
         else:
             _check_remediation(logical, resource.get("Properties", {}), rules, project, found)
-    _check_layer_remediation(resources, found)
+    _check_layer_remediation(resources, project, found)
+    if name in project.packs:
+        _check_static_values_travel(project.packs[name], resources, found)
     return found.findings
+
+
+# arn:partition:service:region:account:resource
+STATIC_ARN = re.compile(r"arn:[^:\s]*:[^:\s]+:([^:\s]*):([^:\s]*):\S+")
+
+
+def _check_static_values_travel(pack, resources: dict, found: _Collector) -> None:
+    """A pack for several regions or accounts may not carry one region's or one account's ARN to the others."""
+    if not pack.spans_regions():
+        return
+    reach = "every account of the organization" if pack.scope == "organization" else "several regions"
+    for logical, resource in resources.items():
+        if resource.get("Type") != "AWS::Config::RemediationConfiguration":
+            continue
+        for parameter, spec in ((resource.get("Properties") or {}).get("Parameters") or {}).items():
+            if parameter == "AutomationAssumeRole":  # a role of the same name in every account (see _check_role)
+                continue
+            for value in ((spec or {}).get("StaticValue") or {}).get("Values") or []:
+                match = STATIC_ARN.fullmatch(str(value))
+                if not match:
+                    continue
+                region, account = match.groups()
+                if region not in ("", "*"):
+                    where, named = "region", region
+                elif pack.scope == "organization" and account not in ("", "*"):
+                    where, named = "account", account
+                else:
+                    continue
+                found.add(
+                    f"{where.upper()}_SPECIFIC_VALUE",
+                    logical,
+                    f"Parameters.{parameter}",
+                    f"{value!r} names one {where} ({named}), but pack {pack.name} goes to {reach}"
+                    f': declare it in sharedValues and pass {{"fromParameterStore": NAME}}, so each account and '
+                    "region reads its own value",
+                )
 
 
 def _arn_pattern_matches(pattern: str, arn: str) -> bool:
@@ -104,7 +142,7 @@ def _static_values(properties: dict, name: str) -> list:
     return (((properties.get("Parameters") or {}).get(name) or {}).get("StaticValue") or {}).get("Values") or []
 
 
-def _check_layer_remediation(resources: dict, found: _Collector) -> None:
+def _check_layer_remediation(resources: dict, project: Project, found: _Collector) -> None:
     """The layer a remediation attaches must be one the pack's rule approves, or the role may not attach it."""
     by_type: dict[str, list] = {}
     for logical, resource in resources.items():
@@ -119,7 +157,11 @@ def _check_layer_remediation(resources: dict, found: _Collector) -> None:
     for logical, properties in by_type.get("AWS::Config::RemediationConfiguration", []):
         if properties.get("TargetId") != "AddRequiredLambdaLayer":
             continue
-        for value in _static_values(properties, "LayerVersionArn"):
+        values = list(_static_values(properties, "LayerVersionArn"))
+        for name in _static_values(properties, "LayerVersionArnParameterName"):
+            shared = next((v for v in project.shared_values.values() if v.parameter_name == name), None)
+            values += list(shared.by_region.values()) if shared else []
+        for value in values:
             if not any(_arn_pattern_matches(pattern, str(value).rsplit(":", 1)[0]) for pattern in patterns):
                 found.add(
                     "UNAPPROVED_LAYER",

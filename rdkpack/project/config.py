@@ -34,6 +34,17 @@ class Document:
 
 
 @dataclass(frozen=True)
+class SharedValue:
+    """A value kept in SSM Parameter Store in each account and region (see sharedValues in rdk-config.json)."""
+
+    name: str
+    parameter_name: str  # sharedValues.parameterPath + name
+    description: str
+    varies: str  # region | account
+    by_region: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Remediation:
     attach: bool
     document: str
@@ -43,7 +54,8 @@ class Remediation:
     retry_attempt_seconds: int | None = None
     concurrent_execution_rate_percentage: int | None = None
     error_percentage: int | None = None
-    parameters: dict = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)  # document parameter -> static value
+    shared: dict = field(default_factory=dict)  # document parameter -> shared value name (read where it runs)
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,10 @@ class Pack:
     account_id: str | None
     excluded_accounts: tuple[str, ...]
     rules: tuple[PackRule, ...]
+    regions: tuple[str, ...] = ()  # empty: the one region it is deployed from
+
+    def spans_regions(self) -> bool:
+        return self.scope == "organization" or len(self.regions) > 1
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,8 @@ class Project:
     packs: dict[str, Pack]
     rules: dict[str, Rule]
     documents: dict[str, Document]
+    shared_values: dict[str, SharedValue] = field(default_factory=dict)
+    shared_value_path: str = ""
 
 
 def schema() -> dict:
@@ -148,7 +166,7 @@ def load_documents(root: Path) -> dict[str, Document]:
     }
 
 
-def _remediation(rule: str, spec: dict, pairing: dict | None, path: str) -> Remediation:
+def _remediation(rule: str, spec: dict, pairing: dict | None, path: str, shared_path: str) -> Remediation:
     if spec["attach"] and pairing is None:
         raise ConfigError(
             path, f"remediations/{rule}", "a pack attaches a remediation, but none is paired with this rule"
@@ -162,7 +180,17 @@ def _remediation(rule: str, spec: dict, pairing: dict | None, path: str) -> Reme
         retry_attempt_seconds=spec.get("retryAttemptSeconds"),
         concurrent_execution_rate_percentage=spec.get("concurrentExecutionRatePercentage"),
         error_percentage=spec.get("errorPercentage"),
-        parameters=dict(spec.get("parameters", {})),
+        parameters={
+            f"{name}ParameterName" if isinstance(value, dict) else name: (
+                shared_path + value["fromParameterStore"] if isinstance(value, dict) else value
+            )
+            for name, value in spec.get("parameters", {}).items()
+        },
+        shared={
+            f"{name}ParameterName": value["fromParameterStore"]
+            for name, value in spec.get("parameters", {}).items()
+            if isinstance(value, dict)
+        },
     )
 
 
@@ -171,7 +199,7 @@ def _pack(name: str, spec: dict, data: dict, path: str) -> Pack:
         PackRule(
             rule,
             dict(rule_spec["parameters"]),
-            _remediation(rule, rule_spec["remediation"], data["remediations"].get(rule), path),
+            _remediation(rule, rule_spec["remediation"], data["remediations"].get(rule), path, shared_path(data)),
         )
         for rule, rule_spec in spec["rules"].items()
     )
@@ -182,7 +210,20 @@ def _pack(name: str, spec: dict, data: dict, path: str) -> Pack:
         account_id=spec.get("accountId"),
         excluded_accounts=tuple(spec.get("excludedAccounts", ())),
         rules=rules,
+        regions=tuple(spec.get("regions", ())),
     )
+
+
+def shared_path(data: dict) -> str:
+    return (data.get("sharedValues") or {}).get("parameterPath", "")
+
+
+def _shared_values(data: dict) -> dict[str, SharedValue]:
+    values = (data.get("sharedValues") or {}).get("values", {})
+    return {
+        name: SharedValue(name, shared_path(data) + name, spec["description"], spec["varies"], spec.get("byRegion", {}))
+        for name, spec in values.items()
+    }
 
 
 def check_references(project: Project, path: str) -> None:
@@ -225,6 +266,32 @@ def check_references(project: Project, path: str) -> None:
                     f"no document {document!r}",
                     expected=", ".join(project.documents),
                 )
+            check_shared_references(project, pack, rule, path)
+
+
+def check_shared_references(project: Project, pack: Pack, rule: PackRule, path: str) -> None:
+    """Each fromParameterStore names a declared shared value and a document parameter that reads one."""
+    for parameter, name in rule.remediation.shared.items():
+        where = f"packs/{pack.name}/rules/{rule.name}/remediation/parameters/{parameter.removesuffix('ParameterName')}"
+        if name not in project.shared_values:
+            declared = ", ".join(project.shared_values) or "none: add sharedValues"
+            raise ConfigError(
+                path, where, f"no shared value {name!r}", expected=f"one of sharedValues.values ({declared})"
+            )
+        document = project.documents.get(rule.remediation.document)
+        if document is not None and parameter not in document.parameters:
+            raise ConfigError(
+                path, where, f"document {document.name} has no parameter {parameter}", expected="a literal value"
+            )
+        value = project.shared_values[name]
+        missing = sorted(set(pack.regions) - set(value.by_region)) if value.varies == "region" else []
+        if missing:
+            raise ConfigError(
+                path,
+                f"sharedValues/values/{name}/byRegion",
+                f"no value for {', '.join(missing)}, where pack {pack.name} is deployed",
+                expected=f"a value for each of {', '.join(pack.regions)}",
+            )
 
 
 def find_root(start: Path, explicit: bool = False) -> Path:
@@ -261,6 +328,8 @@ def load_project(root: Path) -> Project:
         packs={name: _pack(name, spec, data, path) for name, spec in data["packs"].items()},
         rules=load_rules(root),
         documents=load_documents(root),
+        shared_values=_shared_values(data),
+        shared_value_path=shared_path(data),
     )
     check_references(project, path)
     return project

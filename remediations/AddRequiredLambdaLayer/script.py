@@ -18,6 +18,7 @@ IAM_PERMISSIONS = (
     ("lambda:GetFunctionConfiguration", "function"),
     ("lambda:UpdateFunctionConfiguration", "function, when the update carries an approved layer"),
     ("lambda:GetLayerVersion", "approved layer"),
+    ("ssm:GetParameter", "shared value"),  # only with LayerVersionArnParameterName
 )
 MAX_LAYERS = 5
 LAYER_VERSION_ARN = re.compile(r"^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]{1,140}):(\d{1,9})$")
@@ -30,6 +31,7 @@ class RemediationError(Exception):
 @dataclass(frozen=True)
 class FunctionState:
     name: str
+    arn: str
     package_type: str
     layers: tuple
     revision_id: str
@@ -57,6 +59,24 @@ def split_layer_version_arn(arn: str):
     return (match.group(1), int(match.group(2))) if match else (None, None)
 
 
+def resolved_value(events: dict, name: str) -> str:
+    """events[name], or the SSM parameter events[name + 'ParameterName'] read in the run's account and region."""
+    literal, parameter = (str(events.get(key) or "").strip() for key in (name, f"{name}ParameterName"))
+    if bool(literal) == bool(parameter):
+        raise RemediationError(f"Give exactly one of {name} and {name}ParameterName. Nothing was changed.")
+    if literal:
+        return literal
+    try:
+        return boto3.client("ssm", config=BOTO_CONFIG).get_parameter(Name=parameter)["Parameter"]["Value"].strip()
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ParameterNotFound":
+            raise
+        raise RemediationError(
+            f"SSM parameter {parameter} does not exist in this account and region: deploy the shared-values "
+            "template here (README, Shared values). Nothing was changed."
+        ) from error
+
+
 def read(client, function_name: str) -> FunctionState:
     try:
         config = client.get_function_configuration(FunctionName=function_name)
@@ -69,6 +89,7 @@ def read(client, function_name: str) -> FunctionState:
         raise
     return FunctionState(
         name=config["FunctionName"],
+        arn=config.get("FunctionArn", ""),
         package_type=config.get("PackageType") or "Zip",
         layers=tuple(layer["Arn"] for layer in config.get("Layers") or []),
         revision_id=config.get("RevisionId", ""),
@@ -81,6 +102,13 @@ def plan_change(current: FunctionState, layer_version_arn: str) -> Plan:
     wanted_base, wanted_version = split_layer_version_arn(layer_version_arn)
     if wanted_base is None:
         raise RemediationError(f"LayerVersionArn {layer_version_arn!r} is not a versioned Lambda layer ARN.")
+    function_region, layer_region = current.arn.split(":")[3:4], layer_version_arn.split(":")[3:4]
+    if function_region and function_region != layer_region:
+        raise RemediationError(
+            f"Layer {layer_version_arn} is in {layer_region[0]}, function {current.name} in {function_region[0]}: "
+            "Lambda attaches only layers of the function's own region. Give each region its own value "
+            "(LayerVersionArnParameterName). Nothing was changed."
+        )
     if current.package_type == "Image":
         raise RemediationError(
             f"Function {current.name} is a container-image function; Lambda does not allow layers on it. "
@@ -155,9 +183,9 @@ def output(name: str, plan: Plan, status: str) -> dict:
 
 def handler(events, context):
     function_name = str(events["FunctionName"]).strip()
-    layer_version_arn = str(events["LayerVersionArn"]).strip()
     client = lambda_client()
     current = read(client, function_name)
+    layer_version_arn = resolved_value(events, "LayerVersionArn")
     plan = plan_change(current, layer_version_arn)
     if plan.action == "NoChange":
         return output(current.name, plan, "NO_CHANGE")

@@ -4,6 +4,7 @@ Embedded verbatim in AttachLambdaCodeSigningConfig.yaml (aws:executeScript, pyth
 The IAM the automation role needs is IAM_PERMISSIONS below.
 """
 
+import re
 from dataclasses import dataclass
 
 import boto3
@@ -17,7 +18,10 @@ IAM_PERMISSIONS = (
     ("lambda:GetFunctionCodeSigningConfig", "function"),
     ("lambda:PutFunctionCodeSigningConfig", "function"),
     ("lambda:PutFunctionCodeSigningConfig", "code-signing config"),
+    ("ssm:GetParameter", "shared value"),  # only with CodeSigningConfigArnParameterName
 )
+
+CONFIG_ARN = re.compile(r"^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:code-signing-config:csc-[a-z0-9]{17}$")
 
 
 class RemediationError(Exception):
@@ -27,6 +31,7 @@ class RemediationError(Exception):
 @dataclass(frozen=True)
 class FunctionState:
     name: str
+    arn: str
     package_type: str
     config_arn: str  # '' when none is attached
 
@@ -47,6 +52,24 @@ def as_bool(value) -> bool:
     return value if isinstance(value, bool) else str(value).strip().lower() == "true"
 
 
+def resolved_value(events: dict, name: str) -> str:
+    """events[name], or the SSM parameter events[name + 'ParameterName'] read in the run's account and region."""
+    literal, parameter = (str(events.get(key) or "").strip() for key in (name, f"{name}ParameterName"))
+    if bool(literal) == bool(parameter):
+        raise RemediationError(f"Give exactly one of {name} and {name}ParameterName. Nothing was changed.")
+    if literal:
+        return literal
+    try:
+        return boto3.client("ssm", config=BOTO_CONFIG).get_parameter(Name=parameter)["Parameter"]["Value"].strip()
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ParameterNotFound":
+            raise
+        raise RemediationError(
+            f"SSM parameter {parameter} does not exist in this account and region: deploy the shared-values "
+            "template here (README, Shared values). Nothing was changed."
+        ) from error
+
+
 def read(client, function_name: str) -> FunctionState:
     try:
         config = client.get_function_configuration(FunctionName=function_name)
@@ -57,6 +80,7 @@ def read(client, function_name: str) -> FunctionState:
         raise
     return FunctionState(
         name=config["FunctionName"],
+        arn=config.get("FunctionArn", ""),
         package_type=config.get("PackageType") or "Zip",
         config_arn=signing.get("CodeSigningConfigArn") or "",
     )
@@ -68,6 +92,15 @@ def plan_change(current: FunctionState, config_arn: str) -> Plan:
         raise RemediationError(
             f"Function {current.name} is a container-image function; Lambda does not support code signing "
             "for it. Nothing was changed."
+        )
+    if not CONFIG_ARN.match(config_arn):
+        raise RemediationError(f"CodeSigningConfigArn {config_arn!r} is not a code-signing config ARN.")
+    if current.arn.split(":")[3:5] != config_arn.split(":")[3:5]:
+        raise RemediationError(
+            f"Code-signing config {config_arn} is not in function {current.name}'s account and region "
+            f"({':'.join(current.arn.split(':')[3:5])}): Lambda attaches only a config of the function's own account "
+            "and region. Give each account and region its own value (CodeSigningConfigArnParameterName). "
+            "Nothing was changed."
         )
     if current.config_arn == config_arn:
         return Plan("NoChange", config_arn, config_arn, f"{config_arn} is already attached.")
@@ -113,9 +146,9 @@ def output(name: str, plan: Plan, status: str) -> dict:
 
 def handler(events, context):
     function_name = str(events["FunctionName"]).strip()
-    config_arn = str(events["CodeSigningConfigArn"]).strip()
     client = lambda_client()
     current = read(client, function_name)
+    config_arn = resolved_value(events, "CodeSigningConfigArn")
     plan = plan_change(current, config_arn)
     if plan.action == "NoChange":
         return output(current.name, plan, "NO_CHANGE")

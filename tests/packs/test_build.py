@@ -94,7 +94,6 @@ def test_remediation_passes_the_resource_id_and_only_declared_parameters():
 def test_unattached_remediations_are_left_out():
     resources = pack_template("rdk-guardrails-org-baseline")["Resources"]
     assert "VpcEndpointAzCountCheckRemediation" not in resources
-    assert "LambdaCodeSigningCheckRemediation" not in resources
     assert resources["S3LifecycleAsteriskPrefixCheckRemediation"]["Properties"]["Automatic"] is False
 
 
@@ -152,5 +151,6 @@ def test_unknown_resource_in_a_scripts_iam_permissions_names_the_script(tmp_path
         build.iam_roles_template(load_project(tmp_path))
     assert str(raised.value) == (
         f"{script}: IAM_PERMISSIONS: unknown resource 'subnets' for ec2:DescribeSubnets; expected one of *, "
-        "function, code-signing config, bucket, vpc endpoint, subnet"
+        "function, code-signing config, bucket, vpc endpoint, subnet, approved layer, "
+        "function, when the update carries an approved layer, shared value"
     )

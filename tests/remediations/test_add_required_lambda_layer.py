@@ -14,8 +14,9 @@ BASE = f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:company-base"
 OTHER = f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:other"
 
 
-def state(layers=(), package_type="Zip", name="fn"):
-    return script.FunctionState(name, package_type, tuple(layers), "rev-1", "Successful")
+def state(layers=(), package_type="Zip", name="fn", region="us-east-1"):
+    arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
+    return script.FunctionState(name, arn, package_type, tuple(layers), "rev-1", "Successful")
 
 
 # ---- plan_change: pure ----
@@ -73,7 +74,13 @@ def test_plan_refuses_unversioned_layer_arn():
 @pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov", "aws-iso-b", "aws-eusc"])
 def test_plan_works_in_every_partition(partition):
     arn = f"arn:{partition}:lambda:xx-east-1:{ACCOUNT}:layer:company-base"
-    assert script.plan_change(state([arn + ":1"]), arn + ":2").layers_after == (arn + ":2",)
+    assert script.plan_change(state([arn + ":1"], region="xx-east-1"), arn + ":2").layers_after == (arn + ":2",)
+
+
+def test_plan_refuses_a_layer_of_another_region():
+    other = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:layer:company-base:2"
+    with pytest.raises(script.RemediationError, match="eu-west-1, function fn in us-east-1: Lambda attaches only"):
+        script.plan_change(state(), other)
 
 
 # ---- the full loop against moto ----

@@ -12,10 +12,11 @@ script = load_remediation_script("AttachLambdaCodeSigningConfig")
 ACCOUNT = "123456789012"
 CSC = f"arn:aws:lambda:us-east-1:{ACCOUNT}:code-signing-config:csc-0123456789abcdef0"
 CSC_OLD = f"arn:aws:lambda:us-east-1:{ACCOUNT}:code-signing-config:csc-fedcba98765432100"
+FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:fn"
 
 
-def state(config_arn="", package_type="Zip"):
-    return script.FunctionState("fn", package_type, config_arn)
+def state(config_arn="", package_type="Zip", account=ACCOUNT, region="us-east-1"):
+    return script.FunctionState("fn", f"arn:aws:lambda:{region}:{account}:function:fn", package_type, config_arn)
 
 
 # ---- plan_change: pure ----
@@ -37,6 +38,19 @@ def test_plan_other_config_is_replaced():
 def test_plan_refuses_image_functions():
     with pytest.raises(script.RemediationError, match="container-image function"):
         script.plan_change(state(package_type="Image"), CSC)
+
+
+@pytest.mark.parametrize(("account", "region"), [("111111111111", "us-east-1"), (ACCOUNT, "eu-west-1")])
+def test_plan_refuses_a_config_of_another_account_or_region(account, region):
+    with pytest.raises(
+        script.RemediationError, match=f"not in function fn's account and region \\({region}:{account}\\)"
+    ):
+        script.plan_change(state(account=account, region=region), CSC)
+
+
+def test_plan_refuses_a_value_that_is_not_a_config_arn():
+    with pytest.raises(script.RemediationError, match="'csc-0123' is not a code-signing config ARN"):
+        script.plan_change(state(), "csc-0123")
 
 
 # ---- against moto (reads) ----
@@ -94,7 +108,9 @@ def stubbed(stub_client):
 
 def expect_read(stub, config_arn, package_type="Zip"):
     stub.add_response(
-        "get_function_configuration", {"FunctionName": "fn", "PackageType": package_type}, {"FunctionName": "fn"}
+        "get_function_configuration",
+        {"FunctionName": "fn", "FunctionArn": FUNCTION_ARN, "PackageType": package_type},
+        {"FunctionName": "fn"},
     )
     expect_attached(stub, config_arn)
 

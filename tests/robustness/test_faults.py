@@ -22,7 +22,7 @@ from tests.support.project import ROOT, RULE_NAMES, load_module, load_remediatio
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 CSC = f"arn:aws:lambda:{REGION}:{ACCOUNT}:code-signing-config:csc-0123456789abcdef0"
-PROTOCOLS = {"lambda": "rest-json", "config": "json", "tagging": "json", "s3": "rest-xml", "ec2": "ec2"}
+PROTOCOLS = {"lambda": "rest-json", "config": "json", "tagging": "json", "s3": "rest-xml", "ec2": "ec2", "ssm": "json"}
 
 
 @pytest.fixture
@@ -201,10 +201,17 @@ def put_code_signing_config(request):
     return {"CodeSigningConfigArn": arn, "FunctionName": name}
 
 
+def shared_value(session, name: str, value: str) -> dict:
+    """The value in Parameter Store, as the shared-values template sets it; the events that name it."""
+    session.client("ssm").put_parameter(Name=f"/rdk-guardrails/{name}", Value=value, Type="String")
+    return {f"{name}ParameterName": f"/rdk-guardrails/{name}"}
+
+
 def layer_setup(session):
     lambda_functions(session)
     layer = session.client("lambda").publish_layer_version(LayerName="base", Content={"ZipFile": b"PK"})
-    events = {"FunctionName": "unsigned", "LayerVersionArn": layer["LayerVersionArn"], "DryRun": False}
+    events = {"FunctionName": "unsigned", **shared_value(session, "LayerVersionArn", layer["LayerVersionArn"])}
+    events["DryRun"] = False
     return events, lambda: [
         x["Arn"] for x in session.client("lambda").get_function_configuration(FunctionName="unsigned").get("Layers", [])
     ]
@@ -212,7 +219,7 @@ def layer_setup(session):
 
 def signing_setup(session):
     lambda_functions(session)
-    events = {"FunctionName": "unsigned", "CodeSigningConfigArn": CSC, "DryRun": False}
+    events = {"FunctionName": "unsigned", **shared_value(session, "CodeSigningConfigArn", CSC), "DryRun": False}
     return (
         events,
         lambda: (
@@ -250,11 +257,16 @@ def endpoint_setup(session):
 
 
 REMEDIATIONS = {
-    "AddRequiredLambdaLayer": (layer_setup, "lambda", ["GetFunctionConfiguration"], "UpdateFunctionConfiguration"),
+    "AddRequiredLambdaLayer": (
+        layer_setup,
+        "lambda",
+        ["GetFunctionConfiguration", "GetParameter"],
+        "UpdateFunctionConfiguration",
+    ),
     "AttachLambdaCodeSigningConfig": (
         signing_setup,
         "lambda",
-        ["GetFunctionConfiguration", "GetFunctionCodeSigningConfig"],
+        ["GetFunctionConfiguration", "GetFunctionCodeSigningConfig", "GetParameter"],
         "PutFunctionCodeSigningConfig",
     ),
     "FixS3LifecycleAsteriskPrefix": (
@@ -271,6 +283,8 @@ REMEDIATIONS = {
     ),
 }
 CASES = [(doc, op) for doc, (_, _, reads, write) in REMEDIATIONS.items() for op in [*reads, write]]
+# Operations of another service than the document's own (the shared values it reads).
+OPERATION_SERVICES = {"GetParameter": "ssm"}
 
 
 class CallablePlan(faults.FaultPlan):
@@ -288,7 +302,8 @@ def prepare(session, document, operation, kind, count):
     """The resource, the remediation's events, a state reader, and the fault plan on `operation`."""
     setup, service, _, write = REMEDIATIONS[document]
     events, state = setup(session)
-    plan = faults.install(session.events, CallablePlan(operation, kind, count), PROTOCOLS[service])
+    protocol = PROTOCOLS[OPERATION_SERVICES.get(operation, service)]
+    plan = faults.install(session.events, CallablePlan(operation, kind, count), protocol)
     if document == "AttachLambdaCodeSigningConfig" and operation != write:
         faults.install(session.events, CallablePlan(write, kind, 0), PROTOCOLS[service])
     return events, state, plan

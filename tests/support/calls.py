@@ -9,7 +9,14 @@ import botocore.session
 from botocore import xform_name
 
 # IAM prefixes in IAM_PERMISSIONS -> botocore service names, for the services this project calls.
-SERVICES = {"lambda": "lambda", "tag": "resourcegroupstaggingapi", "s3": "s3", "ec2": "ec2", "config": "config"}
+SERVICES = {
+    "lambda": "lambda",
+    "tag": "resourcegroupstaggingapi",
+    "s3": "s3",
+    "ec2": "ec2",
+    "config": "config",
+    "ssm": "ssm",
+}
 
 
 def declared_services(module) -> set[str]:

@@ -12,6 +12,12 @@ REGIONS = (
     "eusc-de-east-1",
 )
 
+# A name under sharedValues.parameterPath, read with ssm:GetParameter: absolute, no spaces or references.
+SSM_PARAMETER_NAME_CASES = (
+    ["", "/rdk-guardrails/ApprovedLayerVersionArn", "/a/b.c-d_e/F1"],
+    ["rdk-guardrails/x", "/rdk guardrails/x", "/x/", "//x", "/x/{{ssm:y}}", "/x/$(id)"],
+)
+
 PATTERN_CASES = {
     "AutomationAssumeRole": (
         [f"arn:{p}:iam::123456789012:role/Remediation" for p in PARTITIONS]
@@ -46,6 +52,8 @@ PATTERN_CASES = {
             "arn:aws:signer:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0",
         ],
     ),
+    "LayerVersionArnParameterName": SSM_PARAMETER_NAME_CASES,
+    "CodeSigningConfigArnParameterName": SSM_PARAMETER_NAME_CASES,
     "BucketName": (
         ["logs-bucket", "a.b-c", "abc", "x" * 63],
         ["ab", "x" * 64, "Logs", "-logs", "logs-", "logs_bucket", "arn:aws:s3:::logs"],

@@ -72,7 +72,7 @@ def test_remediation_fixes_all_but_the_unsigned_layer_and_the_expiring_and_star_
     assert "'*.log' has '*' before the end of the prefix" in runs["demo-star-dot-log-0"].message
     refused = {"demo-star-0", "demo-logs-star-0", "demo-star-dot-log-0"}
     unsigned = next(run for run in report.remediations if run.resource_id == "search-current-layer-0")
-    assert (unsigned.rule, unsigned.status) == ("LAMBDA_CODE_SIGNING_CHECK", "UNCHANGED")
+    assert (unsigned.rule, unsigned.status) == ("LAMBDA_CODE_SIGNING_CHECK", "NO_CHANGE")
     changed = [run for run in report.remediations if run.resource_id not in refused and run is not unsigned]
     assert all(run.status == "CHANGED" for run in changed)
 
