@@ -6,6 +6,8 @@ bench/results.json. Not a test: figures depend on the machine; the floors are wh
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import math
 import os
@@ -26,12 +28,14 @@ os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_
 os.environ["AWS_REGION"] = "us-east-1"
 
 import boto3  # noqa: E402
+import rdklib.evaluator  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from rdkpack.account.demo import run_demo  # noqa: E402
 from rdkpack.account.scan import rule_module  # noqa: E402
 from rdkpack.packs.build import build_pack, render  # noqa: E402
 from rdkpack.project.config import load_project  # noqa: E402
+from tests.support.lambda_account import PAGE, LambdaAccount, run_sweep  # noqa: E402
 
 RULES = (
     "LAMBDA_LAYER_CHECK",
@@ -100,48 +104,17 @@ def item(rule: str, rng: random.Random, index: int) -> dict:
     }
 
 
-class SweepLambda:
-    """A Lambda client for the sweep: ListFunctions pages of 50, every call counted."""
-
-    def __init__(self, calls: Counter, functions: int):
-        self.calls, self.functions = calls, functions
-
-    def get_paginator(self, name):
-        assert name == "list_functions"
-        return self
-
-    def paginate(self):
-        for start in range(0, self.functions, 50):
-            self.calls["ListFunctions"] += 1
-            yield {
-                "Functions": [
-                    {"FunctionName": f"fn{i}", "FunctionArn": f"arn:fn{i}", "PackageType": "Zip"}
-                    for i in range(start, min(start + 50, self.functions))
-                ]
-            }
+class ChangeLambda:
+    """The Lambda calls of a change evaluation, answered in memory (the figure is the rule's own speed)."""
 
     def get_function_code_signing_config(self, FunctionName):
-        self.calls["GetFunctionCodeSigningConfig"] += 1
         return {
             "CodeSigningConfigArn": CSC.format(int(FunctionName[2:]) % DISTINCT_CONFIGS),
             "FunctionName": FunctionName,
         }
 
     def get_code_signing_config(self, CodeSigningConfigArn):
-        self.calls["GetCodeSigningConfig"] += 1
         return {"CodeSigningConfig": {"CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Enforce"}}}
-
-
-class SweepConfig:
-    def __init__(self, calls: Counter):
-        self.calls = calls
-
-    def put_evaluations(self, Evaluations, ResultToken, TestMode):
-        self.calls["PutEvaluations"] += 1
-        assert len(Evaluations) <= 100
-
-    def __getattr__(self, name):
-        raise AssertionError(f"the sweep called config {name}")
 
 
 def evaluations_per_second() -> dict:
@@ -153,7 +126,7 @@ def evaluations_per_second() -> dict:
         rng = random.Random(7)
         items = [item(rule_name, rng, i) for i in range(ITEMS)]
         factory = mock.Mock()
-        factory.build_client.return_value = SweepLambda(Counter(), 0)
+        factory.build_client.return_value = ChangeLambda()
         started = time.perf_counter()
         for each in items:
             rule.evaluate_change({}, factory, each, parameters)
@@ -161,93 +134,109 @@ def evaluations_per_second() -> dict:
     return figures
 
 
-def calls_per_change_evaluation() -> dict:
-    """Calls one change notification costs through the real handler (moto), PutEvaluations excluded."""
+def change_event(rule_name: str, rng: random.Random) -> dict:
+    configuration_item = {
+        **item(rule_name, rng, 1),
+        "configurationItemStatus": "OK",
+        "configurationItemCaptureTime": "2026-11-22T10:00:00.000Z",
+    }
+    configuration_item["configuration"]["packageType"] = "Zip"
+    if rule_name == "LAMBDA_CODE_SIGNING_CHECK":
+        configuration_item["configuration"]["layers"] = []  # layers add GetCodeSigningConfig (publishers)
+    invoking = {
+        "messageType": "ConfigurationItemChangeNotification",
+        "configurationItem": configuration_item,
+        "notificationCreationTime": "t",
+    }
+    parameters = {**PARAMETERS[rule_name]}
+    if rule_name == "LAMBDA_CODE_SIGNING_CHECK":
+        parameters["RequireEnforce"] = "false"  # Enforce adds GetCodeSigningConfig (policy)
+    return {
+        "invokingEvent": json.dumps(invoking),
+        "ruleParameters": json.dumps(parameters),
+        "resultToken": "TESTMODE",
+        "eventLeftScope": False,
+        "executionRoleArn": "arn:aws:iam::123456789012:role/config-role",
+    }
+
+
+def count_call(calls: Counter, **_) -> None:
+    calls.update([1])
+
+
+class RdklibFactory(rdklib.evaluator.ClientFactory):
+    """rdklib's own factory (a new AssumeRole and clients per event); a subclass, so the kit leaves it in place."""
+
+
+def calls_per_change_evaluation(events: int = 50) -> dict:
+    """Every call one change notification costs through the real handler (moto), AssumeRole and PutEvaluations
+    included: the first event in a fresh container (cold) and the mean of the next ones (warm), with the kit's
+    reused credentials and clients and with rdklib's factory."""
     figures = {}
-    with mock_aws():
-        boto3.setup_default_session()
-        calls = Counter()
-        boto3.DEFAULT_SESSION.events.register("before-call.*.*", lambda model, **_: calls.update([model.name]))
-        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        boto3.client("lambda").create_function(
-            FunctionName="fn1",
-            Role=role,
-            Runtime="python3.12",
-            Handler="h.h",
-            Code={"ZipFile": b"PK"},
-            CodeSigningConfigArn=CSC.format(1),
-        )
-        rng = random.Random(3)
+    for factory in ("reused", "rdklib"):
         for rule_name in RULES:
-            calls.clear()
-            parameters = {**PARAMETERS[rule_name], "AssumeRoleMode": "false"}
-            if rule_name == "LAMBDA_CODE_SIGNING_CHECK":
-                parameters["RequireEnforce"] = "false"  # moto has no GetCodeSigningConfig
-            for _ in range(50):
-                configuration_item = {
-                    **item(rule_name, rng, 1),
-                    "configurationItemStatus": "OK",
-                    "configurationItemCaptureTime": "2026-11-22T10:00:00.000Z",
+            with mock_aws():
+                boto3.setup_default_session()
+                calls = Counter()
+                boto3.DEFAULT_SESSION.events.register("before-send", functools.partial(count_call, calls))
+                role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+                boto3.client("lambda").create_function(
+                    FunctionName="fn1",
+                    Role=role,
+                    Runtime="python3.12",
+                    Handler="h.h",
+                    Code={"ZipFile": b"PK"},
+                    CodeSigningConfigArn=CSC.format(1),
+                )
+                calls.clear()
+                module = rule_module(ROOT, rule_name)
+                kit = sys.modules[module.handle_event.__module__]
+                rng = random.Random(3)
+                patches = [mock.patch.object(kit, "WARM_CLIENTS", {}), mock.patch.object(kit, "WARM_CREDENTIALS", {})]
+                if factory == "rdklib":
+                    patches.append(mock.patch("rdklib.evaluator.ClientFactory", RdklibFactory))
+                with contextlib.ExitStack() as stack:
+                    for patch in patches:
+                        stack.enter_context(patch)
+                    module.lambda_handler(change_event(rule_name, rng), None)
+                    cold = sum(calls.values())
+                    calls.clear()
+                    for _ in range(events - 1):
+                        module.lambda_handler(change_event(rule_name, rng), None)
+                figures.setdefault(rule_name, {})[factory] = {
+                    "cold": cold,
+                    "warm": round(sum(calls.values()) / (events - 1), 2),
                 }
-                configuration_item["configuration"]["packageType"] = "Zip"
-                invoking = {
-                    "messageType": "ConfigurationItemChangeNotification",
-                    "configurationItem": configuration_item,
-                    "notificationCreationTime": "t",
-                }
-                event = {
-                    "invokingEvent": json.dumps(invoking),
-                    "ruleParameters": json.dumps(parameters),
-                    "resultToken": "TESTMODE",
-                    "eventLeftScope": False,
-                    "executionRoleArn": "arn:aws:iam::123456789012:role/r",
-                }
-                rule_module(ROOT, rule_name).lambda_handler(event, None)
-            extra = sum(count for name, count in calls.items() if name != "PutEvaluations")
-            figures[rule_name] = {
-                "calls_per_evaluation": extra / 50,
-                "floor": 1 if rule_name == "LAMBDA_CODE_SIGNING_CHECK" else 0,
-            }
-        boto3.DEFAULT_SESSION = None
+                figures[rule_name]["floor"] = 2 if rule_name == "LAMBDA_CODE_SIGNING_CHECK" else 1
+                boto3.DEFAULT_SESSION = None
     return figures
 
 
 def periodic_sweep_calls() -> dict:
-    calls = Counter()
-
-    class Factory:
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def build_client(self, service, *args, **kwargs):
-            return SweepLambda(calls, SWEEP_FUNCTIONS) if service == "lambda" else SweepConfig(calls)
-
-    invoking = {"messageType": "ScheduledNotification", "notificationCreationTime": "2026-11-22T10:00:00.000Z"}
-    event = {
-        "invokingEvent": json.dumps(invoking),
-        "ruleParameters": json.dumps(PARAMETERS["LAMBDA_CODE_SIGNING_CHECK"]),
-        "resultToken": "TESTMODE",
-        "eventLeftScope": False,
-        "executionRoleArn": "arn:aws:iam::123456789012:role/r",
-    }
-    with mock.patch("rdklib.evaluator.ClientFactory", Factory):
-        started = time.perf_counter()
-        rule_module(ROOT, "LAMBDA_CODE_SIGNING_CHECK").lambda_handler(event, None)
-        seconds = time.perf_counter() - started
+    """The code-signing sweep over a Lambda account answered at the HTTP layer (pages of 50, shapes checked)."""
+    module = rule_module(ROOT, "LAMBDA_CODE_SIGNING_CHECK")
+    account = LambdaAccount(SWEEP_FUNCTIONS, DISTINCT_CONFIGS)
+    _, clock, seconds = run_sweep(module, PARAMETERS["LAMBDA_CODE_SIGNING_CHECK"], account)
     n = SWEEP_FUNCTIONS
     floor = {
-        "ListFunctions": math.ceil(n / 50),
-        "GetFunctionCodeSigningConfig": n,
-        "GetCodeSigningConfig": DISTINCT_CONFIGS,
+        "ListFunctions": math.ceil(n / PAGE),
+        "ListCodeSigningConfigs": math.ceil(DISTINCT_CONFIGS / PAGE),
+        "ListFunctionsByCodeSigningConfig": sum(max(1, math.ceil(len(a) / PAGE)) for a in account.users.values()),
         "PutEvaluations": math.ceil(n / 100),
     }
     return {
         "functions": n,
-        "calls": dict(calls),
+        "configs": DISTINCT_CONFIGS,
+        "calls": dict(account.calls),
         "floor": floor,
-        "total": sum(calls.values()),
+        "total": sum(account.calls.values()),
         "floor_total": sum(floor.values()),
-        "seconds": round(seconds, 2),
+        "budget": 300,
+        "per_function_sweep_total_before": 5_155,
+        "lambda_calls_per_second_cap": module.LAMBDA_CALLS_PER_SECOND,
+        "busiest_second": clock.busiest_second(),
+        "seconds_paced_at_the_cap": round(clock.now, 1),
+        "seconds_of_compute": round(seconds, 2),
     }
 
 
@@ -308,17 +297,25 @@ def main() -> int:
     }
     results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"{'rule':40} {'evals/s':>9} {'calls/eval':>10} {'floor':>5} {'import ms':>9} {'zip KB':>7}")
+    header = f"{'rule':36} {'evals/s':>8} {'calls cold/warm':>15} {'rdklib':>9} {'floor':>5} {'import ms':>9}"
+    print(f"{header} {'zip KB':>6}")
     for rule_name in RULES:
         calls = results["api_calls_per_change_evaluation"][rule_name]
         speed, imported = results["evaluations_per_second"][rule_name], results["import_ms_after_rdklib"][rule_name]
         size = results["deploy_zip_kb"][rule_name]
+        reused = f"{calls['reused']['cold']}/{calls['reused']['warm']}"
+        rdklib_factory = f"{calls['rdklib']['cold']}/{calls['rdklib']['warm']}"
         print(
-            f"{rule_name:40} {speed:>9} {calls['calls_per_evaluation']:>10} {calls['floor']:>5} {imported:>9} {size:>7}"
+            f"{rule_name:36} {speed:>8} {reused:>15} {rdklib_factory:>9} {calls['floor']:>5} {imported:>9} {size:>6}"
         )
     sweep = results["periodic_code_signing_sweep"]
     print(f"code-signing sweep over {sweep['functions']} functions: {sweep['calls']}")
-    print(f"  = {sweep['total']} calls (floor {sweep['floor_total']}) in {sweep['seconds']} s")
+    print(
+        f"  = {sweep['total']} calls (floor {sweep['floor_total']}, budget {sweep['budget']}, per-function sweep "
+        f"{sweep['per_function_sweep_total_before']}); busiest second {sweep['busiest_second']} Lambda calls "
+        f"(cap {sweep['lambda_calls_per_second_cap']}/s); {sweep['seconds_paced_at_the_cap']} s paced at the cap, "
+        f"{sweep['seconds_of_compute']} s of compute"
+    )
     for name, size in results["pack_bytes"].items():
         print(f"pack {name}: {size} bytes of 51,200")
     print(f"demo: {results['demo_seconds']}")

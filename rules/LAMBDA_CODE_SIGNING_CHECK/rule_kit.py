@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rdklib import Evaluator, InvalidParametersError
+import boto3
+import rdklib.evaluator
+from rdklib import ClientFactory, Evaluator, InvalidParametersError
+from rdklib.clientfactory import get_assume_role_credentials
 from rdklib.util.service import build_internal_error_response
 
 ROLE_PARAMETERS = ("ExecutionRoleName", "AssumeRoleMode", "ExecutionRoleRegion")
@@ -86,8 +89,70 @@ class RateCap:
         self.next_slot = now + self.interval
 
     def attach(self, client):
-        client.meta.events.register("before-send", self.wait)
+        """Pace the client; a client reused by a warm container keeps the cap it was given first."""
+        client.meta.events.register("before-send", self.wait, unique_id="rule_kit.RateCap")
         return client
+
+
+# Assumed-role credentials last 15 minutes (rdklib asks for 900 s). Reuse them until this long before they
+# expire, which must exceed the longest rule timeout (180 s), so an invocation never outlives them.
+CREDENTIALS_REFRESH_SECONDS = 300
+CLIENTS_KEPT = 64  # a central Lambda serves many accounts: keep the most recently used clients
+WARM_CREDENTIALS: dict = {}  # the container's: (session, role ARN, region) -> STS credentials
+WARM_CLIENTS: dict = {}  # the container's: (session, service, region, access key) -> client, least recent first
+
+
+class ReusingClientFactory(ClientFactory):
+    """rdklib's ClientFactory, but credentials and clients outlive the event on a warm container.
+
+    rdklib builds a new factory, an STS AssumeRole and new clients for every event, so a change
+    evaluation that needs no read still makes two calls. This keeps assumed-role credentials per
+    (session, role, region) until CREDENTIALS_REFRESH_SECONDS before they expire, and clients per
+    (session, service, region, credentials), so a warm container makes only the calls the rule needs.
+    """
+
+    def __init__(self, role_arn, region=None, assume_role_mode=True):
+        super().__init__(role_arn, region, assume_role_mode)
+        self.role_arn, self.assume_role_mode = role_arn, assume_role_mode
+        self.region = region or os.environ.get("AWS_REGION")
+
+    def build_client(self, service, region=None, assume_role_mode=True):
+        region = region or self.region
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        session = boto3.DEFAULT_SESSION
+        keys = self.role_credentials(session, region) if assume_role_mode and self.assume_role_mode else {}
+        key = (session, service, region, keys.get("aws_access_key_id"))
+        client = WARM_CLIENTS.pop(key, None) or session.client(service, region_name=region, **keys)
+        WARM_CLIENTS[key] = client  # most recently used last
+        while len(WARM_CLIENTS) > CLIENTS_KEPT:
+            WARM_CLIENTS.pop(next(iter(WARM_CLIENTS)))
+        return client
+
+    def role_credentials(self, session, region) -> dict:
+        if not self.role_arn:
+            raise ValueError(
+                "The event names no execution role to assume; set AssumeRoleMode to false to use "
+                "the rule Lambda's own role."
+            )
+        key = (session, self.role_arn, region)
+        found = WARM_CREDENTIALS.get(key)
+        if found is None or found["Expiration"].timestamp() - time.time() < CREDENTIALS_REFRESH_SECONDS:
+            found = WARM_CREDENTIALS[key] = get_assume_role_credentials(self.role_arn, region)
+        return {
+            "aws_access_key_id": found["AccessKeyId"],
+            "aws_secret_access_key": found["SecretAccessKey"],
+            "aws_session_token": found["SessionToken"],
+        }
+
+
+def reuse_clients() -> None:
+    """rdklib's Evaluator looks its ClientFactory up by name on every event: point that name at the subclass.
+
+    rdklib offers no other seam. A factory someone else put there (a test's) is left alone.
+    """
+    if rdklib.evaluator.ClientFactory is ClientFactory:
+        rdklib.evaluator.ClientFactory = ReusingClientFactory
 
 
 def tagged_arns(client_factory, tag: ExemptionTag | None, resource_type: str) -> set:
@@ -272,6 +337,7 @@ def handle_event(rule, applicable_resources, event, context):
     if problem:
         return build_internal_error_response(problem, str(event)[:1000])
     use_standard_retries()
+    reuse_clients()
     return Evaluator(rule, applicable_resources).handle(with_text_capture_time(event), context)
 
 

@@ -31,8 +31,8 @@ Rule Parameters:
     Interface, GatewayLoadBalancer, Resource, ServiceNetwork. Other types are NOT_APPLICABLE.
   ExcludedServiceNames
     (Optional) Comma-separated service names, '*' matching any run of characters, e.g.
-    com.amazonaws.*.s3,com.amazonaws.*.logs for data-heavy endpoints where cross-AZ transfer would
-    cost more than the hourly saving.
+    com.amazonaws.*.s3,com.amazonaws.*.logs for endpoints that must keep AZ isolation. (Fewer AZs
+    change no data charge: AWS bills no inter-AZ transfer to an interface endpoint since April 2022.)
   HourlyCostPerAz
     (Optional) USD per AZ-hour used in annotations, default 0.01.
   ExemptionTag

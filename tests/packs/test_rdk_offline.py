@@ -75,6 +75,20 @@ def test_rdk_deploy_creates_each_rule_lambda_with_its_parameters(moto_server_url
         assert json.loads(passed["SourceInputParameters"]) == expected
 
 
+def largest_lambda_timeout() -> int:
+    """The longest LambdaTimeout a rule's parameters.json declares (rdk's default 60 s when none does)."""
+    return max(int(parameters(name)["Parameters"].get("LambdaTimeout", 60)) for name in RULE_NAMES)
+
+
+def test_every_readme_deploy_command_passes_the_timeout_the_rules_declare():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    commands = [line for line in readme.splitlines() if "rdk deploy --all" in line or "rdk deploy LAMBDA_CODE" in line]
+    assert commands, "the README shows no rdk deploy command for the rules"
+    for command in commands:
+        assert f"--lambda-timeout {largest_lambda_timeout()}" in command, command
+    assert largest_lambda_timeout() == int(parameters("LAMBDA_CODE_SIGNING_CHECK")["Parameters"]["LambdaTimeout"])
+
+
 def readme_functions_only_command() -> list[str]:
     """The README's `rdk deploy ... -f` command for the pack's rule Lambdas, as arguments after `rdk`."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
@@ -101,6 +115,7 @@ def test_readme_functions_only_deploy_gives_the_lambdas_the_trusted_role_and_rdk
     assert {f["FunctionName"] for f in functions} == {f"RDK-Rule-Function-{n.replace('_', '')}" for n in RULE_NAMES}
     for function in functions:
         assert function["Role"] == f"arn:aws:iam::123456789012:role/{role}", function["FunctionName"]
+        assert function["Timeout"] == largest_lambda_timeout(), function["FunctionName"]
     # moto's CloudFormation drops a function's Layers, so read them from the template rdk deployed.
     stack = session.client("cloudformation", endpoint_url=moto_server_url).get_template(
         StackName="RDK-Config-Rule-Functions"
