@@ -305,9 +305,7 @@ def main() -> int:
         size = results["deploy_zip_kb"][rule_name]
         reused = f"{calls['reused']['cold']}/{calls['reused']['warm']}"
         rdklib_factory = f"{calls['rdklib']['cold']}/{calls['rdklib']['warm']}"
-        print(
-            f"{rule_name:36} {speed:>8} {reused:>15} {rdklib_factory:>9} {calls['floor']:>5} {imported:>9} {size:>6}"
-        )
+        print(f"{rule_name:36} {speed:>8} {reused:>15} {rdklib_factory:>9} {calls['floor']:>5} {imported:>9} {size:>6}")
     sweep = results["periodic_code_signing_sweep"]
     print(f"code-signing sweep over {sweep['functions']} functions: {sweep['calls']}")
     print(

@@ -8,6 +8,7 @@ every error response, so a denial can name the exact IAM action to grant.
 from __future__ import annotations
 
 import contextlib
+import weakref
 
 from botocore.config import Config
 from botocore.exceptions import (
@@ -57,12 +58,19 @@ def _keep_service(http_response, parsed, model, **_) -> None:
         parsed[SERVICE_KEY] = model.service_model.service_name
 
 
-def client(session, service: str):
-    """A client with standard retries whose errors can name their IAM action."""
-    with aws_errors():  # a missing region is raised here, when the client is made
-        made = session.client(service, config=BOTO_CONFIG)
-    made.meta.events.register("after-call", _keep_service)
-    return made
+# One client per session, service and region: its connection pool serves a whole command.
+_CLIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def client(session, service: str, region: str | None = None):
+    """The session's client with standard retries whose errors can name their IAM action."""
+    clients = _CLIENTS.setdefault(session, {})
+    if (service, region) not in clients:
+        with aws_errors():  # a missing region is raised here, when the client is made
+            made = session.client(service, region_name=region, config=BOTO_CONFIG)
+        made.meta.events.register("after-call", _keep_service)
+        clients[(service, region)] = made
+    return clients[(service, region)]
 
 
 def error_code(error: ClientError) -> str:

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from unittest import mock
+from urllib.parse import unquote
 
 import boto3
 from moto import mock_aws
@@ -46,17 +47,33 @@ def _put_code_signing_config(params, **_):
 SIGNING_PROFILE = f"arn:aws:signer:{REGION}:{ACCOUNT}:/signing-profiles/demo/0a1b2c3d4e"
 
 
+DEMO_CONFIG = {
+    "CodeSigningConfigId": SIGNING_CONFIG.rsplit(":", 1)[1],
+    "CodeSigningConfigArn": SIGNING_CONFIG,
+    "AllowedPublishers": {"SigningProfileVersionArns": [SIGNING_PROFILE]},
+    "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Warn"},
+    "LastModified": "2026-11-01T00:00:00.000+0000",
+}
+
+
+def _answer(parsed: dict):
+    return SimpleNamespace(status_code=200, headers={}), parsed
+
+
 def _get_code_signing_config(params, **_):
     """before-call handler: moto has no code-signing configs; the demo's one allows one publisher and warns."""
-    arn = SIGNING_CONFIG
-    config = {
-        "CodeSigningConfigId": arn.rsplit(":", 1)[1],
-        "CodeSigningConfigArn": arn,
-        "AllowedPublishers": {"SigningProfileVersionArns": [SIGNING_PROFILE]},
-        "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Warn"},
-        "LastModified": "2026-11-01T00:00:00.000+0000",
-    }
-    return SimpleNamespace(status_code=200, headers={}), {"CodeSigningConfig": config}
+    return _answer({"CodeSigningConfig": DEMO_CONFIG})
+
+
+def _list_code_signing_configs(params, **_):
+    return _answer({"CodeSigningConfigs": [DEMO_CONFIG]})
+
+
+def _list_functions_by_code_signing_config(params, **_):
+    """The functions moto holds with the demo's config attached (one page)."""
+    arn = unquote(params["url_path"].split("/code-signing-configs/")[1].split("/")[0])
+    functions = lambda_backends[ACCOUNT][REGION].list_functions()
+    return _answer({"FunctionArns": [f.function_arn for f in functions if f.code_signing_config_arn == arn]})
 
 
 SIGNED_LAYER = "company-base"  # the demo's signed layer; other-tools stays unsigned
@@ -215,6 +232,10 @@ def seed_endpoints(session, seeded: Seeded, scale: int) -> None:
 def seed(session, scale: int = 1) -> Seeded:
     # moto has no code-signing configs: the seeded functions' one is answered through the session.
     session.events.register("before-call.lambda.GetCodeSigningConfig", _get_code_signing_config)
+    session.events.register("before-call.lambda.ListCodeSigningConfigs", _list_code_signing_configs)
+    session.events.register(
+        "before-call.lambda.ListFunctionsByCodeSigningConfig", _list_functions_by_code_signing_config
+    )
     for operation in ("ListFunctions", "GetFunction", "GetFunctionConfiguration", "UpdateFunctionConfiguration"):
         session.events.register(f"after-call.lambda.{operation}", _sign_company_layers)
     seeded = Seeded()

@@ -73,13 +73,14 @@ def rule_module(root: Path, rule_name: str):
 
 
 class SessionClientFactory:
-    """rdklib's ClientFactory interface over a boto3 session: no role assumption, standard retries."""
+    """rdklib's ClientFactory interface over a boto3 session: no role assumption, standard retries, and
+    the session's one client per service and region (the inventory's too)."""
 
     def __init__(self, session):
         self.session = session
 
-    def build_client(self, service, *args, **kwargs):
-        return aws.client(self.session, service)
+    def build_client(self, service, region=None, *args, **kwargs):
+        return aws.client(self.session, service, region)
 
 
 def scan_parameters(pack_rule) -> dict:
@@ -98,11 +99,39 @@ def evaluate_direct(root: Path, rule_name: str, raw_parameters: dict, items: lis
         parameters = rule.evaluate_parameters(raw_parameters)
     except InvalidParametersError as error:
         raise ScanError(f"{rule_name}: {error}") from error
+    chosen = applicable(module.APPLICABLE_RESOURCES, items)
+    if hasattr(rule, "evaluate_items"):  # a rule that judges many items from account-wide lists
+        return evaluate_batch(rule, rule_name, chosen, factory, parameters, on_item=on_item)
     results = []
-    for item in applicable(module.APPLICABLE_RESOURCES, items):
+    for item in chosen:
         results += evaluate_item(rule, rule_name, item, factory, parameters)
         if on_item:
             on_item()
+    return results
+
+
+def error_result(rule_name: str, item: dict, text: str) -> Result:
+    return Result(rule_name, item["resourceType"], item["resourceId"], ERROR, text)
+
+
+def evaluate_batch(rule, rule_name: str, items: list[dict], factory, parameters, *, on_item=None) -> list[Result]:
+    """The rule's evaluate_items over every readable item at once (its lists instead of per-item calls)."""
+    readable = [item for item in items if ERROR_KEY not in item]
+    try:
+        evaluations = rule.evaluate_items(factory, readable, parameters) if readable else []
+    except ClientError as error:
+        if is_credential_problem(error):
+            raise
+        evaluations, failure = None, explain(error)
+    results = [error_result(rule_name, item, item[ERROR_KEY]) for item in items if ERROR_KEY in item]
+    for index, item in enumerate(readable):
+        if evaluations is None:
+            results.append(error_result(rule_name, item, failure))
+        else:
+            e = evaluations[index]
+            results.append(Result(rule_name, item["resourceType"], item["resourceId"], e.complianceType, e.annotation))
+    for _ in items if on_item else ():
+        on_item()
     return results
 
 

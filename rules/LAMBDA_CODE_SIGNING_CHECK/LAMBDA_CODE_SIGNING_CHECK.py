@@ -111,6 +111,10 @@ Scenarios:
   Scenario 20:
     Given: A scheduled notification
      Then: The sweep's Lambda calls stay at or under LAMBDA_CALLS_PER_SECOND
+  Scenario 21:
+    Given: Many recorded configuration items at once (evaluate_items, what rdkpack scan calls)
+     Then: They are judged from the sweep's lists, with no per-function call and the verdicts of
+           evaluate_change, each evaluation naming its function
 """
 
 import re
@@ -238,13 +242,6 @@ def parse_parameters(raw: dict) -> Params:
     return Params(allowed, parse_bool(raw, "RequireEnforce", False), parse_exemption_tag(raw))
 
 
-def is_allowed(config_arn: str, allowed: tuple[ArnPattern, ...]) -> bool:
-    parts = config_arn.split(":", 5)
-    if len(parts) != 6:
-        return False
-    return any(pattern.matches(parts[1], parts[3], parts[4], parts[5]) for pattern in allowed)
-
-
 def layer_problem(layers: list[tuple[str, str]], config: SigningConfig) -> str | None:
     """The first layer whose signing profile (arn, profile or '') the config does not allow."""
     for arn, profile in layers:
@@ -259,7 +256,7 @@ def config_problem(config_arn: str, layers, params: Params, lookup: CodeSigningL
     """Why the attached config is not enough, or None."""
     if not config_arn:
         return "No code-signing configuration is attached to the function."
-    if params.allowed and not is_allowed(config_arn, params.allowed):
+    if params.allowed and not any(pattern.matches_arn(config_arn) for pattern in params.allowed):
         return f"Code-signing config {config_arn} is not in AllowedCodeSigningConfigArns."
     if not (params.require_enforce or layers):
         return None
@@ -306,6 +303,28 @@ def judge(function: Function, params: Params, lookup: CodeSigningLookup) -> Verd
     return Verdict(ComplianceType.COMPLIANT, f"Code-signing config {config_arn} {done}.")
 
 
+def recorded_function(configuration_item: dict, params: Params) -> Function:
+    """The function as a configuration item records it (change notifications, a scan's items)."""
+    configuration = configuration_of(configuration_item)
+    name = configuration.get("functionName") or configuration_item.get("resourceName")
+    layers = layer_signatures(configuration.get("layers"), "arn", "signingProfileVersionArn")
+    is_exempt = bool(params.exemption_tag and params.exemption_tag.is_carried_by(configuration_item.get("tags")))
+    return Function(name, configuration.get("packageType"), layers, is_exempt)
+
+
+def swept_lookup(client_factory) -> CodeSigningLookup:
+    """Every config and its functions from the account's lists, Lambda calls paced at LAMBDA_CALLS_PER_SECOND."""
+    lookup = CodeSigningLookup(client_factory)
+    RateCap(LAMBDA_CALLS_PER_SECOND).attach(lookup.client)
+    lookup.load_account()
+    return lookup
+
+
+def evaluation(function: Function, params: Params, lookup: CodeSigningLookup) -> Evaluation:
+    verdict = judge(function, params, lookup)
+    return Evaluation(verdict.compliance, function.name, APPLICABLE_RESOURCES[0], fit_annotation(verdict.annotation))
+
+
 class LAMBDA_CODE_SIGNING_CHECK(ConfigRule):
     delete_old_evaluations_on_scheduled_notification = False
 
@@ -313,31 +332,28 @@ class LAMBDA_CODE_SIGNING_CHECK(ConfigRule):
         return parse_parameters(rule_parameters)
 
     def evaluate_change(self, event, client_factory, configuration_item, valid_rule_parameters):
-        params = valid_rule_parameters
-        configuration = configuration_of(configuration_item)
-        name = configuration.get("functionName") or configuration_item.get("resourceName")
-        layers = layer_signatures(configuration.get("layers"), "arn", "signingProfileVersionArn")
-        is_exempt = bool(params.exemption_tag and params.exemption_tag.is_carried_by(configuration_item.get("tags")))
-        function = Function(name, configuration.get("packageType"), layers, is_exempt)
-        verdict = judge(function, params, CodeSigningLookup(client_factory))
+        function = recorded_function(configuration_item, valid_rule_parameters)
+        verdict = judge(function, valid_rule_parameters, CodeSigningLookup(client_factory))
         return [Evaluation(verdict.compliance, annotation=fit_annotation(verdict.annotation))]
 
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
         params = valid_rule_parameters
         exempt = tagged_arns(client_factory, params.exemption_tag, "lambda:function")
-        lookup = CodeSigningLookup(client_factory)
-        RateCap(LAMBDA_CALLS_PER_SECOND).attach(lookup.client)
-        lookup.load_account()
+        lookup = swept_lookup(client_factory)
         evaluations = []
         for page in lookup.client.get_paginator("list_functions").paginate():
-            for function in page["Functions"]:
-                layers = layer_signatures(function.get("Layers"), "Arn", "SigningProfileVersionArn")
-                is_exempt = function.get("FunctionArn") in exempt
-                listed = Function(function["FunctionName"], function.get("PackageType"), layers, is_exempt)
-                verdict = judge(listed, params, lookup)
-                annotation = fit_annotation(verdict.annotation)
-                evaluations.append(Evaluation(verdict.compliance, listed.name, APPLICABLE_RESOURCES[0], annotation))
+            for listed in page["Functions"]:
+                layers = layer_signatures(listed.get("Layers"), "Arn", "SigningProfileVersionArn")
+                is_exempt = listed.get("FunctionArn") in exempt
+                function = Function(listed["FunctionName"], listed.get("PackageType"), layers, is_exempt)
+                evaluations.append(evaluation(function, params, lookup))
         return evaluations
+
+    def evaluate_items(self, client_factory, configuration_items, valid_rule_parameters):
+        """Many recorded items at once (rdkpack scan): the sweep's lists, no per-function call."""
+        lookup = swept_lookup(client_factory)
+        functions = (recorded_function(item, valid_rule_parameters) for item in configuration_items)
+        return [evaluation(function, valid_rule_parameters, lookup) for function in functions]
 
 
 def lambda_handler(event, context):

@@ -370,6 +370,24 @@ class PeriodicTest(unittest.TestCase):
             ["NON_COMPLIANT", "NON_COMPLIANT", "COMPLIANT"],
         )
 
+    def test_scenario21_many_recorded_items_are_judged_from_the_lists_like_the_change_path(self):
+        self.expect_configs({CSC: ["signed", "layered"]}, [config_listing(CSC, "Warn")])
+        items = [configuration_item("signed"), configuration_item("unsigned"), configuration_item("image", "Image")]
+        layered = configuration_item("layered")
+        layered["configuration"]["layers"] = [{"arn": LAYER, "signingProfileVersionArn": PROFILE_OTHER}]
+        params = RULE.evaluate_parameters({})
+        results = RULE.evaluate_items(self.factory, [*items, layered], params)
+        self.assertEqual(
+            [(e.complianceResourceId, e.complianceType) for e in results],
+            [
+                ("signed", "COMPLIANT"),
+                ("unsigned", "NON_COMPLIANT"),
+                ("image", "NOT_APPLICABLE"),
+                ("layered", "NON_COMPLIANT"),
+            ],
+        )
+        self.assertIn(f"signed by {PROFILE_OTHER}", results[3].annotation)
+
     def test_scenario20_the_sweep_calls_lambda_at_most_at_the_cap(self):
         client = boto3.client("lambda", region_name="us-east-1")
         pages = [{"Functions": [listed(f"f{i}")], "NextMarker": f"m{i + 1}"} for i in range(7)]

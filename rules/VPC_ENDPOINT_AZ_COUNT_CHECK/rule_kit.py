@@ -65,6 +65,10 @@ class ArnPattern:
             return resource.startswith(self.resource[:-1])
         return self.resource == resource
 
+    def matches_arn(self, arn: str) -> bool:
+        parts = arn.split(":", 5)
+        return len(parts) == 6 and self.matches(parts[1], parts[3], parts[4], parts[5])
+
     def __str__(self) -> str:
         return f"arn:{self.partition}:{self.service}:{self.region}:{self.account}:{self.resource}"
 

@@ -373,7 +373,7 @@ def test_every_iam_action_the_tool_can_name_exists(recording_account):
     known = iam_actions_parliament_knows()
     calls |= set(deploy.OPERATIONS)  # deploy's calls are stubbed in its tests, which check they are all listed
     named = {aws.iam_action(service, operation) for service, operation in calls} | set(aws.IAM_ACTIONS.values())
-    assert {"s3:ListAllMyBuckets", "tag:GetResources", "lambda:GetCodeSigningConfig"} <= named
+    assert {"s3:ListAllMyBuckets", "tag:GetResources", "lambda:ListCodeSigningConfigs"} <= named
     assert sorted(action for action in named if action.lower() not in known) == []
 
 

@@ -28,8 +28,21 @@ def account(moto_server_url, monkeypatch):
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
     seed(session)
     calls = []
-    session.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
+    # before-parameter-build runs ahead of the seed's fakes for what moto lacks, which answer at before-call.
+    session.events.register("before-parameter-build.*.*", lambda model, **_: calls.append(model.name))
     return session, calls
+
+
+def test_code_signing_is_judged_from_the_lists_with_one_client_per_service(account, monkeypatch):
+    session, calls = account
+    made = []
+    original = session.client
+    monkeypatch.setattr(session, "client", lambda service, **kw: made.append(service) or original(service, **kw))
+    result = scan.scan_account(PROJECT, "rdk-guardrails-sandbox", session, only=["LAMBDA_CODE_SIGNING_CHECK"])
+    assert scan.counts(result.before) == {"COMPLIANT": 1, "NON_COMPLIANT": 2, "NOT_APPLICABLE": 1}
+    assert "GetFunctionCodeSigningConfig" not in calls and "GetCodeSigningConfig" not in calls
+    assert calls.count("ListCodeSigningConfigs") == 1
+    assert sorted(made) == ["config", "lambda"], "one client per service for the inventory and the rule together"
 
 
 def test_scan_gives_the_same_verdicts_as_the_rules_in_config_would(account):
