@@ -37,6 +37,10 @@ from rdkpack.packs.build import build_pack, render  # noqa: E402
 from rdkpack.project.config import load_project  # noqa: E402
 from tests.support.lambda_account import PAGE, LambdaAccount, run_sweep  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from handlers import handler_throughput  # noqa: E402
+from scans import organization_scan, scan_help_startup, whole_pack_scan  # noqa: E402
+
 RULES = (
     "LAMBDA_LAYER_CHECK",
     "LAMBDA_CODE_SIGNING_CHECK",
@@ -190,9 +194,9 @@ def calls_per_change_evaluation(events: int = 50) -> dict:
                 )
                 calls.clear()
                 module = rule_module(ROOT, rule_name)
-                kit = sys.modules[module.handle_event.__module__]
+                kit = module.handle_event.__globals__  # the rule's own kit copy
                 rng = random.Random(3)
-                patches = [mock.patch.object(kit, "WARM_CLIENTS", {}), mock.patch.object(kit, "WARM_CREDENTIALS", {})]
+                patches = [mock.patch.dict(kit, WARM_CLIENTS={}, WARM_CREDENTIALS={})]
                 if factory == "rdklib":
                     patches.append(mock.patch("rdklib.evaluator.ClientFactory", RdklibFactory))
                 with contextlib.ExitStack() as stack:
@@ -294,6 +298,10 @@ def main() -> int:
         "deploy_zip_kb": deploy_zip_kilobytes(),
         "pack_bytes": pack_bytes(),
         "demo_seconds": demo_seconds(),
+        "handler_throughput": handler_throughput(),
+        "scan_whole_pack": whole_pack_scan(),
+        "scan_help_startup": scan_help_startup(),
+        "organization_scan": organization_scan(),
     }
     results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -317,6 +325,8 @@ def main() -> int:
     for name, size in results["pack_bytes"].items():
         print(f"pack {name}: {size} bytes of 51,200")
     print(f"demo: {results['demo_seconds']}")
+    for key in ("handler_throughput", "scan_whole_pack", "scan_help_startup", "organization_scan"):
+        print(f"{key}: {json.dumps(results[key])}")
     print("written: bench/results.json")
     return 0
 

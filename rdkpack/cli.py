@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from rdkpack import report
-from rdkpack.account import scan
+from rdkpack.account import org, scan
 from rdkpack.aws import NO_REGION, explain
 from rdkpack.errors import AwsError, FileError, RdkPackError, ScanError, UsageError
 from rdkpack.packs import deploy, validate, write
@@ -135,15 +136,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def progress_bar(enabled: bool):
-    """A callback factory for scan: given the item count, returns a per-item tick (rich, on stderr)."""
+def progress_bar(enabled: bool, label: str = "evaluating"):
+    """A callback factory for scan: given the count (items, or accounts), returns a tick (rich, on stderr)."""
     if not enabled:
         return None
     bar = Progress(console=Console(stderr=True), transient=True)
 
     def start(total: int):
         bar.start()
-        task = bar.add_task("evaluating", total=total)
+        task = bar.add_task(label, total=total)
         return lambda: bar.advance(task) if not bar.finished else bar.stop()
 
     return start
@@ -161,20 +162,54 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise ScanError(NO_REGION)
     show_progress = not args.json and sys.stderr.isatty()
     pack = args.pack or next(iter(project.packs))
-    result = scan.scan_account(
-        project, pack, session, only=args.rules, source=args.source, progress=progress_bar(show_progress)
-    )
+    if args.aggregator or args.accounts or args.org:
+        result = scan_many(args, project, pack, session, show_progress)
+    else:
+        result = scan.scan_account(
+            project, pack, session, only=args.rules, source=args.source, progress=progress_bar(show_progress)
+        )
     if args.report:
         write_reports(result, f"rdk guardrails scan of {args.profile or 'default credentials'}", [Path(args.report)])
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
+    elif isinstance(result, org.OrgReport):
+        report.print_org(Console(), result)
     else:
         report.print_scan(Console(), result.before, result.source)
+    if getattr(result, "failures", None):
+        print(f"warning: {len(result.failures)} account/region(s) could not be scanned: see Failures", file=sys.stderr)
+        return 1
     summary = scan.counts(result.before)
     if summary.get(scan.ERROR):
         print(f"warning: {summary[scan.ERROR]} evaluation(s) could not run: see the ERROR rows", file=sys.stderr)
         return 1
     return 1 if args.fail_on_noncompliant and summary["NON_COMPLIANT"] else 0
+
+
+def scan_many(args: argparse.Namespace, project, pack: str, session, show_progress: bool) -> org.OrgReport:
+    """An aggregator's accounts, or a role assumed in each listed (or every active) account and region."""
+    if args.aggregator and (args.accounts or args.org):
+        raise UsageError("--aggregator reads every member from one account: give it without --accounts or --org")
+    if args.aggregator:
+        return org.scan_aggregator(project, pack, session, args.aggregator, only=args.rules)
+    if not args.role_name:
+        raise UsageError("--accounts and --org need --role-name, the role to assume in each account")
+    if args.accounts and args.org:
+        raise UsageError("give --accounts or --org, not both")
+    excluded = set(project.packs[pack].excluded_accounts) if pack in project.packs else set()
+    accounts = args.accounts or [a for a in org.organization_accounts(session) if a not in excluded]
+    regions = (
+        args.regions or list(project.packs[pack].regions if pack in project.packs else ()) or [session.region_name]
+    )
+    only = tuple(args.rules) if args.rules else None
+    plan = org.RoleScan(project, pack, args.role_name, tuple(regions), only, args.source)
+    return org.scan_with_role(plan, session, accounts, progress=progress_bar(show_progress, "accounts"))
+
+
+def account_id(text: str) -> str:
+    if not re.fullmatch(r"\d{12}", text):
+        raise argparse.ArgumentTypeError(f"expected a 12-digit account ID, got {text!r}")
+    return text
 
 
 def scale(text: str) -> int:
@@ -253,6 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--json", action="store_true", help="print the results as JSON")
     read.add_argument("--report", help="also write a report: .md (Markdown), .html or .htm (web page), .json")
     read.add_argument("--fail-on-noncompliant", action="store_true", help="exit 1 when anything is NON_COMPLIANT")
+    many = read.add_argument_group("many accounts and regions")
+    many.add_argument(
+        "--aggregator", metavar="NAME", help="evaluate every member's recorded items in this AWS Config aggregator"
+    )
+    many.add_argument("--accounts", nargs="+", type=account_id, metavar="ID", help="assume --role-name in these")
+    many.add_argument("--org", action="store_true", help="assume --role-name in every active account of the org")
+    many.add_argument("--role-name", metavar="ROLE", help="read-only role to assume in each account")
+    many.add_argument("--regions", nargs="+", metavar="REGION", help="regions to scan (default: the pack's regions)")
     read.set_defaults(run=cmd_scan)
     for command in commands.choices.values():  # also after the subcommand; SUPPRESS keeps a top-level value
         command.add_argument("--project", metavar="DIR", default=argparse.SUPPRESS, help=PROJECT_HELP)

@@ -32,21 +32,75 @@ def literal(value) -> Text:
 
 STYLES = {"COMPLIANT": "green", "NON_COMPLIANT": "bold red", "NOT_APPLICABLE": "dim", "ERROR": "bold magenta"}
 COLUMNS = ("Resource", "Rule", "Verdict", "Annotation")
+TARGET_COLUMNS = ("Account", "Region")
 
 
-def result_rows(results: list[Result]) -> list[tuple[str, str, str, str]]:
+def columns(results: list[Result]) -> tuple[str, ...]:
+    """Account and region lead when the results come from more than one account (an organization scan)."""
+    return (*TARGET_COLUMNS, *COLUMNS) if any(r.account for r in results) else COLUMNS
+
+
+def result_rows(results: list[Result]) -> list[tuple]:
     first = {"ERROR": 0, "NON_COMPLIANT": 1}  # what needs attention leads
-    ordered = sorted(results, key=lambda r: (first.get(r.compliance, 2), r.rule, r.resource_id))
-    return [(r.resource_id, r.rule, r.compliance, r.annotation) for r in ordered]
+    ordered = sorted(results, key=lambda r: (first.get(r.compliance, 2), r.account, r.region, r.rule, r.resource_id))
+    target = any(r.account for r in results)
+    return [
+        ((r.account, r.region) if target else ()) + (r.resource_id, r.rule, r.compliance, r.annotation) for r in ordered
+    ]
 
 
 def results_table(title: str, results: list[Result]) -> Table:
     table = Table(title=title, show_lines=False, expand=True)
-    for column in COLUMNS:
+    for column in columns(results):
         table.add_column(column, overflow="fold", ratio=3 if column == "Annotation" else 1)
-    for resource, rule, verdict, annotation in result_rows(results):
-        table.add_row(literal(resource), Text(rule), Text(verdict, style=STYLES.get(verdict, "")), literal(annotation))
+    for *lead, verdict, annotation in result_rows(results):
+        cells = [literal(cell) for cell in lead]
+        table.add_row(*cells, Text(verdict, style=STYLES.get(verdict, "")), literal(annotation))
     return table
+
+
+GROUP_COLUMNS = ("Account", "Region", "COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "ERROR", "Endpoint AZs $/month")
+
+
+def group_rows(report) -> list[tuple]:
+    """Per account and region, then the organization's totals."""
+    rows = [
+        (g["account"], g["region"], *(g["summary"].get(v, 0) for v in GROUP_COLUMNS[2:6]), money(g))
+        for g in report.groups()
+    ]
+    totals = report.totals()
+    rows.append(
+        (
+            f"all {totals['accounts']} accounts",
+            "",
+            *(totals["summary"].get(v, 0) for v in GROUP_COLUMNS[2:6]),
+            money(totals),
+        )
+    )
+    return rows
+
+
+def money(group: dict) -> str:
+    return f"{group['endpoint_az_cost_per_month']:,.2f}"
+
+
+def print_org(console: Console, report) -> None:
+    table = Table(title=f"Compliance by account and region (items from {escape(report.source)})")
+    for column in GROUP_COLUMNS:
+        table.add_column(column, justify="right" if column not in TARGET_COLUMNS else "left")
+    for row in group_rows(report):
+        table.add_row(*(literal(cell) for cell in row))
+    console.print(table)
+    attention = [r for r in report.before if r.compliance in ("NON_COMPLIANT", "ERROR")]
+    console.print(results_table(f"Needing attention ({len(attention)} of {len(report.before)})", attention))
+    for failure in report.failures:
+        console.print(
+            Text.assemble(
+                ("could not scan ", "bold magenta"), literal(f"{failure.account} {failure.region}: {failure.reason}")
+            )
+        )
+    for rule, why in report.skipped_rules.items():
+        console.print(Text(f"not evaluated: {rule} {why}", style="dim"))
 
 
 def remediation_table(runs) -> Table:
@@ -100,8 +154,16 @@ def markdown_table(header: tuple, rows) -> str:
 
 
 def sections(report) -> list[tuple[str, tuple, list]]:
-    """(title, header, rows) for every part of a demo or scan report."""
-    parts = [("Before remediation" if report.after else "Compliance", COLUMNS, result_rows(report.before))]
+    """(title, header, rows) for every part of a demo or scan report (by account and region for an org scan)."""
+    parts = []
+    if hasattr(report, "groups"):
+        parts.append(("By account and region", GROUP_COLUMNS, group_rows(report)))
+        if report.failures:
+            rows = [(f.account, f.region, f.reason) for f in report.failures]
+            parts.append(("Accounts and regions not scanned", ("Account", "Region", "Reason"), rows))
+    parts.append(
+        ("Before remediation" if report.after else "Compliance", columns(report.before), result_rows(report.before))
+    )
     if report.remediations:
         rows = [(r.resource_id, r.document, r.plan, f"{r.status}: {r.message}") for r in report.remediations]
         parts.append(("Remediations", ("Resource", "Document", "Plan", "Result"), rows))

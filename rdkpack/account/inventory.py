@@ -168,7 +168,9 @@ def s3_items(session, with_tags: bool) -> list[dict]:
     """One lifecycle read per bucket (S3 has no batch read), S3_READERS at a time through one client."""
     s3 = aws.client(session, "s3")
     with aws_errors():
-        names = [bucket["Name"] for page in s3.get_paginator("list_buckets").paginate() for bucket in page["Buckets"]]
+        # ListBuckets lists the account's buckets in every region; Config records each in its own region.
+        pages = s3.get_paginator("list_buckets").paginate(BucketRegion=s3.meta.region_name)
+        names = [bucket["Name"] for page in pages for bucket in page["Buckets"]]
         with ThreadPoolExecutor(max_workers=S3_READERS) as readers:
             return list(readers.map(lambda name: bucket_item(s3, name, with_tags), names))
 

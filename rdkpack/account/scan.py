@@ -34,9 +34,11 @@ class Result:
     resource_id: str
     compliance: str
     annotation: str
+    account: str = ""  # set by organization-wide scans
+    region: str = ""
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {key: value for key, value in asdict(self).items() if value or key not in ("account", "region")}
 
 
 @dataclass

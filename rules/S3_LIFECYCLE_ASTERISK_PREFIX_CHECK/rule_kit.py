@@ -115,6 +115,8 @@ class ReusingClientFactory(ClientFactory):
     (session, service, region, credentials), so a warm container makes only the calls the rule needs.
     """
 
+    reuses_clients = True  # what reuse_clients() may replace: its own kind (another rule folder's kit copy)
+
     def __init__(self, role_arn, region=None, assume_role_mode=True):
         super().__init__(role_arn, region, assume_role_mode)
         self.role_arn, self.assume_role_mode = role_arn, assume_role_mode
@@ -155,7 +157,8 @@ def reuse_clients() -> None:
 
     rdklib offers no other seam. A factory someone else put there (a test's) is left alone.
     """
-    if rdklib.evaluator.ClientFactory is ClientFactory:
+    installed = rdklib.evaluator.ClientFactory
+    if installed is ClientFactory or getattr(installed, "reuses_clients", False):
         rdklib.evaluator.ClientFactory = ReusingClientFactory
 
 

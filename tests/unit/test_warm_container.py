@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 
 import boto3
 import pytest
 import rdklib.evaluator
+from rdklib.clientfactory import ClientFactory
 
 from tests.support.project import load_rule
 
@@ -16,11 +16,18 @@ RULE = "VPC_ENDPOINT_AZ_COUNT_CHECK"  # reads nothing: PutEvaluations is the who
 ACCOUNTS = ("111111111111", "555555555555")
 
 
+class KitNamespace:
+    """The rule's own kit copy, by its globals: another rule folder's kit may hold the name rule_kit."""
+
+    def __init__(self, namespace: dict):
+        self.__dict__ = namespace
+
+
 @pytest.fixture
 def rule(aws, monkeypatch):
     boto3.setup_default_session()
     module = load_rule(RULE, "warm_container")
-    kit = sys.modules[module.handle_event.__module__]
+    kit = KitNamespace(module.handle_event.__globals__)
     monkeypatch.setattr(kit, "WARM_CLIENTS", {})
     monkeypatch.setattr(kit, "WARM_CREDENTIALS", {})
     monkeypatch.setattr(rdklib.evaluator, "ClientFactory", rdklib.evaluator.ClientFactory)  # restored after
@@ -105,7 +112,7 @@ def test_a_factory_someone_else_installed_is_left_alone(rule, monkeypatch):
     module = rule[0]
     built = []
 
-    class Recording(rdklib.evaluator.ClientFactory):
+    class Recording(ClientFactory):  # rdklib's own, not whatever a previous test left installed
         def build_client(self, service, *args, **kwargs):
             built.append(service)
             return super().build_client(service, *args, **kwargs)

@@ -1,0 +1,239 @@
+"""One read-only view of many accounts and regions: through an AWS Config aggregator, or a role in each.
+
+An aggregator holds every member's recorded items in one account: `scan_aggregator` evaluates them
+with the same rule code and needs no role in the members, but only for rules that read nothing but
+the item (their IAM_PERMISSIONS are empty). `scan_with_role` assumes a role in each account and scans
+each region live, a bounded number of accounts at a time; an account that fails is reported and the
+others go on.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from rdkpack import aws
+from rdkpack.account.inventory import BATCH_SIZE, from_recorded
+from rdkpack.account.scan import (
+    Result,
+    counts,
+    evaluate_direct,
+    pack_rules,
+    rule_module,
+    scan_account,
+    scan_parameters,
+)
+from rdkpack.aws import aws_errors, explain
+from rdkpack.errors import RdkPackError, ScanError
+from rdkpack.project.config import Project
+
+ACCOUNTS_AT_ONCE = 4  # each account scans its regions in turn; its own API quotas are untouched by the others
+ROLE_SESSION_NAME = "rdkpack-scan"
+# The endpoint rule's annotation states the monthly cost of the AZs over the maximum.
+ENDPOINT_COST = re.compile(r"cost about \$([\d,]+\.\d\d) a month")
+
+
+@dataclass(frozen=True)
+class Failure:
+    account: str
+    region: str
+    reason: str
+
+
+@dataclass
+class OrgReport:
+    """Results of every account and region, shaped like ScanReport so one renderer serves all."""
+
+    pack: str
+    source: str
+    before: list[Result]
+    failures: list[Failure] = field(default_factory=list)
+    skipped_rules: dict[str, str] = field(default_factory=dict)  # rule -> why the source cannot evaluate it
+    remediations: list = field(default_factory=list)
+    after: list = field(default_factory=list)
+
+    def groups(self) -> list[dict]:
+        """Per account and region: verdict counts and the monthly cost of endpoint AZs over the maximum."""
+        keys = sorted({(r.account, r.region) for r in self.before} | {(f.account, f.region) for f in self.failures})
+        return [
+            {
+                "account": account,
+                "region": region,
+                "summary": counts([r for r in self.before if (r.account, r.region) == (account, region)]),
+                "endpoint_az_cost_per_month": excess_az_cost(
+                    [r for r in self.before if (r.account, r.region) == (account, region)]
+                ),
+            }
+            for account, region in keys
+        ]
+
+    def totals(self) -> dict:
+        return {
+            "accounts": len({g["account"] for g in self.groups()}),
+            "summary": counts(self.before),
+            "endpoint_az_cost_per_month": excess_az_cost(self.before),
+            "failures": len(self.failures),
+        }
+
+    def as_dict(self) -> dict:
+        by_target = {(r.account, r.region): [] for r in self.before}
+        for result in self.before:
+            by_target[(result.account, result.region)].append(result.as_dict())
+        return {
+            "pack": self.pack,
+            "source": self.source,
+            "totals": self.totals(),
+            "accounts": [
+                {**group, "results": by_target.get((group["account"], group["region"]), [])} for group in self.groups()
+            ],
+            "failures": [failure.__dict__ for failure in self.failures],
+            "skipped_rules": self.skipped_rules,
+        }
+
+
+def excess_az_cost(results: list[Result]) -> float:
+    found = (ENDPOINT_COST.search(r.annotation) for r in results if r.compliance == "NON_COMPLIANT")
+    return round(sum(float(match.group(1).replace(",", "")) for match in found if match), 2)
+
+
+# ---- through an aggregator ----
+
+
+def item_only_rules(project: Project, rules) -> tuple[list, dict[str, str]]:
+    """Rules that judge the recorded item alone, and why each other one cannot run from an aggregator."""
+    chosen, skipped = [], {}
+    for rule in rules:
+        if rule_module(project.root, rule.name).IAM_PERMISSIONS:
+            skipped[rule.name] = "reads live APIs: scan it with --accounts or --org and --role-name"
+        else:
+            chosen.append(rule)
+    return chosen, skipped
+
+
+def aggregator_items(session, aggregator: str, resource_types) -> list[dict]:
+    """Every member's recorded items of the given types, 100 per BatchGetAggregateResourceConfig."""
+    client = aws.client(session, "config")
+    items = []
+    with aws_errors():
+        for kind in resource_types:
+            paginator = client.get_paginator("list_aggregate_discovered_resources")
+            keys = [
+                {key: found[key] for key in ("SourceAccountId", "SourceRegion", "ResourceId", "ResourceType")}
+                for page in paginator.paginate(ConfigurationAggregatorName=aggregator, ResourceType=kind)
+                for found in page["ResourceIdentifiers"]
+            ]
+            for start in range(0, len(keys), BATCH_SIZE):
+                pending = keys[start : start + BATCH_SIZE]
+                while pending:
+                    response = client.batch_get_aggregate_resource_config(
+                        ConfigurationAggregatorName=aggregator, ResourceIdentifiers=pending
+                    )
+                    items += [recorded_item(base) for base in response.get("BaseConfigurationItems", [])]
+                    pending = response.get("UnprocessedResourceIdentifiers") or []
+    return [item for item in items if item["configurationItemStatus"] in ("OK", "ResourceDiscovered")]
+
+
+def recorded_item(base: dict) -> dict:
+    """An aggregate BaseConfigurationItem as a change notification's item, with its account and region."""
+    item = from_recorded(base, {})
+    item.update(accountId=base.get("accountId", ""), awsRegion=base.get("awsRegion", ""))
+    return item
+
+
+def scan_aggregator(project: Project, pack_name: str, session, aggregator: str, *, only=None) -> OrgReport:
+    pack = project.packs.get(pack_name)
+    if pack is None:
+        raise ScanError(f"no pack {pack_name!r} in rdk-config.json; packs: {', '.join(project.packs)}")
+    rules, skipped = item_only_rules(project, pack_rules(project, pack, only))
+    if not rules:
+        raise ScanError(f"no rule of pack {pack.name} can run from an aggregator: {', '.join(skipped)} read live APIs")
+    kinds = sorted({kind for rule in rules for kind in project.rules[rule.name].resource_types})
+    items = aggregator_items(session, aggregator, kinds)
+    results = []
+    for target in sorted({(item["accountId"], item["awsRegion"]) for item in items}):
+        chosen = [item for item in items if (item["accountId"], item["awsRegion"]) == target]
+        for rule in rules:
+            found = evaluate_direct(project.root, rule.name, scan_parameters(rule), chosen, factory=None)
+            results += [replace(result, account=target[0], region=target[1]) for result in found]
+    return OrgReport(pack.name, f"aggregator {aggregator}", results, skipped_rules=skipped)
+
+
+# ---- with a role in each account ----
+
+
+def organization_accounts(session) -> list[str]:
+    """The organization's active accounts (ListAccounts: the management or a delegated administrator account)."""
+    client = aws.client(session, "organizations")
+    with aws_errors():
+        pages = client.get_paginator("list_accounts").paginate()
+        return sorted(a["Id"] for page in pages for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE")
+
+
+def role_arn(project: Project, account: str, role_name: str) -> str:
+    return f"arn:{project.partition}:iam::{account}:role/{role_name}"
+
+
+@dataclass(frozen=True)
+class RoleScan:
+    """What to scan in each account: the pack, the role to assume there, the regions and the scan options."""
+
+    project: Project
+    pack: str
+    role_name: str
+    regions: tuple[str, ...]
+    only: tuple[str, ...] | None = None
+    source: str = "auto"
+
+    def account(self, sts, account: str) -> tuple[list[Result], list[Failure]]:
+        """Every region of one account; each failure is named and the other regions are still scanned."""
+        try:
+            credentials = sts.assume_role(
+                RoleArn=role_arn(self.project, account, self.role_name), RoleSessionName=ROLE_SESSION_NAME
+            )["Credentials"]
+        except ClientError as error:
+            reason = f"cannot assume {self.role_name}: {explain(error)}"
+            return [], [Failure(account, region, reason) for region in self.regions]
+        results, failures = [], []
+        for region in self.regions:
+            session = boto3.Session(
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+                region_name=region,
+            )
+            try:
+                found = scan_account(self.project, self.pack, session, only=self.only, source=self.source)
+            except (RdkPackError, ClientError, BotoCoreError) as error:
+                reason = str(error) if isinstance(error, RdkPackError) else explain(error)
+                failures.append(Failure(account, region, reason))
+                continue
+            results += [replace(result, account=account, region=region) for result in found.before]
+        return results, failures
+
+
+def scan_with_role(plan: RoleScan, session, accounts, *, progress=None) -> OrgReport:
+    """Assume the role in each account, ACCOUNTS_AT_ONCE at a time, and scan each region; read-only."""
+    pack = plan.project.packs.get(plan.pack)
+    if pack is None:
+        raise ScanError(f"no pack {plan.pack!r} in rdk-config.json; packs: {', '.join(plan.project.packs)}")
+    for rule in pack_rules(plan.project, pack, plan.only):  # load once, before the threads
+        rule_module(plan.project.root, rule.name)
+    sts = aws.client(session, "sts")
+    tick = progress(len(accounts)) if progress else None
+    report = OrgReport(pack.name, f"role {plan.role_name}", [])
+
+    def one(account):
+        found = plan.account(sts, account)
+        if tick:
+            tick()
+        return found
+
+    with ThreadPoolExecutor(max_workers=ACCOUNTS_AT_ONCE) as pool:
+        for results, failures in pool.map(one, accounts):
+            report.before += results
+            report.failures += failures
+    return report

@@ -1,0 +1,204 @@
+"""rdkpack scan over several accounts and two regions (moto_server over HTTP): with a role in each
+account, and through an aggregator (faked in front of moto, which ignores the source account)."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from botocore.validate import validate_parameters
+
+from rdkpack.account import inventory, org
+from rdkpack.cli import main
+from rdkpack.project.config import load_project
+from tests.support.project import ROOT
+
+PROJECT = load_project(ROOT)
+PACK = "rdk-guardrails-sandbox"  # MaxAzCount 1: every endpoint AZ over one is priced
+ACCOUNTS = ("555555555555", "666666666666")
+DENIED = "777777777777"
+REGIONS = ("us-east-1", "eu-west-1")
+ROLE = "RdkGuardrailsScanRole"
+ITEM_ONLY = ("LAMBDA_LAYER_CHECK", "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "VPC_ENDPOINT_AZ_COUNT_CHECK")
+AZ_MONTH = 0.01 * 730
+
+
+def assumed(base, account: str, region: str):
+    credentials = base.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="seed")[
+        "Credentials"
+    ]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+
+
+def seed(session, account: str, region: str, extra_azs: int) -> None:
+    """Per account and region: an endpoint in 1 + extra_azs AZs, a `*` bucket and a clean one, a function."""
+    ec2 = session.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
+        for n, az in enumerate("abc"[: 1 + extra_azs])
+    ]
+    ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName=f"com.amazonaws.{region}.ssm", VpcEndpointType="Interface", SubnetIds=subnets
+    )
+    s3 = session.client("s3")
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    for name, prefix in ((f"star-{account}-{region}", "*"), (f"clean-{account}-{region}", "logs/")):
+        s3.create_bucket(Bucket=name, **location)
+        rule = {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": prefix}, "Expiration": {"Days": 30}}
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [rule]})
+    role = session.client("iam").create_role(RoleName=f"fn-{region}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    session.client("lambda").create_function(
+        FunctionName="orders", Role=role, Runtime="python3.12", Handler="h.h", Code={"ZipFile": b"PK"}
+    )
+
+
+@pytest.fixture
+def organization(moto_server_url, monkeypatch):
+    """Two member accounts in two regions (the second account's endpoints span one AZ more) and a denied one."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_url)
+    base = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    for extra, account in enumerate(ACCOUNTS, start=1):
+        for region in REGIONS:
+            seed(assumed(base, account, region), account, region, extra)
+
+    def deny_assume_role(params, **_):
+        if DENIED in params["body"].get("RoleArn", ""):
+            error = {"Error": {"Code": "AccessDenied", "Message": "not authorized"}, "ResponseMetadata": {}}
+            return SimpleNamespace(status_code=403, headers={}), error
+        return None
+
+    base.events.register("before-call.sts.AssumeRole", deny_assume_role)
+    return base
+
+
+def role_scan(base, accounts=(*ACCOUNTS, DENIED)) -> org.OrgReport:
+    plan = org.RoleScan(PROJECT, PACK, ROLE, REGIONS, ITEM_ONLY, "api")
+    return org.scan_with_role(plan, base, list(accounts))
+
+
+def test_each_account_and_region_is_scanned_and_grouped_with_its_endpoint_cost(organization):
+    report = role_scan(organization)
+    groups = {(g["account"], g["region"]): g for g in report.groups()}
+    assert set(groups) == {(a, r) for a in (*ACCOUNTS, DENIED) for r in REGIONS}
+    for extra, account in enumerate(ACCOUNTS, start=1):
+        for region in REGIONS:
+            group = groups[(account, region)]
+            # a layerless function, a `*` bucket, an endpoint over the maximum; the clean bucket
+            assert group["summary"] == {"COMPLIANT": 1, "NON_COMPLIANT": 3, "NOT_APPLICABLE": 0}, (account, region)
+            assert group["endpoint_az_cost_per_month"] == pytest.approx(extra * AZ_MONTH)
+    assert report.totals()["endpoint_az_cost_per_month"] == pytest.approx(2 * (1 + 2) * AZ_MONTH)
+    buckets = {(r.account, r.region, r.resource_id) for r in report.before if r.resource_type == "AWS::S3::Bucket"}
+    assert len(buckets) == 8, "each bucket is scanned in its own region only"
+
+
+def test_an_account_that_cannot_be_assumed_is_reported_and_the_others_are_scanned(organization):
+    report = role_scan(organization)
+    assert [(f.account, f.region) for f in report.failures] == [(DENIED, r) for r in REGIONS]
+    assert all(f.reason.startswith(f"cannot assume {ROLE}: access denied for sts:AssumeRole") for f in report.failures)
+    assert {r.account for r in report.before} == set(ACCOUNTS)
+
+
+# ---- through an aggregator ----
+
+
+def aggregator_answers(base, monkeypatch):
+    """The aggregator's two APIs answered from the members' items (moto's ignore the source account)."""
+    items = []
+    for account in ACCOUNTS:
+        for region in REGIONS:
+            session = assumed(base, account, region)
+            for kind in inventory.RESOURCE_TYPES:
+                for item in inventory.items_from_apis(session, kind, with_tags=False):
+                    items.append({**item, "accountId": account, "awsRegion": region})
+    model = base.client("config").meta.service_model
+
+    def recorded(item):
+        return {
+            "accountId": item["accountId"],
+            "awsRegion": item["awsRegion"],
+            "resourceType": item["resourceType"],
+            "resourceId": item["resourceId"],
+            "resourceName": item["resourceName"],
+            "configurationItemStatus": "OK",
+            "configuration": json.dumps(item["configuration"]),
+            "supplementaryConfiguration": {k: json.dumps(v) for k, v in item["supplementaryConfiguration"].items()},
+        }
+
+    def answer(operation, body):
+        validate_parameters(body, model.operation_model(operation).output_shape)
+        return SimpleNamespace(status_code=200, headers={}), body
+
+    def listed(params, **_):
+        kind = json.loads(params["body"])["ResourceType"]
+        found = [
+            {
+                "SourceAccountId": i["accountId"],
+                "SourceRegion": i["awsRegion"],
+                "ResourceId": i["resourceId"],
+                "ResourceType": kind,
+            }
+            for i in items
+            if i["resourceType"] == kind
+        ]
+        return answer("ListAggregateDiscoveredResources", {"ResourceIdentifiers": found})
+
+    def batch(params, **_):
+        wanted = json.loads(params["body"])["ResourceIdentifiers"]
+        assert len(wanted) <= 100
+        keys = {(w["SourceAccountId"], w["SourceRegion"], w["ResourceId"]) for w in wanted}
+        found = [recorded(i) for i in items if (i["accountId"], i["awsRegion"], i["resourceId"]) in keys]
+        return answer("BatchGetAggregateResourceConfig", {"BaseConfigurationItems": found})
+
+    base.events.register("before-call.config-service.ListAggregateDiscoveredResources", listed)
+    base.events.register("before-call.config-service.BatchGetAggregateResourceConfig", batch)
+
+
+def test_an_aggregator_gives_the_verdicts_the_roles_give_for_item_only_rules(organization, monkeypatch):
+    aggregator_answers(organization, monkeypatch)
+    through_aggregator = org.scan_aggregator(PROJECT, PACK, organization, "org-aggregator")
+    through_roles = role_scan(organization, ACCOUNTS)
+    key = lambda r: (r.account, r.region, r.rule, r.resource_id, r.compliance)  # noqa: E731
+    assert sorted(map(key, through_aggregator.before)) == sorted(map(key, through_roles.before))
+    assert list(through_aggregator.skipped_rules) == ["LAMBDA_CODE_SIGNING_CHECK"]
+    assert "--role-name" in through_aggregator.skipped_rules["LAMBDA_CODE_SIGNING_CHECK"]
+
+
+# ---- the CLI ----
+
+
+def test_the_cli_prints_the_scan_grouped_by_account_and_region(organization, monkeypatch, capsys):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    argv = ["scan", "--json", "--pack", PACK, "--rules", *ITEM_ONLY, "--source", "api"]
+    assert main([*argv, "--accounts", *ACCOUNTS, "--role-name", ROLE, "--regions", *REGIONS]) == 0
+    output = json.loads(capsys.readouterr().out)
+    assert [(a["account"], a["region"]) for a in output["accounts"]] == [
+        (a, r) for a in ACCOUNTS for r in sorted(REGIONS)
+    ]
+    assert output["totals"]["summary"]["NON_COMPLIANT"] == 12
+    assert all(result["account"] == group["account"] for group in output["accounts"] for result in group["results"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--accounts", "555555555555"], "--accounts and --org need --role-name"),
+        (["--accounts", "5555"], "expected a 12-digit account ID, got '5555'"),
+        (["--aggregator", "a", "--org", "--role-name", "R"], "--aggregator reads every member from one account"),
+        (["--accounts", "555555555555", "--org", "--role-name", "R"], "give --accounts or --org, not both"),
+    ],
+)
+def test_wrong_organization_options_are_one_line_and_exit_2(extra, message, monkeypatch, capsys):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert main(["scan", *extra]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
