@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 
 import boto3
 import pytest
@@ -222,3 +224,14 @@ def test_cli_reports_scan_errors_with_exit_code_2(monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     assert main(["scan", "--profile", "no-such-profile"]) == 2
     assert "error: The config profile (no-such-profile) could not be found" in capsys.readouterr().err
+
+
+def test_scan_imports_neither_moto_nor_cfn_lint(tmp_path):
+    """The scan of a real account must not pay for (or depend on) the demo's moto or validate's cfn-lint."""
+    probe = (
+        "import sys\nfrom rdkpack.cli import main\n"
+        "try:\n    main(['scan', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'moto', 'cfnlint', 'hypothesis', 'parliament'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
