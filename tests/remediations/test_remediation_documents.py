@@ -99,3 +99,13 @@ def test_same_named_parameters_share_one_pattern_across_documents():
         for param, spec in document(name)["parameters"].items():
             if "allowedPattern" in spec:
                 assert seen.setdefault(param, spec["allowedPattern"]) == spec["allowedPattern"], param
+
+
+def test_the_scripts_that_read_shared_values_read_them_the_same_way():
+    """Each script is embedded alone in its document, so `resolved_value` is written into each: one text."""
+    sources = {}
+    for name in ("AddRequiredLambdaLayer", "AttachLambdaCodeSigningConfig"):
+        tree = ast.parse((ROOT / "remediations" / name / "script.py").read_text(encoding="utf-8"))
+        function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "resolved_value")
+        sources[name] = ast.unparse(function)
+    assert len(set(sources.values())) == 1, "resolved_value differs between the scripts: keep one text in both"
