@@ -196,7 +196,9 @@ def scan_many(args: argparse.Namespace, project, pack: str, session, show_progre
         raise UsageError("--accounts and --org need --role-name, the role to assume in each account")
     if args.accounts and args.org:
         raise UsageError("give --accounts or --org, not both")
+    # The pack's excluded accounts, and the management account, where service-managed StackSets create no roles.
     excluded = set(project.packs[pack].excluded_accounts) if pack in project.packs else set()
+    excluded |= {project.management_account_id} if project.management_account_id else set()
     accounts = args.accounts or [a for a in org.organization_accounts(session) if a not in excluded]
     regions = (
         args.regions or list(project.packs[pack].regions if pack in project.packs else ()) or [session.region_name]

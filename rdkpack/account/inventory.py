@@ -6,6 +6,7 @@ runs the same rule code Config would. Every call here is a read (Describe*, List
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ BATCH_SIZE = 100
 # Lifecycle reads in flight at once: botocore's default pool holds 10 connections per client, and S3
 # allows thousands of GETs per second per prefix, so 8 keeps every read on a pooled connection.
 S3_READERS = 8
+UNPROCESSED_ATTEMPTS = 5  # BatchGet* answers: keys AWS Config did not get to are asked again, this often
 # On an item whose own reads failed (say a bucket policy denies this caller): the scan reports the
 # resource as an ERROR row with this text instead of evaluating it.
 ERROR_KEY = "rdkpackError"
@@ -245,13 +247,35 @@ def items_from_recorder(session, resource_type: str, with_tags: bool) -> list[di
             keys += [
                 {"resourceType": resource_type, "resourceId": r["resourceId"]} for r in page["resourceIdentifiers"]
             ]
-        for start in range(0, len(keys), BATCH_SIZE):
-            pending = keys[start : start + BATCH_SIZE]
-            while pending:
-                response = client.batch_get_resource_config(resourceKeys=pending)
-                items += [from_recorded(base, tags) for base in response.get("baseConfigurationItems", [])]
-                pending = response.get("unprocessedResourceKeys") or []
+        found = read_in_batches(
+            lambda batch: client.batch_get_resource_config(resourceKeys=batch),
+            keys,
+            ("baseConfigurationItems", "unprocessedResourceKeys"),
+        )
+        items = [from_recorded(base, tags) for base in found]
     return [item for item in items if item["configurationItemStatus"] in ("OK", "ResourceDiscovered")]
+
+
+def read_in_batches(fetch, keys: list, fields: tuple[str, str], *, sleep=time.sleep) -> list:
+    """fetch(batch) for each BATCH_SIZE keys; unprocessed keys are asked again, UNPROCESSED_ATTEMPTS times at most,
+    with a growing pause; fields names the answer's found and unprocessed lists."""
+    found, unprocessed = fields
+    items = []
+    for start in range(0, len(keys), BATCH_SIZE):
+        pending = keys[start : start + BATCH_SIZE]
+        for attempt in range(UNPROCESSED_ATTEMPTS):
+            response = fetch(pending)
+            items += response.get(found, [])
+            pending = response.get(unprocessed) or []
+            if not pending:
+                break
+            sleep(0.2 * 2**attempt)
+        if pending:
+            raise ScanError(
+                f"AWS Config left {len(pending)} item(s) unprocessed after {UNPROCESSED_ATTEMPTS} attempts "
+                f"(first: {pending[0]}); run the scan again"
+            )
+    return items
 
 
 def collect(session, resource_types, source: str = "auto", tagged_types=frozenset()) -> tuple[list[dict], str]:

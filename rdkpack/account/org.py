@@ -17,7 +17,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from rdkpack import aws
-from rdkpack.account.inventory import BATCH_SIZE, from_recorded
+from rdkpack.account.inventory import from_recorded, read_in_batches
 from rdkpack.account.scan import (
     Result,
     counts,
@@ -56,43 +56,46 @@ class OrgReport:
     remediations: list = field(default_factory=list)
     after: list = field(default_factory=list)
 
+    def by_target(self) -> dict[tuple[str, str], list[Result]]:
+        """Results per (account, region), failed targets included with none; one pass over the results."""
+        grouped: dict[tuple[str, str], list[Result]] = {(f.account, f.region): [] for f in self.failures}
+        for result in self.before:
+            grouped.setdefault((result.account, result.region), []).append(result)
+        return dict(sorted(grouped.items()))
+
     def groups(self) -> list[dict]:
         """Per account and region: verdict counts and the monthly cost of endpoint AZs over the maximum."""
-        keys = sorted({(r.account, r.region) for r in self.before} | {(f.account, f.region) for f in self.failures})
-        return [
-            {
-                "account": account,
-                "region": region,
-                "summary": counts([r for r in self.before if (r.account, r.region) == (account, region)]),
-                "endpoint_az_cost_per_month": excess_az_cost(
-                    [r for r in self.before if (r.account, r.region) == (account, region)]
-                ),
-            }
-            for account, region in keys
-        ]
+        return [group(account, region, results) for (account, region), results in self.by_target().items()]
 
-    def totals(self) -> dict:
+    def totals(self, groups: list[dict] | None = None) -> dict:
+        groups = self.groups() if groups is None else groups
         return {
-            "accounts": len({g["account"] for g in self.groups()}),
+            "accounts": len({g["account"] for g in groups}),
             "summary": counts(self.before),
-            "endpoint_az_cost_per_month": excess_az_cost(self.before),
+            "endpoint_az_cost_per_month": round(sum(g["endpoint_az_cost_per_month"] for g in groups), 2),
             "failures": len(self.failures),
         }
 
     def as_dict(self) -> dict:
-        by_target = {(r.account, r.region): [] for r in self.before}
-        for result in self.before:
-            by_target[(result.account, result.region)].append(result.as_dict())
+        grouped = self.by_target()
+        groups = [group(account, region, results) for (account, region), results in grouped.items()]
         return {
             "pack": self.pack,
             "source": self.source,
-            "totals": self.totals(),
-            "accounts": [
-                {**group, "results": by_target.get((group["account"], group["region"]), [])} for group in self.groups()
-            ],
+            "totals": self.totals(groups),
+            "accounts": [{**g, "results": [r.as_dict() for r in grouped[(g["account"], g["region"])]]} for g in groups],
             "failures": [failure.__dict__ for failure in self.failures],
             "skipped_rules": self.skipped_rules,
         }
+
+
+def group(account: str, region: str, results: list[Result]) -> dict:
+    return {
+        "account": account,
+        "region": region,
+        "summary": counts(results),
+        "endpoint_az_cost_per_month": excess_az_cost(results),
+    }
 
 
 def excess_az_cost(results: list[Result]) -> float:
@@ -126,14 +129,14 @@ def aggregator_items(session, aggregator: str, resource_types) -> list[dict]:
                 for page in paginator.paginate(ConfigurationAggregatorName=aggregator, ResourceType=kind)
                 for found in page["ResourceIdentifiers"]
             ]
-            for start in range(0, len(keys), BATCH_SIZE):
-                pending = keys[start : start + BATCH_SIZE]
-                while pending:
-                    response = client.batch_get_aggregate_resource_config(
-                        ConfigurationAggregatorName=aggregator, ResourceIdentifiers=pending
-                    )
-                    items += [recorded_item(base) for base in response.get("BaseConfigurationItems", [])]
-                    pending = response.get("UnprocessedResourceIdentifiers") or []
+            found = read_in_batches(
+                lambda batch: client.batch_get_aggregate_resource_config(
+                    ConfigurationAggregatorName=aggregator, ResourceIdentifiers=batch
+                ),
+                keys,
+                ("BaseConfigurationItems", "UnprocessedResourceIdentifiers"),
+            )
+            items += [recorded_item(base) for base in found]
     return [item for item in items if item["configurationItemStatus"] in ("OK", "ResourceDiscovered")]
 
 
@@ -170,7 +173,10 @@ def organization_accounts(session) -> list[str]:
     client = aws.client(session, "organizations")
     with aws_errors():
         pages = client.get_paginator("list_accounts").paginate()
-        return sorted(a["Id"] for page in pages for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE")
+        # State replaces Status (retired September 2026); an answer with neither is taken as active.
+        return sorted(
+            a["Id"] for page in pages for a in page["Accounts"] if a.get("State", a.get("Status", "ACTIVE")) == "ACTIVE"
+        )
 
 
 def role_arn(project: Project, account: str, role_name: str) -> str:
@@ -227,10 +233,15 @@ def scan_with_role(plan: RoleScan, session, accounts, *, progress=None) -> OrgRe
     report = OrgReport(pack.name, f"role {plan.role_name}", [])
 
     def one(account):
-        found = plan.account(sts, account)
-        if tick:
-            tick()
-        return found
+        try:
+            return plan.account(sts, account)
+        except Exception as error:  # one account's surprise must not lose the others' results
+            return [], [
+                Failure(account, region, f"scan stopped: {type(error).__name__}: {error}") for region in plan.regions
+            ]
+        finally:
+            if tick:
+                tick()
 
     with ThreadPoolExecutor(max_workers=ACCOUNTS_AT_ONCE) as pool:
         for results, failures in pool.map(one, accounts):

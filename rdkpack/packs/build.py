@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import yaml
@@ -297,7 +296,7 @@ def central_permissions_template(project: Project) -> dict:
     }
 
 
-def build_all(project: Project) -> dict[str, object]:
+def build_all(project: Project) -> dict[str, dict]:
     """Every generated template, keyed by its path under conformance-packs/."""
     outputs = {f"{name}.yaml": build_pack(project, pack) for name, pack in project.packs.items()}
     outputs[f"{PREREQUISITES}/iam-roles.yaml"] = iam_roles_template(project)
@@ -321,8 +320,5 @@ def _represent_str(dumper: yaml.SafeDumper, value: str):
 _Dumper.add_representer(str, _represent_str)
 
 
-def render(template, path: str = "") -> str:
-    """YAML with the generated-file header; JSON (which has no comments) for .json paths."""
-    if path.endswith(".json"):
-        return json.dumps(template, indent=2) + "\n"
+def render(template: dict) -> str:
     return HEADER + yaml.dump(template, Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=True)

@@ -93,6 +93,12 @@ def plan_deploy(project: Project, pack_name: str, organization: bool, session) -
     if organization != (pack.scope == "organization"):
         flag = "with --org" if pack.scope == "organization" else "without --org"
         raise DeployError(f"pack {pack_name} has scope {pack.scope}: deploy it {flag}")
+    if pack.regions and session.region_name not in pack.regions:
+        raise DeployError(
+            f"pack {pack_name} lists the regions {', '.join(pack.regions)} (rdk-config.json), not "
+            f"{session.region_name}: add it to the pack's regions (validate then checks the pack travels there, and "
+            "the shared values need a value for it), or deploy to one of those"
+        )
     body = committed_body(project, pack)
     check_validates(project)
     with aws_call():

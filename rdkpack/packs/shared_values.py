@@ -1,9 +1,11 @@
-"""The shared-values prerequisite: one SSM parameter per value of sharedValues, set per region or account.
+"""The shared-values prerequisite: one SSM parameter per value of sharedValues, in every account and region.
 
 The values differ where the packs cannot: a layer is usable only in its own region, a code-signing
-config only in its own account and region. A StackSet deploys the template everywhere; its parameter
-overrides (one file per region, generated here; per stack instance for per-account values) give each
-account and region its own value, and the remediations read it where they run.
+config only in its own account and region. Per-region values are a Mapping keyed by region, so one
+StackSet gives every account (those that join an OU later included) its region's value, and a new
+version is one `update-stack-set`. Per-account values are template parameters that default to empty
+(then no parameter is created, and the account may write its own): a stack-instance override sets
+them. The remediations read the parameter where they run.
 """
 
 from __future__ import annotations
@@ -11,66 +13,64 @@ from __future__ import annotations
 from rdkpack.project.config import Project, SharedValue
 
 TEMPLATE = "shared-values.yaml"
-OVERRIDES = "shared-values-overrides"
+MAPPING = "ValuesByRegion"
 SSM_DESCRIPTION_MAX = 1024  # AWS::SSM::Parameter Description
-WHERE_SET = {
-    "region": "Set per region by the StackSet parameter overrides in " + OVERRIDES + "/<region>.json.",
-    "account": "Set per account and region by a stack-instance parameter override (README, Shared values).",
-}
 
 
-def has_value(value: SharedValue) -> str:
-    return f"Has{value.name}"
-
-
-def template(project: Project) -> dict:
-    parameters, conditions, resources = {}, {}, {}
-    for value in project.shared_values.values():
-        parameters[value.name] = {
-            "Type": "String",
-            "Default": "",
-            "Description": f"{value.description} {WHERE_SET[value.varies]} Empty: no parameter is created.",
-        }
-        conditions[has_value(value)] = {"Fn::Not": [{"Fn::Equals": [{"Ref": value.name}, ""]}]}
-        resources[f"{value.name}Parameter"] = {
-            "Type": "AWS::SSM::Parameter",
-            "Condition": has_value(value),
-            "Properties": {
-                "Name": value.parameter_name,
-                "Type": "String",
-                "Value": {"Ref": value.name},
-                "Description": value.description[:SSM_DESCRIPTION_MAX],
-            },
-        }
+def parameter_resource(value: SharedValue, content) -> dict:
     return {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "Values the rdk guardrail remediations read where they run (SSM Parameter Store under "
-        f"{project.shared_value_path}). Deploy as a service-managed StackSet in every account and region the packs "
-        "go to, with the parameter overrides of each region.",
-        "Parameters": parameters,
-        "Conditions": conditions,
-        "Resources": resources,
+        "Type": "AWS::SSM::Parameter",
+        "Properties": {
+            "Name": value.parameter_name,
+            "Type": "String",
+            "Value": content,
+            "Description": value.description[:SSM_DESCRIPTION_MAX],
+        },
     }
 
 
-def regions(project: Project) -> list[str]:
-    return sorted({region for value in project.shared_values.values() for region in value.by_region})
+def template(project: Project) -> dict:
+    by_region = [value for value in project.shared_values.values() if value.varies == "region"]
+    by_account = [value for value in project.shared_values.values() if value.varies == "account"]
+    regions = sorted({region for value in by_region for region in value.by_region})
+    resources = {}
+    for value in by_region:
+        resources[f"{value.name}Parameter"] = parameter_resource(
+            value, {"Fn::FindInMap": [MAPPING, {"Ref": "AWS::Region"}, value.name]}
+        )
+    parameters, conditions = {}, {}
+    for value in by_account:
+        parameters[value.name] = {
+            "Type": "String",
+            "Default": "",
+            "Description": f"{value.description} This account's value in this region, set by a stack-instance "
+            "override; empty: no parameter is created (the account may write its own).",
+        }
+        conditions[f"Has{value.name}"] = {"Fn::Not": [{"Fn::Equals": [{"Ref": value.name}, ""]}]}
+        resources[f"{value.name}Parameter"] = {
+            **parameter_resource(value, {"Ref": value.name}),
+            "Condition": f"Has{value.name}",
+        }
+    result = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "Values the rdk guardrail remediations read where they run (SSM Parameter Store under "
+        f"{project.shared_value_path}). Deploy as a service-managed StackSet in every account and region the packs "
+        f"go to ({', '.join(regions) or 'any region'} for the per-region values).",
+    }
+    if parameters:
+        result["Parameters"] = parameters
+    if by_region:
+        result["Mappings"] = {
+            MAPPING: {
+                region: {v.name: v.by_region[region] for v in by_region if region in v.by_region} for region in regions
+            }
+        }
+    if conditions:
+        result["Conditions"] = conditions
+    result["Resources"] = resources
+    return result
 
 
-def overrides(project: Project, region: str) -> list[dict]:
-    """`--parameter-overrides file://...` for one region: the per-region values."""
-    return [
-        {"ParameterKey": value.name, "ParameterValue": value.by_region[region]}
-        for value in project.shared_values.values()
-        if region in value.by_region
-    ]
-
-
-def generated(project: Project, prefix: str) -> dict[str, object]:
-    """Path under conformance-packs/ -> template (YAML) or overrides list (JSON); nothing without sharedValues."""
-    if not project.shared_values:
-        return {}
-    files: dict[str, object] = {f"{prefix}/{TEMPLATE}": template(project)}
-    for region in regions(project):
-        files[f"{prefix}/{OVERRIDES}/{region}.json"] = overrides(project, region)
-    return files
+def generated(project: Project, prefix: str) -> dict[str, dict]:
+    """Path under conformance-packs/ -> template; nothing without sharedValues."""
+    return {f"{prefix}/{TEMPLATE}": template(project)} if project.shared_values else {}

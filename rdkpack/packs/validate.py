@@ -161,7 +161,18 @@ def _check_layer_remediation(resources: dict, project: Project, found: _Collecto
         for name in _static_values(properties, "LayerVersionArnParameterName"):
             shared = next((v for v in project.shared_values.values() if v.parameter_name == name), None)
             values += list(shared.by_region.values()) if shared else []
+        raw_minimum = str((rules[0].get("InputParameters") or {}).get("MinLayerVersion", ""))
+        minimum = int(raw_minimum) if raw_minimum.isdigit() else 0  # a malformed one is RULE_PARAMETERS' finding
         for value in values:
+            version = str(value).rsplit(":", 1)[-1]
+            if version.isdigit() and int(version) < minimum:
+                found.add(
+                    "LAYER_BELOW_MINIMUM",
+                    logical,
+                    "Parameters.LayerVersionArn",
+                    f"{value!r} is version {version}, below the rule's MinLayerVersion {minimum}: the remediation "
+                    "would attach a layer the rule still flags",
+                )
             if not any(_arn_pattern_matches(pattern, str(value).rsplit(":", 1)[0]) for pattern in patterns):
                 found.add(
                     "UNAPPROVED_LAYER",

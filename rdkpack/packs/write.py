@@ -14,7 +14,7 @@ OUTPUT_DIR = "conformance-packs"
 def generated_files(root: Path) -> dict[Path, str]:
     """Every generated file's wanted text: the templates, and README.md's IAM tables when there is a README."""
     project = load_project(root)
-    files = {root / OUTPUT_DIR / name: render(template, name) for name, template in build_all(project).items()}
+    files = {root / OUTPUT_DIR / name: render(template) for name, template in build_all(project).items()}
     readme = root / README
     if readme.is_file():
         files[readme] = rendered_readme(project, readme.read_text(encoding="utf-8"))
@@ -25,8 +25,7 @@ def stale_files(root: Path, write: bool) -> list[Path]:
     """Generated files that are missing, different, or no longer generated; fixed on disk when write is set."""
     wanted = generated_files(root)
     stale = [path for path, text in wanted.items() if not path.is_file() or path.read_text(encoding="utf-8") != text]
-    output = root / OUTPUT_DIR
-    existing = {*output.rglob("*.yaml"), *(output / PREREQUISITES).rglob("*.json")} if output.is_dir() else set()
+    existing = set((root / OUTPUT_DIR).rglob("*.yaml")) if (root / OUTPUT_DIR).is_dir() else set()
     leftovers = sorted(existing - set(wanted))
     if write:
         for path in stale:

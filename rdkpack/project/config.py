@@ -269,6 +269,21 @@ def check_references(project: Project, path: str) -> None:
             check_shared_references(project, pack, rule, path)
 
 
+def check_shared_regions(project: Project, path: str) -> None:
+    """The per-region values share one Mapping: each must have a value in every region any of them lists."""
+    regional = [value for value in project.shared_values.values() if value.varies == "region"]
+    every = sorted({region for value in regional for region in value.by_region})
+    for value in regional:
+        missing = [region for region in every if region not in value.by_region]
+        if missing:
+            raise ConfigError(
+                path,
+                f"sharedValues/values/{value.name}/byRegion",
+                f"no value for {', '.join(missing)}, which another per-region value lists",
+                expected=f"a value for each of {', '.join(every)}",
+            )
+
+
 def check_shared_references(project: Project, pack: Pack, rule: PackRule, path: str) -> None:
     """Each fromParameterStore names a declared shared value and a document parameter that reads one."""
     for parameter, name in rule.remediation.shared.items():
@@ -332,4 +347,5 @@ def load_project(root: Path) -> Project:
         shared_value_path=shared_path(data),
     )
     check_references(project, path)
+    check_shared_regions(project, path)
     return project

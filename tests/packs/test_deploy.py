@@ -315,3 +315,9 @@ def test_redeploying_the_same_pack_is_allowed(session):
 )
 def test_member_copy_of_an_organization_pack_is_recognised_by_its_exact_name(deployed_name, copy):
     assert deploy.is_member_copy(deployed_name, "rdk-guardrails-org-baseline") is copy
+
+
+def test_a_pack_is_not_deployed_to_a_region_it_does_not_list(session):
+    session.region_name = "ap-south-1"
+    with pytest.raises(DeployError, match="pack rdk-guardrails-org-baseline lists the regions us-east-1, eu-west-1"):
+        deploy.plan_deploy(PROJECT, "rdk-guardrails-org-baseline", True, session)

@@ -18,7 +18,7 @@ LAYER_EAST = "arn:aws:lambda:us-east-1:123456789012:layer:company-base:2"
 CSC = "arn:aws:lambda:us-east-1:111111111111:code-signing-config:csc-0123456789abcdef0"
 
 
-def test_the_template_declares_one_conditional_ssm_parameter_per_shared_value():
+def test_the_template_declares_one_ssm_parameter_per_shared_value():
     template = shared_values.template(PROJECT)
     parameters = {
         resource["Properties"]["Name"]: resource
@@ -26,22 +26,25 @@ def test_the_template_declares_one_conditional_ssm_parameter_per_shared_value():
         if resource["Type"] == "AWS::SSM::Parameter"
     }
     assert sorted(parameters) == ["/rdk-guardrails/ApprovedLayerVersionArn", "/rdk-guardrails/CodeSigningConfigArn"]
-    for value in PROJECT.shared_values.values():
-        resource = parameters[value.parameter_name]
-        assert resource["Properties"]["Value"] == {"Ref": value.name}
-        assert template["Parameters"][value.name]["Default"] == ""
-        assert template["Conditions"][resource["Condition"]] == {"Fn::Not": [{"Fn::Equals": [{"Ref": value.name}, ""]}]}
+    layer = parameters["/rdk-guardrails/ApprovedLayerVersionArn"]
+    assert layer["Properties"]["Value"] == {
+        "Fn::FindInMap": ["ValuesByRegion", {"Ref": "AWS::Region"}, "ApprovedLayerVersionArn"]
+    }
+    assert "Condition" not in layer, "every account of every listed region gets its region's layer"
+    config = parameters["/rdk-guardrails/CodeSigningConfigArn"]
+    assert config["Properties"]["Value"] == {"Ref": "CodeSigningConfigArn"}
+    assert template["Parameters"]["CodeSigningConfigArn"]["Default"] == ""
+    assert template["Conditions"][config["Condition"]] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CodeSigningConfigArn"}, ""]}]
+    }
 
 
-def test_each_region_gets_an_overrides_file_with_its_own_layer():
-    files = build.build_all(PROJECT)
-    east = files["prerequisites/shared-values-overrides/us-east-1.json"]
-    west = files["prerequisites/shared-values-overrides/eu-west-1.json"]
-    assert east == [{"ParameterKey": "ApprovedLayerVersionArn", "ParameterValue": LAYER_EAST}]
-    assert west == [
-        {"ParameterKey": "ApprovedLayerVersionArn", "ParameterValue": LAYER_EAST.replace("us-east-1", "eu-west-1")}
-    ]
-    assert json.loads(build.render(east, "x.json")) == east, "JSON, as --parameter-overrides file:// reads it"
+def test_each_region_maps_to_its_own_layer():
+    mapping = shared_values.template(PROJECT)["Mappings"]["ValuesByRegion"]
+    assert mapping == {
+        "us-east-1": {"ApprovedLayerVersionArn": LAYER_EAST},
+        "eu-west-1": {"ApprovedLayerVersionArn": LAYER_EAST.replace("us-east-1", "eu-west-1")},
+    }
 
 
 @pytest.mark.parametrize("pack", sorted(PROJECT.packs))
@@ -123,7 +126,7 @@ def test_an_account_pack_for_two_regions_may_not_carry_one_regions_layer():
 def test_a_shared_layer_value_the_rule_does_not_approve_is_found():
     value = PROJECT.shared_values["ApprovedLayerVersionArn"]
     other = dataclasses.replace(
-        value, by_region={**value.by_region, "eu-west-1": "arn:aws:lambda:eu-west-1:999999999999:layer:x:1"}
+        value, by_region={**value.by_region, "eu-west-1": "arn:aws:lambda:eu-west-1:999999999999:layer:x:5"}
     )
     project = dataclasses.replace(PROJECT, shared_values={**PROJECT.shared_values, value.name: other})
     pack = project.packs["rdk-guardrails-org-baseline"]
@@ -173,6 +176,13 @@ def org_layer_remediation(data):
             "sharedValues/values/CodeSigningConfigArn",
             "should not be valid",
         ),
+        (
+            lambda d: d["sharedValues"]["values"].update(
+                OtherLayer={"description": "x", "varies": "region", "byRegion": {"us-east-1": "arn:x"}}
+            ),
+            "sharedValues/values/OtherLayer/byRegion",
+            "no value for eu-west-1, which another per-region value lists",
+        ),
     ],
 )
 def test_a_broken_shared_value_reference_names_the_key(tmp_path, edit, key, message):
@@ -180,3 +190,14 @@ def test_a_broken_shared_value_reference_names_the_key(tmp_path, edit, key, mess
         load_project(edited_config(tmp_path, edit))
     assert raised.value.key == key
     assert message in str(raised.value)
+
+
+def test_a_shared_layer_below_the_rules_minimum_version_is_found():
+    value = PROJECT.shared_values["ApprovedLayerVersionArn"]
+    old = dataclasses.replace(value, by_region={r: arn.rsplit(":", 1)[0] + ":1" for r, arn in value.by_region.items()})
+    project = dataclasses.replace(PROJECT, shared_values={**PROJECT.shared_values, value.name: old})
+    pack = project.packs["rdk-guardrails-org-baseline"]
+    template = build.build_pack(project, pack)
+    found = validate.validate_pack(pack.name, template, build.render(template), project, "pack.yaml")
+    assert [(f.code, f.field) for f in found] == [("LAYER_BELOW_MINIMUM", "Parameters.LayerVersionArn")] * 2
+    assert "is version 1, below the rule's MinLayerVersion 2" in str(found[0])

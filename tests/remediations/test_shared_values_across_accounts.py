@@ -1,7 +1,7 @@
 """The org baseline's layer and code-signing remediations in two member accounts and two regions.
 
-The shared-values template is deployed in each account and region as the StackSet would (its region's
-overrides file, the account's own code-signing config as a stack-instance override); each remediation
+The shared-values template is deployed in each account and region as the StackSet would (the region's
+values from its Mapping, the account's own code-signing config as a stack-instance override); each remediation
 then runs with the pack's own static values under that account's assumed role and region, and every
 function must end up with its own region's layer and its own account's config.
 """
@@ -92,12 +92,13 @@ def in_account(aws, monkeypatch):
 
 
 def deploy_shared_values(account: str, region: str) -> None:
-    overrides = json.loads((PREREQUISITES / "shared-values-overrides" / f"{region}.json").read_text())
-    overrides.append({"ParameterKey": "CodeSigningConfigArn", "ParameterValue": config_arn(account, region)})
+    """The committed template as the StackSet deploys it: the region's values from its Mapping, the account's
+    own code-signing config from the stack-instance override."""
+    override = {"ParameterKey": "CodeSigningConfigArn", "ParameterValue": config_arn(account, region)}
     boto3.client("cloudformation").create_stack(
         StackName="rdk-guardrails-shared-values",
         TemplateBody=(PREREQUISITES / "shared-values.yaml").read_text(),
-        Parameters=overrides,
+        Parameters=[override],
     )
 
 

@@ -8,10 +8,12 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
 from rdkpack.account import inventory, org
 from rdkpack.cli import main
+from rdkpack.errors import ScanError
 from rdkpack.project.config import load_project
 from tests.support.project import ROOT
 
@@ -202,3 +204,59 @@ def test_wrong_organization_options_are_one_line_and_exit_2(extra, message, monk
     assert main(["scan", *extra]) == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
+
+
+def test_an_unexpected_error_in_one_account_is_its_failure_and_the_others_are_kept(organization, monkeypatch):
+    real = org.RoleScan.account
+
+    def flaky(self, sts, account):
+        if account == ACCOUNTS[1]:
+            raise RuntimeError("boom")
+        return real(self, sts, account)
+
+    monkeypatch.setattr(org.RoleScan, "account", flaky)
+    report = role_scan(organization, ACCOUNTS)
+    assert {r.account for r in report.before} == {ACCOUNTS[0]}
+    assert [(f.account, f.reason) for f in report.failures] == [(ACCOUNTS[1], "scan stopped: RuntimeError: boom")] * 2
+
+
+def test_org_lists_active_accounts_by_state_without_the_management_account(monkeypatch, capsys):
+    session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1")
+    client = session.client("organizations")
+    stub = Stubber(client)
+    accounts = [
+        {"Id": "555555555555", "State": "ACTIVE"},
+        {"Id": "666666666666", "State": "SUSPENDED", "Status": "ACTIVE"},  # State wins over the retired Status
+        {"Id": PROJECT.management_account_id, "State": "ACTIVE"},
+        {"Id": "111111111111", "State": "ACTIVE"},  # the sandbox pack's account, excluded by the org pack
+    ]
+    stub.add_response("list_accounts", {"Accounts": accounts}, {})
+    stub.activate()
+    monkeypatch.setattr(org.aws, "client", lambda *_: client)
+    assert org.organization_accounts(session) == sorted(["555555555555", PROJECT.management_account_id, "111111111111"])
+    planned = []
+    monkeypatch.setattr(
+        org, "organization_accounts", lambda _: ["555555555555", PROJECT.management_account_id, "111111111111"]
+    )
+    monkeypatch.setattr(
+        org, "scan_with_role", lambda plan, s, accounts, **_: planned.append(accounts) or org.OrgReport("p", "s", [])
+    )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert main(["scan", "--json", "--pack", "rdk-guardrails-org-baseline", "--org", "--role-name", ROLE]) == 0
+    assert planned == [["555555555555"]]
+
+
+def test_unprocessed_keys_are_asked_again_a_bounded_number_of_times():
+    asked, pauses = [], []
+
+    def fetch(batch):
+        asked.append(list(batch))
+        return {"found": batch[:1], "left": batch[1:]}
+
+    found = inventory.read_in_batches(fetch, ["a", "b", "c"], ("found", "left"), sleep=pauses.append)
+    assert found == ["a", "b", "c"] and asked == [["a", "b", "c"], ["b", "c"], ["c"]]
+    assert pauses == [0.2, 0.4]
+    with pytest.raises(ScanError, match=r"left 1 item\(s\) unprocessed after 5 attempts \(first: x\)"):
+        inventory.read_in_batches(lambda batch: {"left": batch}, ["x"], ("found", "left"), sleep=pauses.append)
