@@ -82,7 +82,11 @@ def largest_lambda_timeout() -> int:
 
 def test_every_readme_deploy_command_passes_the_timeout_the_rules_declare():
     readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
-    commands = [line for line in readme.splitlines() if "rdk deploy --all" in line or "rdk deploy LAMBDA_CODE" in line]
+    commands = [
+        line
+        for line in readme.splitlines()
+        if "bin/rdk deploy" in line and ("--all" in line or "LAMBDA_CODE_SIGNING_CHECK" in line)
+    ]
     assert commands, "the README shows no rdk deploy command for the rules"
     for command in commands:
         assert f"--lambda-timeout {largest_lambda_timeout()}" in command, command
