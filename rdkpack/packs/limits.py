@@ -13,3 +13,4 @@ RULE_NAME_MAX = 128
 REMEDIATION_PARAMETERS_MAX = 25
 STATIC_VALUES_MAX = 25
 STATIC_VALUE_CHARS_MAX = 256
+SCP_CHARACTERS_MAX = 5_120  # AWS Organizations: one service control policy, whitespace included

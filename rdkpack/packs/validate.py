@@ -23,6 +23,7 @@ from rdkpack.packs.limits import (
     REMEDIATION_PARAMETERS_MAX,
     RULE_NAME_MAX,
     RULES_MAX,
+    SCP_CHARACTERS_MAX,
     STATIC_VALUE_CHARS_MAX,
     STATIC_VALUES_MAX,
     TEMPLATE_BODY_MAX,
@@ -417,4 +418,27 @@ def validate_project(project: Project, pack_files: dict[str, Path], other_files:
     for name, path in pack_files.items():
         body = path.read_text(encoding="utf-8")
         findings += validate_pack(name, yaml.safe_load(body), body, project, str(path))
+    for path in sorted((project.root / "preventive").glob("*/scp.json")):
+        findings += validate_scp(path.read_text(encoding="utf-8"), str(path))
     return findings + lint_files([*pack_files.values(), *other_files])
+
+
+def validate_scp(body: str, file: str) -> list[Finding]:
+    """A service control policy: AWS Organizations' size limit and a deny-only shape."""
+    found = _Collector(file)
+    if len(body) > SCP_CHARACTERS_MAX:
+        found.add("SCP_SIZE", "(policy)", "(document)", f"{len(body)} characters; an SCP holds {SCP_CHARACTERS_MAX}")
+    try:
+        statements = json.loads(body).get("Statement", [])
+    except (ValueError, AttributeError) as error:
+        found.add("SCP_JSON", "(policy)", "(document)", f"not a JSON policy document: {error}")
+        return found.findings
+    for index, statement in enumerate(statements):
+        sid = statement.get("Sid") or f"Statement[{index}]"
+        if statement.get("Effect") != "Deny":
+            found.add("SCP_EFFECT", sid, "Effect", "a guardrail SCP only denies; Allow would widen what the OU allows")
+        actions = statement.get("Action")
+        for action in [actions] if isinstance(actions, str) else actions or []:
+            if "*" in action:
+                found.add("SCP_ACTION", sid, "Action", f"{action!r}: name the actions the guardrail denies")
+    return found.findings

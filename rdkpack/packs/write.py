@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from rdkpack.packs.build import PREREQUISITES, build_all, render
+from rdkpack.packs.preventive import preventive_files
 from rdkpack.packs.readme_iam import README, rendered_readme
 from rdkpack.project.config import load_project
 
 OUTPUT_DIR = "conformance-packs"
+PREVENTIVE_DIR = "preventive"
 
 
 def generated_files(root: Path) -> dict[Path, str]:
     """Every generated file's wanted text: the templates, and README.md's IAM tables when there is a README."""
     project = load_project(root)
     files = {root / OUTPUT_DIR / name: render(template) for name, template in build_all(project).items()}
+    files.update({root / PREVENTIVE_DIR / name: text for name, text in preventive_files(project).items()})
     readme = root / README
     if readme.is_file():
         files[readme] = rendered_readme(project, readme.read_text(encoding="utf-8"))
@@ -26,6 +29,7 @@ def stale_files(root: Path, write: bool) -> list[Path]:
     wanted = generated_files(root)
     stale = [path for path, text in wanted.items() if not path.is_file() or path.read_text(encoding="utf-8") != text]
     existing = set((root / OUTPUT_DIR).rglob("*.yaml")) if (root / OUTPUT_DIR).is_dir() else set()
+    existing |= set((root / PREVENTIVE_DIR).rglob("*.*")) if (root / PREVENTIVE_DIR).is_dir() else set()
     leftovers = sorted(existing - set(wanted))
     if write:
         for path in stale:

@@ -74,6 +74,7 @@ class Pack:
     excluded_accounts: tuple[str, ...]
     rules: tuple[PackRule, ...]
     regions: tuple[str, ...] = ()  # empty: the one region it is deployed from
+    preventive: dict = field(default_factory=dict)  # scp, requireCodeSigningOnCreate, guardHook
 
     def spans_regions(self) -> bool:
         return self.scope == "organization" or len(self.regions) > 1
@@ -211,6 +212,7 @@ def _pack(name: str, spec: dict, data: dict, path: str) -> Pack:
         excluded_accounts=tuple(spec.get("excludedAccounts", ())),
         rules=rules,
         regions=tuple(spec.get("regions", ())),
+        preventive=dict(spec.get("preventive", {})),
     )
 
 

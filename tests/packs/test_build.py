@@ -27,7 +27,7 @@ def test_committed_generated_files_are_current():
 
 
 def test_build_check_reports_stale_and_leftover_files(tmp_path, monkeypatch, capsys):
-    for item in ("rules", "remediations", "conformance-packs", "rdk-config.json"):
+    for item in ("rules", "remediations", "conformance-packs", "preventive", "rdk-config.json"):
         copy = shutil.copytree if (ROOT / item).is_dir() else shutil.copy
         copy(ROOT / item, tmp_path / item)
     (tmp_path / "conformance-packs" / "rdk-guardrails-sandbox.yaml").write_text("edited by hand\n")

@@ -12,7 +12,7 @@ from rdkpack.project.loader import load_module
 ROOT = Path(__file__).resolve().parents[2]
 RULE_DIRS = rule_folders(ROOT)
 RULE_NAMES = [d.name for d in RULE_DIRS]
-PROJECT_PARTS = ("rules", "remediations", "conformance-packs", "rdk-config.json", "pyproject.toml")
+PROJECT_PARTS = ("rules", "remediations", "conformance-packs", "preventive", "rdk-config.json", "pyproject.toml")
 
 __all__ = [
     "PROJECT_PARTS",

@@ -25,7 +25,7 @@ from rdkpack.project.config import load_project
 from tests.support.project import ROOT, copy_project
 
 REAL_SESSION = boto3.session.Session
-PROJECT_PARTS = ("rules", "remediations", "conformance-packs", "rdk-config.json")
+PROJECT_PARTS = ("rules", "remediations", "conformance-packs", "preventive", "rdk-config.json")
 LAYER_PARAMETERS = "rules/LAMBDA_LAYER_CHECK/parameters.json"
 LAYER_MODULE = "rules/LAMBDA_LAYER_CHECK/LAMBDA_LAYER_CHECK.py"
 LAYER_DOCUMENT = "remediations/AddRequiredLambdaLayer/AddRequiredLambdaLayer.yaml"

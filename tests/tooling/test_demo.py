@@ -137,7 +137,7 @@ def test_demo_restores_the_environment_and_leaves_nothing_running():
 
 @pytest.fixture
 def project_copy(tmp_path, monkeypatch):
-    for item in ("rules", "remediations", "conformance-packs", "rdk-config.json"):
+    for item in ("rules", "remediations", "conformance-packs", "preventive", "rdk-config.json"):
         copy = shutil.copytree if (ROOT / item).is_dir() else shutil.copy
         copy(ROOT / item, tmp_path / item)
     monkeypatch.chdir(tmp_path)

@@ -1,0 +1,117 @@
+"""Service control policies: the preventive twin of the layer and code-signing rules, from the pack's values.
+
+What each statement can and cannot enforce (README, "Preventive twins", says the same to users):
+- Layers: an SCP sees `lambda:Layer`, the layer version ARNs a request carries. It denies a create or
+  update that carries layers of which none is approved. `ForAllValues` is true for a request without
+  layers, so a `Null` test limits the deny to requests that carry `Layers`: an update that does not
+  touch the layers passes, and so does a create without layers (there is no key for the package
+  type, so denying it would block every container-image function; the Config rule reports Zip
+  functions without the layer). A pattern cannot say "version >= N": any version of an approved
+  layer passes, and the minimum version is left to the Config rule.
+- Code signing: `lambda:CodeSigningConfigArn` on CreateFunction and PutFunctionCodeSigningConfig.
+  A create without a config is denied too, which includes container-image functions (they cannot
+  have one): that statement is written only when the pack asks for it (`requireCodeSigningOnCreate`).
+  Detaching a config (DeleteFunctionCodeSigningConfig) is denied.
+- Exemptions: the rules' `ExemptionTag` is a resource tag, which whoever makes the request can set,
+  so it cannot exempt in an SCP. It maps to the calling principal's tag instead: a principal carrying
+  the tag (a break-glass or image-pipeline role) is not denied.
+"""
+
+from __future__ import annotations
+
+from rdkpack.project.config import Pack, PackRule, Project
+
+LAYER_RULE, SIGNING_RULE = "LAMBDA_LAYER_CHECK", "LAMBDA_CODE_SIGNING_CHECK"
+ANY_CONFIG = "arn:*:lambda:*:*:code-signing-config:*"
+
+
+def pack_rule(pack: Pack, name: str) -> PackRule | None:
+    return next((rule for rule in pack.rules if rule.name == name), None)
+
+
+def csv(rule: PackRule, name: str) -> list[str]:
+    return [part.strip() for part in str(rule.parameters.get(name, "")).split(",") if part.strip()]
+
+
+def exemption(rule: PackRule) -> dict:
+    """The condition that spares a principal carrying the rule's ExemptionTag; {} without one."""
+    tag = str(rule.parameters.get("ExemptionTag", "")).strip()
+    if not tag:
+        return {}
+    key, _, value = tag.partition("=")
+    if value:
+        return {"StringNotEquals": {f"aws:PrincipalTag/{key.strip()}": value.strip()}}
+    return {"Null": {f"aws:PrincipalTag/{key.strip()}": "true"}}
+
+
+def merged(*conditions: dict) -> dict:
+    result: dict = {}
+    for condition in conditions:
+        for operator, tests in condition.items():
+            result.setdefault(operator, {}).update(tests)
+    return result
+
+
+def layer_statements(rule: PackRule) -> list[dict]:
+    versions = [f"{pattern}:*" for pattern in csv(rule, "LayerArn")]
+    if not versions:
+        return []
+    carries_layers = {"Null": {"lambda:Layer": "false"}}
+    none_approved = {"ForAllValues:StringNotLike": {"lambda:Layer": versions}}
+    return [
+        {
+            "Sid": "DenyLayersNoneApproved",
+            "Effect": "Deny",
+            "Action": ["lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"],
+            "Resource": "*",
+            "Condition": merged(carries_layers, none_approved, exemption(rule)),
+        }
+    ]
+
+
+def signing_statements(rule: PackRule, require_on_create: bool) -> list[dict]:
+    approved = csv(rule, "AllowedCodeSigningConfigArns") or [ANY_CONFIG]
+    unapproved = {"ArnNotLike": {"lambda:CodeSigningConfigArn": approved}}  # the key is of type ARN
+    spared = exemption(rule)
+    statements = [
+        {
+            "Sid": "DenyUnapprovedCodeSigningConfig",
+            "Effect": "Deny",
+            "Action": "lambda:PutFunctionCodeSigningConfig",
+            "Resource": "*",
+            "Condition": merged(unapproved, spared),
+        },
+        {
+            "Sid": "DenyDetachingCodeSigningConfig",
+            "Effect": "Deny",
+            "Action": "lambda:DeleteFunctionCodeSigningConfig",
+            "Resource": "*",
+            **({"Condition": spared} if spared else {}),
+        },
+    ]
+    if require_on_create:
+        statements.insert(
+            0,
+            {
+                "Sid": "DenyCreateWithoutApprovedCodeSigning",
+                "Effect": "Deny",
+                "Action": "lambda:CreateFunction",
+                "Resource": "*",
+                "Condition": merged(unapproved, spared),
+            },
+        )
+    return statements
+
+
+def policy(project: Project, pack: Pack) -> dict | None:
+    """The pack's SCP, or None when the pack asks for none (rdk-config.json packs.<pack>.preventive.scp)."""
+    if not pack.preventive.get("scp"):
+        return None
+    statements = []
+    layer = pack_rule(pack, LAYER_RULE)
+    if layer:
+        statements += layer_statements(layer)
+    signing = pack_rule(pack, SIGNING_RULE)
+    if signing:
+        statements += signing_statements(signing, bool(pack.preventive.get("requireCodeSigningOnCreate")))
+    return {"Version": "2012-10-17", "Statement": statements}
