@@ -7,7 +7,7 @@ import re
 import yaml
 
 from rdkpack.errors import ConfigError
-from rdkpack.packs import shared_values
+from rdkpack.packs import guard, shared_values
 from rdkpack.packs.iam import RULE_COMMON, declared_grants, statements
 from rdkpack.project import documents
 from rdkpack.project.config import CONFIG_FILE, Pack, PackRule, Project
@@ -305,6 +305,9 @@ def build_all(project: Project) -> dict[str, dict]:
         outputs[f"{PREREQUISITES}/central-lambda-role.yaml"] = central_role_template(project)
         outputs[f"{PREREQUISITES}/central-lambda-permissions.yaml"] = central_permissions_template(project)
     outputs.update(shared_values.generated(project, PREREQUISITES))
+    for name, pack in project.packs.items():
+        if pack.preventive.get("guardHook"):
+            outputs[f"{PREREQUISITES}/guard-hooks-{name}.yaml"] = guard.hooks_template(pack)
     return outputs
 
 

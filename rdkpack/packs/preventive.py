@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from rdkpack.packs import scp
+from rdkpack.packs import guard, scp
 from rdkpack.project.config import Project
 
 
@@ -15,4 +15,6 @@ def preventive_files(project: Project) -> dict[str, str]:
         policy = scp.policy(project, pack)
         if policy is not None:
             files[f"{name}/scp.json"] = json.dumps(policy, indent=1) + "\n"
+        for rule, text in guard.rules(pack).items():
+            files[f"{name}/{rule}.guard"] = text
     return files

@@ -9,7 +9,7 @@ import warnings
 
 import pytest
 
-from rdkpack.packs import build
+from rdkpack.packs import build, guard
 from rdkpack.project.config import load_project
 from tests.support.project import ROOT
 
@@ -37,7 +37,13 @@ ACCEPTED = {("RemediationRole", "RESOURCE_POLICY_PRIVILEGE_ESCALATION", "arn:aws
 def resolved(value):
     """The policy as it is in an account: CloudFormation substitutions replaced by example values."""
     if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
-        names = {"${AWS::Partition}": "aws", "${AWS::AccountId}": "123456789012", "${AWS::Region}": "us-east-1"}
+        names = {
+            "${AWS::Partition}": "aws",
+            "${AWS::AccountId}": "123456789012",
+            "${AWS::Region}": "us-east-1",
+            "${RulesBucket}": "guard-rules",
+            "${RulesPrefix}": "rdk-guardrails/guard",
+        }
         text = value["Fn::Sub"]
         for name, example in names.items():
             text = text.replace(name, example)
@@ -55,10 +61,11 @@ def policies():
         build.iam_roles_template(PROJECT),
         build.central_role_template(PROJECT),
         build.iam_roles_template(local),
+        *(guard.hooks_template(pack) for pack in PROJECT.packs.values() if pack.preventive.get("guardHook")),
     )
     for template in templates:
         for logical, resource in template["Resources"].items():
-            for policy in resource["Properties"].get("Policies", []):
+            for policy in resource.get("Properties", {}).get("Policies", []):
                 yield pytest.param(logical, resolved(policy["PolicyDocument"]), id=f"{logical}.{policy['PolicyName']}")
 
 
