@@ -41,50 +41,63 @@ def at_least(minimum: int) -> str:
 
 
 def arn_regex(pattern: str) -> str:
-    """The layer rule's ARN pattern as a regex: `*` stands for a whole partition or region segment."""
+    """The layer rule's ARN pattern as a regex: `*` stands for a whole partition, region or account segment."""
     parts = pattern.split(":")
     partition = "aws[a-z-]*" if parts[1] == "*" else re.escape(parts[1])
     region = "[a-z0-9-]+" if parts[3] == "*" else re.escape(parts[3])
-    return ":".join(["arn", partition, re.escape(parts[2]), region, *(re.escape(p) for p in parts[4:])])
+    account = "[0-9]{12}" if parts[4] == "*" else re.escape(parts[4])
+    return ":".join(["arn", partition, re.escape(parts[2]), region, account, *(re.escape(p) for p in parts[5:])])
 
 
 def csv(rule: PackRule, name: str) -> list[str]:
     return [part.strip() for part in str(rule.parameters.get(name, "")).split(",") if part.strip()]
 
 
-def not_exempt(rule: PackRule) -> str:
+def not_exempt(rule: PackRule) -> list[str]:
     """A filter clause leaving out resources that carry the rule's ExemptionTag (none without one)."""
     tag = str(rule.parameters.get("ExemptionTag", "")).strip()
     if not tag:
-        return ""
+        return []
     key, _, value = tag.partition("=")
     carried = f"Key == {text(key.strip())}" + (f" Value == {text(value.strip())}" if value else "")
-    return f"    Properties.Tags not exists or Properties.Tags[ {carried} ] empty\n"
+    return [f"{{props}}.Tags not exists or {{props}}.Tags[ {carried} ] empty"]
+
+
+# A template names a resource's Type and Properties; a Guard hook hands each resource to the rules as
+# ResourceType and ResourceProperties. Every rule checks both shapes, so one text serves `cfn-guard
+# validate` on templates and the hook.
+SHAPES = (("template", "Type", "Properties"), ("hook", "ResourceType", "ResourceProperties"))
+
+
+def guard_rule(name: str, resource_type: str, filters: list[str], target: str, checks: str) -> str:
+    """The rule over both shapes: filters and target use {props}, checks run on each selected target."""
+    lets, blocks = [], []
+    variable = name.lower()
+    for shape, type_key, props in SHAPES:
+        clauses = "".join(f"    {clause.format(props=props)}\n" for clause in filters)
+        lets.append(f"let {variable}_{shape} = Resources.*[\n    {type_key} == {text(resource_type)}\n{clauses}]")
+        body = "\n".join(f"            {line}" if line else "" for line in checks.strip("\n").split("\n"))
+        blocks.append(
+            f"    when %{variable}_{shape} !empty {{\n        %{variable}_{shape}{target.format(props=props)} {{\n"
+            f"{body}\n        }}\n    }}"
+        )
+    return "\n".join(lets) + f"\n\nrule {name} {{\n" + "\n".join(blocks) + "\n}\n"
 
 
 def layer_rule(rule: PackRule) -> str:
     patterns = csv(rule, "LayerArn")
     minimum = int(rule.parameters.get("MinLayerVersion") or 1)
-    versions = at_least(minimum)
     approved = "|".join(arn_regex(pattern) for pattern in patterns)
     expected = f"a version >= {minimum} of {' or '.join(patterns)}"
-    return f"""# LAMBDA_LAYER_CHECK: Zip functions carry an approved layer at version >= MinLayerVersion.
-let lambda_functions = Resources.*[
-    Type == 'AWS::Lambda::Function'
-    Properties.PackageType not exists or Properties.PackageType != 'Image'
-{not_exempt(rule)}]
-
-rule LAMBDA_LAYER_CHECK when %lambda_functions !empty {{
-    %lambda_functions.Properties {{
-        Layers exists
-        Layers !empty
-        <<LAMBDA_LAYER_CHECK: the function has no layers; expected {expected}>>
-        some Layers[*] == /^({approved}):{versions}$/ or
-        some Layers[*] is_struct
-        <<LAMBDA_LAYER_CHECK: no layer is {expected} (a layer given by Ref or Fn::Sub is left to the Config rule)>>
-    }}
-}}
-"""
+    checks = f"""Layers exists
+Layers !empty
+<<LAMBDA_LAYER_CHECK: the function has no layers; expected {expected}>>
+some Layers[*] == /^({approved}):{at_least(minimum)}$/ or
+some Layers[*] is_struct
+<<LAMBDA_LAYER_CHECK: no layer is {expected} (a layer given by Ref or Fn::Sub is left to the Config rule)>>"""
+    filters = ["{props}.PackageType not exists or {props}.PackageType != 'Image'", *not_exempt(rule)]
+    header = "# LAMBDA_LAYER_CHECK: Zip functions carry an approved layer at version >= MinLayerVersion.\n"
+    return header + guard_rule("LAMBDA_LAYER_CHECK", TARGETS["LAMBDA_LAYER_CHECK"], filters, ".{props}", checks)
 
 
 LIFECYCLE_MESSAGE = (
@@ -94,25 +107,23 @@ LIFECYCLE_MESSAGE = (
 
 
 def lifecycle_rule(rule: PackRule) -> str:
-    include_disabled = str(rule.parameters.get("IncludeDisabledRules", "false")).strip().lower() == "true"
+    # The Config rule's default: disabled rules are checked unless IncludeDisabledRules is false.
+    include_disabled = str(rule.parameters.get("IncludeDisabledRules", "true")).strip().lower() != "false"
     checked = "Rules[*]" if include_disabled else "Rules[ Status == 'Enabled' ]"
     disabled = "Disabled rules are checked too." if include_disabled else "Disabled rules are not checked."
-    return f"""# S3_LIFECYCLE_ASTERISK_PREFIX_CHECK: S3 matches '*' in a lifecycle prefix literally,
-# so such a rule selects (almost) nothing. {disabled}
-let s3_buckets = Resources.*[
-    Type == 'AWS::S3::Bucket'
-    Properties.LifecycleConfiguration exists
-{not_exempt(rule)}]
-
-rule S3_LIFECYCLE_ASTERISK_PREFIX_CHECK when %s3_buckets !empty {{
-    %s3_buckets.Properties.LifecycleConfiguration.{checked} {{
-        when Prefix is_string {{
-            Prefix != /\\*/
-            <<{LIFECYCLE_MESSAGE}>>
-        }}
-    }}
-}}
-"""
+    checks = f"""when Prefix is_string {{
+    Prefix != /\\*/
+    <<{LIFECYCLE_MESSAGE}>>
+}}"""
+    header = (
+        "# S3_LIFECYCLE_ASTERISK_PREFIX_CHECK: S3 matches '*' in a lifecycle prefix literally,\n"
+        f"# so such a rule selects (almost) nothing. {disabled}\n"
+    )
+    filters = ["{props}.LifecycleConfiguration exists", *not_exempt(rule)]
+    target = ".{props}.LifecycleConfiguration." + checked
+    return header + guard_rule(
+        "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", TARGETS["S3_LIFECYCLE_ASTERISK_PREFIX_CHECK"], filters, target, checks
+    )
 
 
 def service_regex(names: list[str]) -> str:
@@ -123,39 +134,32 @@ def endpoint_rule(rule: PackRule) -> str:
     types = csv(rule, "EndpointTypes") or ["Interface"]
     excluded = csv(rule, "ExcludedServiceNames")
     maximum, minimum = rule.parameters.get("MaxAzCount"), rule.parameters.get("MinAzCount")
-    exclusion = (
-        f"    Properties.ServiceName is_struct or Properties.ServiceName != /^({service_regex(excluded)})$/\n"
-        if excluded
-        else ""
-    )
+    filters = [f"{{props}}.VpcEndpointType in [{', '.join(text(kind) for kind in types)}]"]
+    if excluded:
+        filters.append(f"{{props}}.ServiceName is_struct or {{props}}.ServiceName != /^({service_regex(excluded)})$/")
+    filters += not_exempt(rule)
     checks = []
+    if minimum:  # no subnets at all is zero AZs: below any minimum
+        zero = f"VPC_ENDPOINT_AZ_COUNT_CHECK: the endpoint spans 0 AZs; the minimum is {int(minimum)}"
+        checks.append(f"SubnetIds exists\n<<{zero}>>")
+    limits = []
     if maximum:
-        checks.append(
-            f"            SubnetIds[{int(maximum)}] not exists\n"
-            f"            <<VPC_ENDPOINT_AZ_COUNT_CHECK: the endpoint spans more than {int(maximum)} AZ(s) (one subnet "
-            f"per AZ); each extra AZ costs about $7.30 a month>>"
+        limits.append(
+            f"    SubnetIds[{int(maximum)}] not exists\n"
+            f"    <<VPC_ENDPOINT_AZ_COUNT_CHECK: the endpoint spans more than {int(maximum)} AZ(s) "
+            "(one subnet per AZ); each extra AZ costs about $7.30 a month>>"
         )
     if minimum:
-        checks.append(
-            f"            SubnetIds[{int(minimum) - 1}] exists\n"
-            f"            <<VPC_ENDPOINT_AZ_COUNT_CHECK: the endpoint spans fewer than {int(minimum)} AZ(s)>>"
+        limits.append(
+            f"    SubnetIds[{int(minimum) - 1}] exists\n"
+            f"    <<VPC_ENDPOINT_AZ_COUNT_CHECK: the endpoint spans fewer than {int(minimum)} AZ(s)>>"
         )
-    listed = ", ".join(text(kind) for kind in types)
-    return f"""# VPC_ENDPOINT_AZ_COUNT_CHECK: endpoints of the checked types span at most MaxAzCount
-# and at least MinAzCount AZs.
-let vpc_endpoints = Resources.*[
-    Type == 'AWS::EC2::VPCEndpoint'
-    Properties.VpcEndpointType in [{listed}]
-{exclusion}{not_exempt(rule)}]
-
-rule VPC_ENDPOINT_AZ_COUNT_CHECK when %vpc_endpoints !empty {{
-    %vpc_endpoints.Properties {{
-        when SubnetIds is_list {{
-{chr(10).join(checks)}
-        }}
-    }}
-}}
-"""
+    checks.append("when SubnetIds is_list {\n" + "\n".join(limits) + "\n}")
+    header = "# VPC_ENDPOINT_AZ_COUNT_CHECK: endpoints of the checked types span at most MaxAzCount\n"
+    header += "# and at least MinAzCount AZs.\n"
+    return header + guard_rule(
+        "VPC_ENDPOINT_AZ_COUNT_CHECK", TARGETS["VPC_ENDPOINT_AZ_COUNT_CHECK"], filters, ".{props}", "\n".join(checks)
+    )
 
 
 WRITERS = {

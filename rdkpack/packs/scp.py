@@ -9,12 +9,15 @@ What each statement can and cannot enforce (README, "Preventive twins", says the
   functions without the layer). A pattern cannot say "version >= N": any version of an approved
   layer passes, and the minimum version is left to the Config rule.
 - Code signing: `lambda:CodeSigningConfigArn` on CreateFunction and PutFunctionCodeSigningConfig.
-  A create without a config is denied too, which includes container-image functions (they cannot
-  have one): that statement is written only when the pack asks for it (`requireCodeSigningOnCreate`).
+  A create that names an unapproved config is denied. A create without a config is denied only when
+  the pack asks for it (`requireCodeSigningOnCreate`): that includes container-image functions, which
+  cannot have one, since no key tells them apart.
   Detaching a config (DeleteFunctionCodeSigningConfig) is denied.
 - Exemptions: the rules' `ExemptionTag` is a resource tag, which whoever makes the request can set,
   so it cannot exempt in an SCP. It maps to the calling principal's tag instead: a principal carrying
-  the tag (a break-glass or image-pipeline role) is not denied.
+  the tag (a break-glass or image-pipeline role) is not denied. A principal tag can be given too (iam
+  tagging, session tags), so a statement lets only principals that carry the tag give or remove it;
+  tag the first ones from the management account, which SCPs do not restrict.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 from rdkpack.project.config import Pack, PackRule, Project
 
 LAYER_RULE, SIGNING_RULE = "LAMBDA_LAYER_CHECK", "LAMBDA_CODE_SIGNING_CHECK"
+RULES = (LAYER_RULE, SIGNING_RULE)
 ANY_CONFIG = "arn:*:lambda:*:*:code-signing-config:*"
 
 
@@ -89,18 +93,45 @@ def signing_statements(rule: PackRule, require_on_create: bool) -> list[dict]:
             **({"Condition": spared} if spared else {}),
         },
     ]
-    if require_on_create:
-        statements.insert(
-            0,
-            {
-                "Sid": "DenyCreateWithoutApprovedCodeSigning",
-                "Effect": "Deny",
-                "Action": "lambda:CreateFunction",
-                "Resource": "*",
-                "Condition": merged(unapproved, spared),
-            },
-        )
+    # A create that names an unapproved config is always denied; one that names none only when the pack asks.
+    carries_config = {} if require_on_create else {"Null": {"lambda:CodeSigningConfigArn": "false"}}
+    statements.insert(
+        0,
+        {
+            "Sid": "DenyCreateWithoutApprovedCodeSigning"
+            if require_on_create
+            else "DenyCreateWithUnapprovedCodeSigning",
+            "Effect": "Deny",
+            "Action": "lambda:CreateFunction",
+            "Resource": "*",
+            "Condition": merged(carries_config, unapproved, spared),
+        },
+    )
     return statements
+
+
+def exemption_keys(pack: Pack) -> list[str]:
+    tags = (str(rule.parameters.get("ExemptionTag", "")).strip() for rule in pack.rules if rule.name in RULES)
+    return sorted({tag.partition("=")[0].strip() for tag in tags if tag})
+
+
+def tag_statements(pack: Pack) -> list[dict]:
+    """A principal tag exempts, so only a principal that already carries it may give it (or take it away)."""
+    keys = exemption_keys(pack)
+    if not keys:
+        return []
+    return [
+        {
+            "Sid": "DenyGrantingTheExemptionTag",
+            "Effect": "Deny",
+            "Action": ["iam:TagRole", "iam:TagUser", "iam:UntagRole", "iam:UntagUser", "sts:TagSession"],
+            "Resource": "*",
+            "Condition": {
+                "ForAnyValue:StringEquals": {"aws:TagKeys": keys},
+                "Null": {f"aws:PrincipalTag/{key}": "true" for key in keys},
+            },
+        }
+    ]
 
 
 def policy(project: Project, pack: Pack) -> dict | None:
@@ -114,4 +145,5 @@ def policy(project: Project, pack: Pack) -> dict | None:
     signing = pack_rule(pack, SIGNING_RULE)
     if signing:
         statements += signing_statements(signing, bool(pack.preventive.get("requireCodeSigningOnCreate")))
+    statements += tag_statements(pack)
     return {"Version": "2012-10-17", "Statement": statements}

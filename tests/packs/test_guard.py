@@ -28,7 +28,8 @@ SUBNETS = ["subnet-a", "subnet-b", "subnet-c"]
 
 def pack_rule(pack: str, rule: str, **parameters):
     found = next(r for r in PROJECT.packs[pack].rules if r.name == rule)
-    return dataclasses.replace(found, parameters={**found.parameters, **parameters})
+    merged = {**found.parameters, **parameters}
+    return dataclasses.replace(found, parameters={k: v for k, v in merged.items() if v is not None})
 
 
 def function(layers=(), package_type="Zip", tags=None, cfn_layers=None):
@@ -69,6 +70,11 @@ def endpoint(subnets, service="com.amazonaws.us-east-1.ssm", kind="Interface", c
     return "AWS::EC2::VPCEndpoint", cfn, {"configuration": configuration, "tags": {}}
 
 
+def without_subnets(resource):
+    kind, cfn, item = resource
+    return kind, {k: v for k, v in cfn.items() if k != "SubnetIds"}, item
+
+
 SANDBOX, ORG = "rdk-guardrails-sandbox", "rdk-guardrails-org-baseline"
 L, S, V = "LAMBDA_LAYER_CHECK", "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "VPC_ENDPOINT_AZ_COUNT_CHECK"
 # (name, pack, rule, extra parameters, resource, expected verdict, Guard's verdict when it differs by design)
@@ -80,6 +86,15 @@ SCENARIOS = [
     ("another account's layer of that name", SANDBOX, L, {}, function([FOREIGN]), "NON_COMPLIANT", None),
     ("an approved layer beside another", SANDBOX, L, {}, function([FOREIGN, f"{LAYER}:3"]), "COMPLIANT", None),
     ("an Image function", SANDBOX, L, {}, function(package_type="Image"), "NOT_APPLICABLE", None),
+    (
+        "any account's layer of that name",
+        SANDBOX,
+        L,
+        {"LayerArn": "arn:aws:lambda:*:*:layer:company-base"},
+        function([FOREIGN]),
+        "COMPLIANT",
+        None,
+    ),
     (
         "exempt by tag",
         SANDBOX,
@@ -122,6 +137,15 @@ SCENARIOS = [
     ("clean prefixes", SANDBOX, S, {}, bucket(("logs/", "Enabled"), ("", "Enabled")), "COMPLIANT", None),
     ("no lifecycle", SANDBOX, S, {}, bucket(), "NOT_APPLICABLE", None),
     ("a disabled '*' rule, disabled rules checked", SANDBOX, S, {}, bucket(("*", "Disabled")), "NON_COMPLIANT", None),
+    (
+        "a disabled '*' rule, IncludeDisabledRules left to its default",
+        SANDBOX,
+        S,
+        {"IncludeDisabledRules": None},
+        bucket(("*", "Disabled")),
+        "NON_COMPLIANT",
+        None,
+    ),
     (
         "a disabled '*' rule, disabled rules not checked",
         SANDBOX,
@@ -170,6 +194,7 @@ SCENARIOS = [
         None,
     ),
     ("one AZ, minimum 2", ORG, V, {}, endpoint(SUBNETS[:1]), "NON_COMPLIANT", None),
+    ("no SubnetIds, minimum 2", ORG, V, {}, without_subnets(endpoint([])), "NON_COMPLIANT", None),
     ("two AZs, minimum 2", ORG, V, {}, endpoint(SUBNETS[:2]), "COMPLIANT", None),
     (
         "Ref subnets that resolve to three AZs, maximum 1",
@@ -194,8 +219,29 @@ SCENARIOS = [
 ]
 
 
-def guard_verdict(rule_text: str, resource_type: str, properties: dict) -> tuple[str, list[str]]:
-    document = {"Resources": {"Resource": {"Type": resource_type, "Properties": properties}}}
+SHAPES = {
+    # a template, as `cfn-guard validate` reads it in a pipeline
+    "template": lambda kind, properties: {"Resources": {"Resource": {"Type": kind, "Properties": properties}}},
+    # what a Guard hook hands the rules for one resource (CloudFormation Hooks user guide)
+    "hook": lambda kind, properties: {
+        "HookContext": {
+            "AWSAccountID": "123456789012",
+            "StackId": "stack",
+            "HookTypeName": "Private::Guard::Rdk",
+            "InvocationPoint": "PRE_PROVISION",
+            "TargetName": kind,
+            "TargetType": "RESOURCE",
+            "TargetLogicalId": "Resource",
+            "ChangeSetId": "",
+            "Action": "CREATE",
+        },
+        "Resources": {"Resource": {"ResourceType": kind, "ResourceProperties": properties}},
+    },
+}
+
+
+def guard_verdict(rule_text: str, resource_type: str, properties: dict, shape: str = "template") -> tuple[str, list]:
+    document = SHAPES[shape](resource_type, properties)
     report = json.loads(run_checks_rs(json.dumps(document), rule_text, False))
     return GUARD_VERDICTS[report["status"]], sorted(set(messages(report["not_compliant"])))
 
@@ -223,12 +269,13 @@ def python_verdict(rule_name: str, parameters: dict, resource_type: str, item: d
     return evaluations[0].complianceType
 
 
+@pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[row[0] for row in SCENARIOS])
-def test_the_guard_rule_and_the_config_rule_agree(scenario):
+def test_the_guard_rule_and_the_config_rule_agree(scenario, shape):
     _, pack, rule_name, extra, (resource_type, properties, item), expected, guard_differs = scenario
     rule = pack_rule(pack, rule_name, **extra)
     assert python_verdict(rule_name, rule.parameters, resource_type, item) == expected
-    verdict, found = guard_verdict(guard.WRITERS[rule_name](rule), resource_type, properties)
+    verdict, found = guard_verdict(guard.WRITERS[rule_name](rule), resource_type, properties, shape)
     assert verdict == (guard_differs or expected)
     assert all(text.startswith(f"{rule_name}: ") for text in found)
     assert bool(found) is (verdict == "NON_COMPLIANT"), "a failure says what was found and what is expected"
