@@ -288,7 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="configuration items from the Config recorder, the service APIs, or auto (recorder if on)",
     )
     read.add_argument("--json", action="store_true", help="print the results as JSON")
-    read.add_argument("--report", help="also write a report: .md (Markdown), .html or .htm (web page), .json")
+    read.add_argument(
+        "--report", help="also write a report: .md (Markdown), .html or .htm (web page), .json, .xml (JUnit)"
+    )
     read.add_argument("--fail-on-noncompliant", action="store_true", help="exit 1 when anything is NON_COMPLIANT")
     many = read.add_argument_group("many accounts and regions")
     many.add_argument(

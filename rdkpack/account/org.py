@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rdkpack import aws
 from rdkpack.account.inventory import from_recorded, read_in_batches
 from rdkpack.account.scan import (
+    REPORT_FORMAT,
     Result,
     counts,
     evaluate_direct,
@@ -80,6 +81,7 @@ class OrgReport:
         grouped = self.by_target()
         groups = [group(account, region, results) for (account, region), results in grouped.items()]
         return {
+            "format": REPORT_FORMAT,
             "pack": self.pack,
             "source": self.source,
             "totals": self.totals(groups),

@@ -25,6 +25,9 @@ from rdkpack.project.loader import load_module
 
 ROLE_PARAMETERS = ("ExecutionRoleName", "AssumeRoleMode", "ExecutionRoleRegion")
 ERROR = "ERROR"  # the verdict of a resource the scan could not read or evaluate
+# The JSON shape of `scan --json` and `--report x.json` (rdkpack/project/schemas/scan-report.schema.json):
+# the version changes when a field changes meaning or goes away; new fields may be added within one.
+REPORT_FORMAT = "rdkpack-scan-report/1"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class ScanReport:
 
     def as_dict(self) -> dict:
         return {
+            "format": REPORT_FORMAT,
             "pack": self.pack,
             "source": self.source,
             "summary": counts(self.before),
