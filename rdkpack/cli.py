@@ -289,7 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     read.add_argument("--json", action="store_true", help="print the results as JSON")
     read.add_argument(
-        "--report", help="also write a report: .md (Markdown), .html or .htm (web page), .json, .xml (JUnit)"
+        "--report",
+        help="also write a report: .md (Markdown), .html or .htm (web page), .json, .xml (JUnit), .sarif (SARIF 2.1.0)",
     )
     read.add_argument("--fail-on-noncompliant", action="store_true", help="exit 1 when anything is NON_COMPLIANT")
     many = read.add_argument_group("many accounts and regions")

@@ -56,6 +56,7 @@ class OrgReport:
     skipped_rules: dict[str, str] = field(default_factory=dict)  # rule -> why the source cannot evaluate it
     remediations: list = field(default_factory=list)
     after: list = field(default_factory=list)
+    descriptions: dict = field(default_factory=dict)  # rule -> what it checks, for SARIF
 
     def by_target(self) -> dict[tuple[str, str], list[Result]]:
         """Results per (account, region), failed targets included with none; one pass over the results."""
@@ -164,7 +165,8 @@ def scan_aggregator(project: Project, pack_name: str, session, aggregator: str, 
         for rule in rules:
             found = evaluate_direct(project.root, rule.name, scan_parameters(rule), chosen, factory=None)
             results += [replace(result, account=target[0], region=target[1]) for result in found]
-    return OrgReport(pack.name, f"aggregator {aggregator}", results, skipped_rules=skipped)
+    descriptions = {rule.name: project.rules[rule.name].description for rule in rules}
+    return OrgReport(pack.name, f"aggregator {aggregator}", results, skipped_rules=skipped, descriptions=descriptions)
 
 
 # ---- with a role in each account ----
@@ -232,7 +234,10 @@ def scan_with_role(plan: RoleScan, session, accounts, *, progress=None) -> OrgRe
         rule_module(plan.project.root, rule.name)
     sts = aws.client(session, "sts")
     tick = progress(len(accounts)) if progress else None
-    report = OrgReport(pack.name, f"role {plan.role_name}", [])
+    descriptions = {
+        rule.name: plan.project.rules[rule.name].description for rule in pack_rules(plan.project, pack, plan.only)
+    }
+    report = OrgReport(pack.name, f"role {plan.role_name}", [], descriptions=descriptions)
 
     def one(account):
         try:

@@ -53,6 +53,7 @@ class ScanReport:
     before: list[Result]
     remediations: list = field(default_factory=list)
     after: list = field(default_factory=list)
+    descriptions: dict = field(default_factory=dict)  # rule -> what it checks (parameters.json), for SARIF
 
     def as_dict(self) -> dict:
         return {
@@ -242,4 +243,5 @@ def scan_account(project: Project, pack_name: str, session, *, only=None, source
     for rule in rules:
         with aws_errors():
             results += evaluate_direct(project.root, rule.name, scan_parameters(rule), items, factory, on_item=tick)
-    return ScanReport(pack.name, used, results)
+    descriptions = {rule.name: project.rules[rule.name].description for rule in rules}
+    return ScanReport(pack.name, used, results, descriptions=descriptions)

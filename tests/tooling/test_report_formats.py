@@ -13,6 +13,7 @@ import pytest
 from rdkpack import report
 from rdkpack.account.org import Failure, OrgReport
 from rdkpack.account.scan import REPORT_FORMAT, Result, ScanReport
+from tests.support.project import ROOT
 
 SCHEMA = json.loads(resources.files("rdkpack.project.schemas").joinpath("scan-report.schema.json").read_text())
 HOSTILE = 'a <b> & "c" \x07 ]]> end'
@@ -81,3 +82,37 @@ def test_junit_has_a_suite_per_rule_a_case_per_evaluation_and_the_counts(made):
 
 def test_a_report_path_ending_in_xml_is_junit(tmp_path):
     assert report.renderer(tmp_path / "results.xml") is report.to_junit
+
+
+SARIF = json.loads((ROOT / "tests" / "support" / "schemas" / "sarif-schema-2.1.0.json").read_text())
+
+
+@pytest.mark.parametrize("made", [single, organization])
+def test_sarif_follows_the_sarif_2_1_0_schema_with_a_rule_per_guardrail_and_a_result_per_finding(made):
+    built = made()
+    built.descriptions = {"LAMBDA_LAYER_CHECK": "Checks the layer.", "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK": "Checks S3."}
+    document = json.loads(report.to_sarif(built, "t"))
+    jsonschema.Draft4Validator(SARIF).validate(document)
+    run = document["runs"][0]
+    assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == sorted(built.descriptions)
+    assert run["tool"]["driver"]["rules"][0]["fullDescription"]["text"] == "Checks the layer."
+    results = run["results"]
+    assert [(r["ruleId"], r["message"]["text"]) for r in results] == [
+        ("LAMBDA_LAYER_CHECK", "The function has no layers."),
+        ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", HOSTILE),
+    ]
+    where = results[0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+    prefix = "555555555555/eu-west-1/" if made is organization else ""
+    assert where == f"{prefix}AWS::Lambda::Function/orders"
+    assert len({r["partialFingerprints"]["rdkpackResource/v1"] for r in results}) == 2, "stable, one per finding"
+
+
+def test_the_sarif_check_would_catch_a_broken_document():
+    document = json.loads(report.to_sarif(single(), "t"))
+    document["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft4Validator(SARIF).validate(document)
+
+
+def test_a_report_path_ending_in_sarif_is_sarif(tmp_path):
+    assert report.renderer(tmp_path / "scan.sarif") is report.to_sarif

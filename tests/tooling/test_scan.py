@@ -67,6 +67,9 @@ def test_scan_is_read_only(account):
 def test_scan_with_the_baseline_pack_uses_its_parameters(account):
     session, _ = account
     result = scan.scan_account(PROJECT, "rdk-guardrails-org-baseline", session, only=["VPC_ENDPOINT_AZ_COUNT_CHECK"])
+    assert result.descriptions == {
+        "VPC_ENDPOINT_AZ_COUNT_CHECK": PROJECT.rules["VPC_ENDPOINT_AZ_COUNT_CHECK"].description
+    }
     verdicts = sorted((r.compliance, r.annotation) for r in result.before if r.compliance == "NON_COMPLIANT")
     assert verdicts == [("NON_COMPLIANT", "The endpoint spans 1 AZ(s); the minimum is 2.")]
 
