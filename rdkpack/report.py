@@ -67,11 +67,11 @@ GROUP_COLUMNS = ("Account", "Region", "COMPLIANT", "NON_COMPLIANT", "NOT_APPLICA
 
 def group_rows(report) -> list[tuple]:
     """Per account and region, then the organization's totals."""
+    groups = report.groups()
     rows = [
-        (g["account"], g["region"], *(g["summary"].get(v, 0) for v in GROUP_COLUMNS[2:6]), money(g))
-        for g in report.groups()
+        (g["account"], g["region"], *(g["summary"].get(v, 0) for v in GROUP_COLUMNS[2:6]), money(g)) for g in groups
     ]
-    totals = report.totals()
+    totals = report.totals(groups)
     rows.append(
         (
             f"all {totals['accounts']} accounts",

@@ -230,13 +230,12 @@ def scan_with_role(plan: RoleScan, session, accounts, *, progress=None) -> OrgRe
     pack = plan.project.packs.get(plan.pack)
     if pack is None:
         raise ScanError(f"no pack {plan.pack!r} in rdk-config.json; packs: {', '.join(plan.project.packs)}")
-    for rule in pack_rules(plan.project, pack, plan.only):  # load once, before the threads
+    rules = pack_rules(plan.project, pack, plan.only)
+    for rule in rules:  # load once, before the threads
         rule_module(plan.project.root, rule.name)
     sts = aws.client(session, "sts")
     tick = progress(len(accounts)) if progress else None
-    descriptions = {
-        rule.name: plan.project.rules[rule.name].description for rule in pack_rules(plan.project, pack, plan.only)
-    }
+    descriptions = {rule.name: plan.project.rules[rule.name].description for rule in rules}
     report = OrgReport(pack.name, f"role {plan.role_name}", [], descriptions=descriptions)
 
     def one(account):

@@ -49,17 +49,13 @@ def arn_regex(pattern: str) -> str:
     return ":".join(["arn", partition, re.escape(parts[2]), region, account, *(re.escape(p) for p in parts[5:])])
 
 
-def csv(rule: PackRule, name: str) -> list[str]:
-    return [part.strip() for part in str(rule.parameters.get(name, "")).split(",") if part.strip()]
-
-
 def not_exempt(rule: PackRule) -> list[str]:
     """A filter clause leaving out resources that carry the rule's ExemptionTag (none without one)."""
-    tag = str(rule.parameters.get("ExemptionTag", "")).strip()
-    if not tag:
+    tag = rule.exemption_tag()
+    if tag is None:
         return []
-    key, _, value = tag.partition("=")
-    carried = f"Key == {text(key.strip())}" + (f" Value == {text(value.strip())}" if value else "")
+    key, value = tag
+    carried = f"Key == {text(key)}" + (f" Value == {text(value)}" if value else "")
     return [f"{{props}}.Tags not exists or {{props}}.Tags[ {carried} ] empty"]
 
 
@@ -85,7 +81,7 @@ def guard_rule(name: str, resource_type: str, filters: list[str], target: str, c
 
 
 def layer_rule(rule: PackRule) -> str:
-    patterns = csv(rule, "LayerArn")
+    patterns = rule.listed("LayerArn")
     minimum = int(rule.parameters.get("MinLayerVersion") or 1)
     approved = "|".join(arn_regex(pattern) for pattern in patterns)
     expected = f"a version >= {minimum} of {' or '.join(patterns)}"
@@ -131,8 +127,8 @@ def service_regex(names: list[str]) -> str:
 
 
 def endpoint_rule(rule: PackRule) -> str:
-    types = csv(rule, "EndpointTypes") or ["Interface"]
-    excluded = csv(rule, "ExcludedServiceNames")
+    types = rule.listed("EndpointTypes") or ["Interface"]
+    excluded = rule.listed("ExcludedServiceNames")
     maximum, minimum = rule.parameters.get("MaxAzCount"), rule.parameters.get("MinAzCount")
     filters = [f"{{props}}.VpcEndpointType in [{', '.join(text(kind) for kind in types)}]"]
     if excluded:

@@ -33,19 +33,15 @@ def pack_rule(pack: Pack, name: str) -> PackRule | None:
     return next((rule for rule in pack.rules if rule.name == name), None)
 
 
-def csv(rule: PackRule, name: str) -> list[str]:
-    return [part.strip() for part in str(rule.parameters.get(name, "")).split(",") if part.strip()]
-
-
 def exemption(rule: PackRule) -> dict:
     """The condition that spares a principal carrying the rule's ExemptionTag; {} without one."""
-    tag = str(rule.parameters.get("ExemptionTag", "")).strip()
-    if not tag:
+    tag = rule.exemption_tag()
+    if tag is None:
         return {}
-    key, _, value = tag.partition("=")
+    key, value = tag
     if value:
-        return {"StringNotEquals": {f"aws:PrincipalTag/{key.strip()}": value.strip()}}
-    return {"Null": {f"aws:PrincipalTag/{key.strip()}": "true"}}
+        return {"StringNotEquals": {f"aws:PrincipalTag/{key}": value}}
+    return {"Null": {f"aws:PrincipalTag/{key}": "true"}}
 
 
 def merged(*conditions: dict) -> dict:
@@ -57,7 +53,7 @@ def merged(*conditions: dict) -> dict:
 
 
 def layer_statements(rule: PackRule) -> list[dict]:
-    versions = [f"{pattern}:*" for pattern in csv(rule, "LayerArn")]
+    versions = [f"{pattern}:*" for pattern in rule.listed("LayerArn")]
     if not versions:
         return []
     carries_layers = {"Null": {"lambda:Layer": "false"}}
@@ -74,7 +70,7 @@ def layer_statements(rule: PackRule) -> list[dict]:
 
 
 def signing_statements(rule: PackRule, require_on_create: bool) -> list[dict]:
-    approved = csv(rule, "AllowedCodeSigningConfigArns") or [ANY_CONFIG]
+    approved = rule.listed("AllowedCodeSigningConfigArns") or [ANY_CONFIG]
     unapproved = {"ArnNotLike": {"lambda:CodeSigningConfigArn": approved}}  # the key is of type ARN
     spared = exemption(rule)
     statements = [
@@ -111,8 +107,8 @@ def signing_statements(rule: PackRule, require_on_create: bool) -> list[dict]:
 
 
 def exemption_keys(pack: Pack) -> list[str]:
-    tags = (str(rule.parameters.get("ExemptionTag", "")).strip() for rule in pack.rules if rule.name in RULES)
-    return sorted({tag.partition("=")[0].strip() for tag in tags if tag})
+    tags = (rule.exemption_tag() for rule in pack.rules if rule.name in RULES)
+    return sorted({tag[0] for tag in tags if tag})
 
 
 def tag_statements(pack: Pack) -> list[dict]:

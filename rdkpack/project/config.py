@@ -64,6 +64,18 @@ class PackRule:
     parameters: dict
     remediation: Remediation
 
+    def listed(self, name: str) -> list[str]:
+        """A comma-separated parameter's values, blanks dropped."""
+        return [part.strip() for part in str(self.parameters.get(name, "")).split(",") if part.strip()]
+
+    def exemption_tag(self) -> tuple[str, str] | None:
+        """The ExemptionTag parameter as (key, value), value '' for a key-only tag; None without one."""
+        tag = str(self.parameters.get("ExemptionTag", "")).strip()
+        if not tag:
+            return None
+        key, _, value = tag.partition("=")
+        return key.strip(), value.strip()
+
 
 @dataclass(frozen=True)
 class Pack:
