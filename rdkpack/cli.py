@@ -25,6 +25,7 @@ from rdkpack.project.config import find_root, load_project
 from rdkpack.project.kit import scaffold
 
 SCALE_MAX = 1000
+DEMO_REPORTS = (("demo-report.md", "markdown"), ("demo-report.html", "html"))
 _project_option: str | None = None  # --project DIR, set by main() for this run
 
 DEMO_EXTRA_HINT = (
@@ -112,28 +113,46 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_reports(result, title: str, paths: list[Path]) -> None:
-    for path in paths:
-        text = report.renderer(path)(result, title)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("moto") is None:
         raise RdkPackError(DEMO_EXTRA_HINT)
     from rdkpack.account import demo  # noqa: PLC0415  (moto is an extra: only the demo imports it)
 
+    outputs = report.plan_outputs(args.output, args.format)
     result = demo.run_demo(load_project(project_root()), scale=args.scale, remediation=not args.no_remediate)
-    reports = [project_root() / "reports" / "demo-report.md", project_root() / "reports" / "demo-report.html"]
-    write_reports(result, "rdk guardrails demo", reports)
+    reports = [report.Output(project_root() / "reports" / name, kind) for name, kind in DEMO_REPORTS] + outputs
+    for output in reports:
+        output.write(result, "rdk guardrails demo")
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
         console = Console()
         report.print_demo(console, result)
-        console.print("reports: " + escape(", ".join(str(p.relative_to(project_root())) for p in reports)))
+        console.print("reports: " + escape(", ".join(str(shown_path(output.path)) for output in reports)))
     return 0
+
+
+def shown_path(path: Path) -> Path:
+    """A report path as the user would type it: relative to the current folder when under it."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def add_output_options(command: argparse.ArgumentParser, extra: str = "") -> None:
+    command.add_argument(
+        "--output",
+        "--report",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help=f"also write a report (repeatable){extra}; the suffix picks the format: .sarif (SARIF 2.1.0), "
+        ".xml (JUnit), .json, .html or .htm (web page), .md (Markdown)",
+    )
+    command.add_argument(
+        "--format", choices=tuple(report.FORMATS), help="the format of a single --output file, whatever its suffix"
+    )
 
 
 def progress_bar(enabled: bool, label: str = "evaluating"):
@@ -151,8 +170,7 @@ def progress_bar(enabled: bool, label: str = "evaluating"):
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    if args.report:  # before any AWS call: a scan must not end with a report it cannot write
-        report.check_report_path(Path(args.report))
+    outputs = report.plan_outputs(args.output, args.format)  # before any AWS call
     project = load_project(project_root())
     try:
         session = boto3.Session(profile_name=args.profile, region_name=args.region)
@@ -168,8 +186,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         result = scan.scan_account(
             project, pack, session, only=args.rules, source=args.source, progress=progress_bar(show_progress)
         )
-    if args.report:
-        write_reports(result, f"rdk guardrails scan of {args.profile or 'default credentials'}", [Path(args.report)])
+    for output in outputs:
+        output.write(result, f"rdk guardrails scan of {args.profile or 'default credentials'}")
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     elif isinstance(result, org.OrgReport):
@@ -273,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument(
         "--scale", type=scale, default=1, help=f"seed N times as many resources, 1 to {SCALE_MAX} (default 1)"
     )
+    add_output_options(show, " beside reports/demo-report.md and .html")
     show.set_defaults(run=cmd_demo)
     read = commands.add_parser(
         "scan", help="evaluate a real account with a pack's rules, read-only", epilog=SCAN_EXIT_CODES
@@ -288,10 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="configuration items from the Config recorder, the service APIs, or auto (recorder if on)",
     )
     read.add_argument("--json", action="store_true", help="print the results as JSON")
-    read.add_argument(
-        "--report",
-        help="also write a report: .md (Markdown), .html or .htm (web page), .json, .xml (JUnit), .sarif (SARIF 2.1.0)",
-    )
+    add_output_options(read)
     read.add_argument("--fail-on-noncompliant", action="store_true", help="exit 1 when anything is NON_COMPLIANT")
     many = read.add_argument_group("many accounts and regions")
     many.add_argument(

@@ -122,6 +122,39 @@ def test_cli_scan_json_report_and_exit_code(account, tmp_path, monkeypatch, caps
     assert main(["scan", "--rules", "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "--pack", "rdk-guardrails-sandbox"]) == 0
 
 
+def test_one_scan_writes_every_output_each_in_its_format(account, tmp_path, monkeypatch, capsys):
+    session, _ = account
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(boto3, "Session", lambda **_: session)
+    files = [tmp_path / name for name in ("scan.sarif", "junit.xml", "nested/scan.json", "page.htm")]
+    named = tmp_path / "for-code-scanning.txt"
+    argv = ["scan", "--rules", "LAMBDA_LAYER_CHECK", *(f"--output={f}" for f in files)]
+    assert main(argv) == 0
+    assert json.loads(files[0].read_text())["version"] == "2.1.0"
+    assert files[1].read_text().startswith('<?xml version="1.0"')
+    assert json.loads(files[2].read_text())["format"] == scan.REPORT_FORMAT
+    assert "billing-old-layer-0" in files[3].read_text()
+    assert main(["scan", "--rules", "LAMBDA_LAYER_CHECK", "--output", str(named), "--format", "sarif"]) == 0
+    assert json.loads(named.read_text())["runs"][0]["tool"]["driver"]["name"] == "rdkpack"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--output", "a.sarif", "--output", "b.xml", "--format", "json"], "--format applies to a single file"),
+        (["--format", "junit"], "--format junit needs an --output FILE"),
+        (["--output", "a.sarif", "--report", "./a.sarif"], "given twice"),
+        (["--output", "a.txt"], "or name the format with --format"),
+    ],
+)
+def test_output_mistakes_are_named_before_any_aws_call(argv, expected, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(boto3, "Session", lambda **_: pytest.fail("no AWS session before the outputs are checked"))
+    assert main(["--project", str(ROOT), "scan", *argv]) == 2
+    assert expected in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
 # ---- the recorder path in detail, and errors: Stubber ----
 
 

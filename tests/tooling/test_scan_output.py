@@ -16,6 +16,7 @@ from rdkpack.account.demo import RemediationRun
 from rdkpack.account.demo_account import seed
 from rdkpack.cli import main
 from rdkpack.project.config import load_project
+from rdkpack.report import markdown, terminal
 from tests.support.project import ROOT
 
 PROJECT = load_project(ROOT)
@@ -119,7 +120,7 @@ def test_markup_in_resource_data_is_not_styled_but_verdicts_are(session):
 def test_remediation_messages_print_literally():
     run = RemediationRun("R", "Doc", "[/]", "Would rewrite rule [bold red]x[/]", "CHANGED", "[/] done")
     console = Console(file=io.StringIO(), width=250, record=True)
-    console.print(report.remediation_table([run]))
+    console.print(terminal.remediation_table([run]))
     text = console.export_text()
     assert "[/]" in text
     assert "Would rewrite rule [bold red]x[/]" in text
@@ -129,7 +130,7 @@ def test_remediation_messages_print_literally():
 def test_control_characters_in_resource_data_never_reach_the_terminal_raw():
     run = RemediationRun("R", "Doc", "bucket\x1b]0;owned\x07", "plan\x1b[2J", "FAILED", "rule \x1b[31mred")
     console = Console(file=io.StringIO(), width=250, force_terminal=True, color_system="standard")
-    console.print(report.remediation_table([run]))
+    console.print(terminal.remediation_table([run]))
     printed = console.file.getvalue()
     assert "\x1b]0;" not in printed and "\x1b[2J" not in printed and "\x1b[31mred" not in printed
     assert "bucket\\x1b]0;owned\\x07" in printed
@@ -137,6 +138,6 @@ def test_control_characters_in_resource_data_never_reach_the_terminal_raw():
 
 
 def test_markdown_report_cells_cannot_add_html():
-    assert report.markdown_table(("Id",), [("<img src=x onerror=alert(1)>|x",)]).splitlines()[2] == (
+    assert markdown.markdown_table(("Id",), [("<img src=x onerror=alert(1)>|x",)]).splitlines()[2] == (
         "| &lt;img src=x onerror=alert(1)&gt;\\|x |"
     )

@@ -1,0 +1,82 @@
+"""Report files: each `--output` path with its format, from `--format` or the path's suffix."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdkpack.errors import ScanError
+from rdkpack.report.html_page import to_html
+from rdkpack.report.junit import to_junit
+from rdkpack.report.markdown import to_markdown
+from rdkpack.report.sarif import to_sarif
+
+
+def to_json(report, title: str) -> str:
+    return json.dumps(report.as_dict(), indent=2) + "\n"
+
+
+FORMATS = {"markdown": to_markdown, "html": to_html, "json": to_json, "junit": to_junit, "sarif": to_sarif}
+SUFFIXES = {".md": "markdown", ".html": "html", ".htm": "html", ".json": "json", ".xml": "junit", ".sarif": "sarif"}
+
+
+@dataclass(frozen=True)
+class Output:
+    path: Path
+    format: str
+
+    def write(self, report, title: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(FORMATS[self.format](report, title), encoding="utf-8")
+
+
+def format_of(path: Path) -> str:
+    """The format a path's suffix names; a ScanError lists the suffixes and the --format alternative."""
+    name = SUFFIXES.get(path.suffix.lower())
+    if name is None:
+        accepted = ", ".join(SUFFIXES)
+        raise ScanError(
+            f"--output {path}: unknown suffix {path.suffix or '(none)'!r}; use one of {accepted}, "
+            f"or name the format with --format ({', '.join(FORMATS)})"
+        )
+    return name
+
+
+def renderer(path: Path):
+    return FORMATS[format_of(path)]
+
+
+def plan_outputs(paths: list[str], format_name: str | None) -> list[Output]:
+    """Every report the run will write, checked before any AWS call: a scan must not end with a report it
+    cannot write. `--format` names one file's format, so with several files each is named by its suffix."""
+    if format_name and len(paths) > 1:
+        raise ScanError(
+            f"--format {format_name} with {len(paths)} --output files: --format applies to a single file; "
+            "with several, give each a suffix (.sarif, .xml, .json, .html, .md)"
+        )
+    if format_name and not paths:
+        raise ScanError(f"--format {format_name} needs an --output FILE to write")
+    outputs, seen = [], set()
+    for text in paths:
+        path = Path(text)
+        check_writable(path)
+        if path.resolve() in seen:
+            raise ScanError(f"--output {path}: given twice; each report needs its own file")
+        seen.add(path.resolve())
+        outputs.append(Output(path, format_name or format_of(path)))
+    return outputs
+
+
+def check_writable(path: Path) -> None:
+    if path.is_dir():
+        raise ScanError(f"--output {path}: is a folder; give a file path such as {path / 'scan.md'}")
+    folder = path.parent
+    while not folder.exists():  # Output.write creates missing folders
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ScanError(f"--output {path}: {folder} is a file, not a folder; choose another path")
+    target = path if path.exists() else folder
+    if not os.access(target, os.W_OK):
+        raise ScanError(f"--output {path}: {target} is not writable; choose another path or fix its permissions")

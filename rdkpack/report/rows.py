@@ -1,0 +1,73 @@
+"""Rows shared by every rendering: results ordered for reading, and an organization's per-account groups."""
+
+from __future__ import annotations
+
+import re
+
+from rdkpack.account.scan import Result, counts
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+VERDICTS = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "ERROR")
+COLUMNS = ("Resource", "Rule", "Verdict", "Annotation")
+TARGET_COLUMNS = ("Account", "Region")
+
+
+def columns(results: list[Result]) -> tuple[str, ...]:
+    """Account and region lead when the results come from more than one account (an organization scan)."""
+    return (*TARGET_COLUMNS, *COLUMNS) if any(r.account for r in results) else COLUMNS
+
+
+def result_rows(results: list[Result]) -> list[tuple]:
+    first = {"ERROR": 0, "NON_COMPLIANT": 1}  # what needs attention leads
+    ordered = sorted(results, key=lambda r: (first.get(r.compliance, 2), r.account, r.region, r.rule, r.resource_id))
+    target = any(r.account for r in results)
+    return [
+        ((r.account, r.region) if target else ()) + (r.resource_id, r.rule, r.compliance, r.annotation) for r in ordered
+    ]
+
+
+GROUP_COLUMNS = ("Account", "Region", "COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "ERROR", "Endpoint AZs $/month")
+
+
+def group_rows(report) -> list[tuple]:
+    """Per account and region, then the organization's totals."""
+    groups = report.groups()
+    rows = [
+        (g["account"], g["region"], *(g["summary"].get(v, 0) for v in GROUP_COLUMNS[2:6]), money(g)) for g in groups
+    ]
+    totals = report.totals(groups)
+    rows.append(
+        (
+            f"all {totals['accounts']} accounts",
+            "",
+            *(totals["summary"].get(v, 0) for v in GROUP_COLUMNS[2:6]),
+            money(totals),
+        )
+    )
+    return rows
+
+
+def money(group: dict) -> str:
+    return f"{group['endpoint_az_cost_per_month']:,.2f}"
+
+
+def sections(report) -> list[tuple[str, tuple, list]]:
+    """(title, header, rows) for every part of a demo or scan report (by account and region for an org scan)."""
+    parts = []
+    if hasattr(report, "groups"):
+        parts.append(("By account and region", GROUP_COLUMNS, group_rows(report)))
+        if report.failures:
+            rows = [(f.account, f.region, f.reason) for f in report.failures]
+            parts.append(("Accounts and regions not scanned", ("Account", "Region", "Reason"), rows))
+    parts.append(
+        ("Before remediation" if report.after else "Compliance", columns(report.before), result_rows(report.before))
+    )
+    if report.remediations:
+        rows = [(r.resource_id, r.document, r.plan, f"{r.status}: {r.message}") for r in report.remediations]
+        parts.append(("Remediations", ("Resource", "Document", "Plan", "Result"), rows))
+    if report.after:
+        parts.append(("After remediation", COLUMNS, result_rows(report.after)))
+    before, after = counts(report.before), counts(report.after)
+    rows = [(verdict, before[verdict], after.get(verdict, 0) if report.after else "-") for verdict in before]
+    parts.append(("Summary", ("Verdict", "Before", "After"), rows))
+    return parts

@@ -1,0 +1,87 @@
+"""The terminal: rich tables. Resource-derived cells are rich Text objects, never markup, so a lifecycle
+rule ID such as `[/]` prints literally, and control characters are shown as escapes, never sent raw."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from rdkpack.account.scan import Result, counts
+from rdkpack.report.rows import CONTROL, GROUP_COLUMNS, TARGET_COLUMNS, columns, group_rows, result_rows
+
+STYLES = {"COMPLIANT": "green", "NON_COMPLIANT": "bold red", "NOT_APPLICABLE": "dim", "ERROR": "bold magenta"}
+
+
+def literal(value) -> Text:
+    """Resource-derived text for the terminal: no markup, control characters shown as escapes."""
+    return Text(CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), str(value)))
+
+
+def results_table(title: str, results: list[Result]) -> Table:
+    table = Table(title=title, show_lines=False, expand=True)
+    for column in columns(results):
+        table.add_column(column, overflow="fold", ratio=3 if column == "Annotation" else 1)
+    for *lead, verdict, annotation in result_rows(results):
+        cells = [literal(cell) for cell in lead]
+        table.add_row(*cells, Text(verdict, style=STYLES.get(verdict, "")), literal(annotation))
+    return table
+
+
+def print_org(console: Console, report) -> None:
+    table = Table(title=f"Compliance by account and region (items from {escape(report.source)})")
+    for column in GROUP_COLUMNS:
+        table.add_column(column, justify="right" if column not in TARGET_COLUMNS else "left")
+    for row in group_rows(report):
+        table.add_row(*(literal(cell) for cell in row))
+    console.print(table)
+    attention = [r for r in report.before if r.compliance in ("NON_COMPLIANT", "ERROR")]
+    console.print(results_table(f"Needing attention ({len(attention)} of {len(report.before)})", attention))
+    for failure in report.failures:
+        console.print(
+            Text.assemble(
+                ("could not scan ", "bold magenta"), literal(f"{failure.account} {failure.region}: {failure.reason}")
+            )
+        )
+    for rule, why in report.skipped_rules.items():
+        console.print(Text(f"not evaluated: {rule} {why}", style="dim"))
+
+
+def remediation_table(runs) -> Table:
+    table = Table(title="Remediations (DryRun plan, then applied)", expand=True)
+    for column in ("Resource", "Document", "Plan", "Result"):
+        table.add_column(column, overflow="fold", ratio=2 if column in ("Plan", "Result") else 1)
+    for run in runs:
+        style = "green" if run.status in ("CHANGED", "NO_CHANGE") else "bold red"
+        result = Text.assemble((run.status, style), ": ", literal(run.message))
+        table.add_row(literal(run.resource_id), Text(run.document), literal(run.plan), result)
+    return table
+
+
+def counts_table(before: list[Result], after: list[Result] | None = None) -> Table:
+    """Verdict counts; with `after`, side by side with the counts after remediation."""
+    table = Table(title="Compliance before and after remediation" if after is not None else "Summary")
+    for column in ("Verdict", "Before", "After") if after is not None else ("Verdict", "Evaluations"):
+        table.add_column(column)
+    first, second = counts(before), counts(after or [])
+    for verdict in first:
+        cells = [str(first[verdict])] + ([str(second.get(verdict, 0)) if after else "-"] if after is not None else [])
+        table.add_row(Text(verdict, style=STYLES.get(verdict, "")), *cells)
+    return table
+
+
+def print_scan(console: Console, results: list[Result], source: str) -> None:
+    console.print(results_table(f"Compliance ({len(results)} evaluations, items from {escape(source)})", results))
+    console.print(counts_table(results))
+
+
+def print_demo(console: Console, report) -> None:
+    title = f"Before: pack {escape(report.pack)}, {report.resources} seeded resources"
+    console.print(results_table(title, report.before))
+    if report.remediations:
+        console.print(remediation_table(report.remediations))
+    if report.after:
+        console.print(results_table("After remediation", report.after))
+    console.print(counts_table(report.before, report.after))
+    console.print(f"finished in {report.seconds:.1f} s")
