@@ -23,6 +23,7 @@ from rdkpack.packs import deploy, validate, write
 from rdkpack.project import documents, kit
 from rdkpack.project.config import find_root, load_project
 from rdkpack.project.kit import scaffold
+from rdkpack.report import security_hub
 
 SCALE_MAX = 1000
 DEMO_REPORTS = (("demo-report.md", "markdown"), ("demo-report.html", "html"))
@@ -180,8 +181,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise ScanError(NO_REGION)
     show_progress = not args.json and sys.stderr.isatty()
     pack = args.pack or next(iter(project.packs))
+    plan = None
     if args.aggregator or args.accounts or args.org:
-        result = scan_many(args, project, pack, session, show_progress)
+        result, plan = scan_many(args, project, pack, session, show_progress)
     else:
         result = scan.scan_account(
             project, pack, session, only=args.rules, source=args.source, progress=progress_bar(show_progress)
@@ -194,6 +196,26 @@ def cmd_scan(args: argparse.Namespace) -> int:
         report.print_org(Console(), result)
     else:
         report.print_scan(Console(), result.before, result.source)
+    imported = import_findings(args, result, session, plan) if args.security_hub else 0
+    return max(scan_exit_code(args, result), imported)
+
+
+def import_findings(args: argparse.Namespace, result, session, plan) -> int:
+    """--security-hub: each account imports its own findings (through the role scan's role, or with the scanning
+    session); 1, with a warning line, when some finding was not imported."""
+    if plan:
+        imported = security_hub.import_role_scan(result, plan, session)
+    else:
+        imported = security_hub.import_account_scan(result, session)
+    print(imported.line(), file=sys.stderr if args.json else sys.stdout)
+    if imported.failed:
+        print(f"warning: {imported.warning()}", file=sys.stderr)
+    return 1 if imported.failed else 0
+
+
+def scan_exit_code(args: argparse.Namespace, result) -> int:
+    """1, with a warning line, when an account, a region or a resource could not be scanned; 1 for NON_COMPLIANT
+    with --fail-on-noncompliant; else 0."""
     if getattr(result, "failures", None):
         print(f"warning: {len(result.failures)} account/region(s) could not be scanned: see Failures", file=sys.stderr)
         return 1
@@ -204,12 +226,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 1 if args.fail_on_noncompliant and summary["NON_COMPLIANT"] else 0
 
 
-def scan_many(args: argparse.Namespace, project, pack: str, session, show_progress: bool) -> org.OrgReport:
-    """An aggregator's accounts, or a role assumed in each listed (or every active) account and region."""
+def scan_many(args: argparse.Namespace, project, pack: str, session, show_progress: bool):
+    """An aggregator's accounts, or a role assumed in each listed (or every active) account and region; with the
+    role scan's plan (None for an aggregator)."""
     if args.aggregator and (args.accounts or args.org):
         raise UsageError("--aggregator reads every member from one account: give it without --accounts or --org")
+    if args.aggregator and args.security_hub:
+        raise UsageError(
+            "--security-hub cannot import an --aggregator scan: Security Hub takes a finding through an account's "
+            "default product only from that account, and the aggregator account would be importing its members' "
+            "findings; scan with --accounts or --org and --role-name to import each account's findings there"
+        )
     if args.aggregator:
-        return org.scan_aggregator(project, pack, session, args.aggregator, only=args.rules)
+        return org.scan_aggregator(project, pack, session, args.aggregator, only=args.rules), None
     if not args.role_name:
         raise UsageError("--accounts and --org need --role-name, the role to assume in each account")
     if args.accounts and args.org:
@@ -223,7 +252,7 @@ def scan_many(args: argparse.Namespace, project, pack: str, session, show_progre
     )
     only = tuple(args.rules) if args.rules else None
     plan = org.RoleScan(project, pack, args.role_name, tuple(regions), only, args.source)
-    return org.scan_with_role(plan, session, accounts, progress=progress_bar(show_progress, "accounts"))
+    return org.scan_with_role(plan, session, accounts, progress=progress_bar(show_progress, "accounts")), plan
 
 
 def account_id(text: str) -> str:
@@ -251,10 +280,26 @@ class Parser(argparse.ArgumentParser):
 
 PROJECT_HELP = "project folder holding rdk-config.json (default: the nearest one upward from here)"
 SCAN_EXIT_CODES = (
-    "exit codes: 0 scanned; 1 some resource could not be read or evaluated (ERROR rows), or "
-    "--fail-on-noncompliant and something is NON_COMPLIANT; 2 the scan could not run (arguments, "
-    "project files, credentials, region, or a whole-account access denied)"
+    "exit codes: 0 scanned; 1 some resource could not be read or evaluated (ERROR rows), "
+    "--fail-on-noncompliant and something is NON_COMPLIANT, or --security-hub and some finding was not "
+    "imported; 2 the scan could not run (arguments, project files, credentials, region, or a whole-account "
+    "access denied, Security Hub's included)"
 )
+
+
+def add_many_accounts_options(command: argparse.ArgumentParser) -> None:
+    many = command.add_argument_group("many accounts and regions")
+    many.add_argument(
+        "--aggregator", metavar="NAME", help="evaluate every member's recorded items in this AWS Config aggregator"
+    )
+    many.add_argument("--accounts", nargs="+", type=account_id, metavar="ID", help="assume --role-name in these")
+    many.add_argument("--org", action="store_true", help="assume --role-name in every active account of the org")
+    many.add_argument(
+        "--role-name",
+        metavar="ROLE",
+        help="role to assume in each account: read-only, plus securityhub:BatchImportFindings for --security-hub",
+    )
+    many.add_argument("--regions", nargs="+", metavar="REGION", help="regions to scan (default: the pack's regions)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -309,14 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--json", action="store_true", help="print the results as JSON")
     add_output_options(read)
     read.add_argument("--fail-on-noncompliant", action="store_true", help="exit 1 when anything is NON_COMPLIANT")
-    many = read.add_argument_group("many accounts and regions")
-    many.add_argument(
-        "--aggregator", metavar="NAME", help="evaluate every member's recorded items in this AWS Config aggregator"
+    read.add_argument(
+        "--security-hub",
+        action="store_true",
+        help="also import every evaluation into AWS Security Hub as an ASFF finding, each account its own "
+        "(securityhub:BatchImportFindings: the scan's only write); not with --aggregator",
     )
-    many.add_argument("--accounts", nargs="+", type=account_id, metavar="ID", help="assume --role-name in these")
-    many.add_argument("--org", action="store_true", help="assume --role-name in every active account of the org")
-    many.add_argument("--role-name", metavar="ROLE", help="read-only role to assume in each account")
-    many.add_argument("--regions", nargs="+", metavar="REGION", help="regions to scan (default: the pack's regions)")
+    add_many_accounts_options(read)
     read.set_defaults(run=cmd_scan)
     for command in commands.choices.values():  # also after the subcommand; SUPPRESS keeps a top-level value
         command.add_argument("--project", metavar="DIR", default=argparse.SUPPRESS, help=PROJECT_HELP)

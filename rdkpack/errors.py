@@ -36,3 +36,8 @@ class FileError(RdkPackError):
 
 class AwsError(RdkPackError):
     """An AWS call failed in a way no command expected; the message names the operation and what to grant or fix."""
+
+
+class SecurityHubError(RdkPackError):
+    """Security Hub refused an account's findings outright (access denied, not enabled); the message names the
+    account, the region and what to fix."""

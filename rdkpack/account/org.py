@@ -9,7 +9,6 @@ others go on.
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -23,6 +22,7 @@ from rdkpack.account.scan import (
     Result,
     counts,
     evaluate_direct,
+    excess_az_cost,
     pack_rules,
     rule_module,
     scan_account,
@@ -34,8 +34,6 @@ from rdkpack.project.config import Project
 
 ACCOUNTS_AT_ONCE = 4  # each account scans its regions in turn; its own API quotas are untouched by the others
 ROLE_SESSION_NAME = "rdkpack-scan"
-# The endpoint rule's annotation states the monthly cost of the AZs over the maximum.
-ENDPOINT_COST = re.compile(r"cost about \$([\d,]+\.\d\d) a month")
 
 
 @dataclass(frozen=True)
@@ -99,11 +97,6 @@ def group(account: str, region: str, results: list[Result]) -> dict:
         "summary": counts(results),
         "endpoint_az_cost_per_month": excess_az_cost(results),
     }
-
-
-def excess_az_cost(results: list[Result]) -> float:
-    found = (ENDPOINT_COST.search(r.annotation) for r in results if r.compliance == "NON_COMPLIANT")
-    return round(sum(float(match.group(1).replace(",", "")) for match in found if match), 2)
 
 
 # ---- through an aggregator ----
@@ -187,6 +180,16 @@ def role_arn(project: Project, account: str, role_name: str) -> str:
     return f"arn:{project.partition}:iam::{account}:role/{role_name}"
 
 
+def assumed_session(credentials: dict, region: str):
+    """A session in one region with an assumed role's temporary credentials."""
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+
+
 @dataclass(frozen=True)
 class RoleScan:
     """What to scan in each account: the pack, the role to assume there, the regions and the scan options."""
@@ -198,23 +201,22 @@ class RoleScan:
     only: tuple[str, ...] | None = None
     source: str = "auto"
 
+    def credentials(self, sts, account: str) -> dict:
+        """The role's temporary credentials in one account (STS AssumeRole); a ClientError when refused."""
+        return sts.assume_role(
+            RoleArn=role_arn(self.project, account, self.role_name), RoleSessionName=ROLE_SESSION_NAME
+        )["Credentials"]
+
     def account(self, sts, account: str) -> tuple[list[Result], list[Failure]]:
         """Every region of one account; each failure is named and the other regions are still scanned."""
         try:
-            credentials = sts.assume_role(
-                RoleArn=role_arn(self.project, account, self.role_name), RoleSessionName=ROLE_SESSION_NAME
-            )["Credentials"]
+            credentials = self.credentials(sts, account)
         except ClientError as error:
             reason = f"cannot assume {self.role_name}: {explain(error)}"
             return [], [Failure(account, region, reason) for region in self.regions]
         results, failures = [], []
         for region in self.regions:
-            session = boto3.Session(
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
-                region_name=region,
-            )
+            session = assumed_session(credentials, region)
             try:
                 found = scan_account(self.project, self.pack, session, only=self.only, source=self.source)
             except (RdkPackError, ClientError, BotoCoreError) as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ ERROR = "ERROR"  # the verdict of a resource the scan could not read or evaluate
 # The JSON shape of `scan --json` and `--report x.json` (rdkpack/project/schemas/scan-report.schema.json):
 # the version changes when a field changes meaning or goes away; new fields may be added within one.
 REPORT_FORMAT = "rdkpack-scan-report/1"
+# The endpoint rule's annotation states the monthly cost of the AZs over the maximum.
+ENDPOINT_COST = re.compile(r"cost about \$([\d,]+\.\d\d) a month")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,12 @@ def counts(results: list[Result]) -> dict[str, int]:
     tally = Counter(result.compliance for result in results)
     verdicts = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE") + ((ERROR,) if tally[ERROR] else ())
     return {kind: tally.get(kind, 0) for kind in verdicts}
+
+
+def excess_az_cost(results: list[Result]) -> float:
+    """The monthly cost of endpoint AZs over the maximum, from the endpoint rule's NON_COMPLIANT annotations."""
+    found = (ENDPOINT_COST.search(r.annotation) for r in results if r.compliance == "NON_COMPLIANT")
+    return round(sum(float(match.group(1).replace(",", "")) for match in found if match), 2)
 
 
 @functools.cache

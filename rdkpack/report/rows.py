@@ -12,6 +12,20 @@ COLUMNS = ("Resource", "Rule", "Verdict", "Annotation")
 TARGET_COLUMNS = ("Account", "Region")
 
 
+def printable(value) -> str:
+    """Resource-derived text with control characters shown as escapes (`\\x07`), never sent raw."""
+    return CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), str(value))
+
+
+def rule_counts(results: list[Result], rules=()) -> dict[str, dict[str, int]]:
+    """Per rule (the given ones too, even without results), evaluations per verdict: all four, zeros included."""
+    tally = {rule: dict.fromkeys(VERDICTS, 0) for rule in rules}
+    for result in results:
+        per_rule = tally.setdefault(result.rule, dict.fromkeys(VERDICTS, 0))
+        per_rule[result.compliance] = per_rule.get(result.compliance, 0) + 1
+    return dict(sorted(tally.items()))
+
+
 def columns(results: list[Result]) -> tuple[str, ...]:
     """Account and region lead when the results come from more than one account (an organization scan)."""
     return (*TARGET_COLUMNS, *COLUMNS) if any(r.account for r in results) else COLUMNS

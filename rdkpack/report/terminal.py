@@ -9,14 +9,14 @@ from rich.table import Table
 from rich.text import Text
 
 from rdkpack.account.scan import Result, counts
-from rdkpack.report.rows import CONTROL, GROUP_COLUMNS, TARGET_COLUMNS, columns, group_rows, result_rows
+from rdkpack.report.rows import GROUP_COLUMNS, TARGET_COLUMNS, columns, group_rows, printable, result_rows
 
 STYLES = {"COMPLIANT": "green", "NON_COMPLIANT": "bold red", "NOT_APPLICABLE": "dim", "ERROR": "bold magenta"}
 
 
 def literal(value) -> Text:
     """Resource-derived text for the terminal: no markup, control characters shown as escapes."""
-    return Text(CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), str(value)))
+    return Text(printable(value))
 
 
 def results_table(title: str, results: list[Result]) -> Table:
