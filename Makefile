@@ -1,5 +1,6 @@
 # One command sets up .venv and runs every check: `make test`.
-.PHONY: test venv lock lint format demo bench bench-newcomer
+.PHONY: test venv lock lint format demo bench bench-newcomer generated validate pytest pytest-py311 \
+	rdk-test-local chromium report-check
 
 BIN := .venv/bin
 
@@ -30,15 +31,39 @@ bench: venv
 bench-newcomer: venv
 	$(BIN)/python bench/newcomer.py $(if $(BASELINE),--baseline $(BASELINE))
 
-test: lint
+# Every check CI runs (.ci/run), the independent ones side by side; each check's output is printed whole
+# when it ends. Each is also a target of its own: `make pytest`, `make report-check`, ...
+CHECKS := lint generated validate pytest pytest-py311 rdk-test-local report-check
+
+test: venv
+	@$(MAKE) --no-print-directory --jobs=3 --output-sync=target $(CHECKS)
+	@echo "make test: every check passed"
+
+generated: venv
 	$(BIN)/rdkpack sync-scripts --check
 	$(BIN)/rdkpack sync-kit --check
 	$(BIN)/rdkpack build --check
+
+validate: venv
 	$(BIN)/rdkpack validate
-	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -n 2 --dist loadfile --ignore=tests/remediations
-	@echo "remediation tests under Python 3.11, the interpreter SSM runs their scripts on"
+
+pytest: venv
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -q -n 2 --dist loadfile --ignore=tests/remediations
+
+# The remediation tests under Python 3.11, the interpreter SSM runs their scripts on (.venv/py311).
+pytest-py311: venv
 	RDK_SCRIPT_RUNTIME_CHECK=1 HYPOTHESIS_PROFILE=ci PYTHONPATH=. .venv/py311/bin/python -m pytest -q tests/remediations
-	@echo "rdk test-local --all (in rules/)"
+
+rdk-test-local: venv
 	@cd rules && ../$(BIN)/rdk test-local --all > ../.venv/rdk-test-local.log 2>&1 \
 		|| { cat ../.venv/rdk-test-local.log; echo "rdk test-local failed" >&2; exit 1; }
 	@grep -E '^(Testing|Ran|OK|FAILED)' .venv/rdk-test-local.log
+
+# Debian's Chromium, for the browser check (installing it needs root or sudo without a password).
+chromium:
+	@scripts/install-chromium.sh
+
+# The demo's HTML report in headless Chromium: it renders, filters and prints with no console error.
+report-check: venv chromium
+	$(BIN)/rdkpack demo --output .venv/report-check/demo-report.html > .venv/report-check.log
+	$(BIN)/python scripts/check_report_in_browser.py .venv/report-check/demo-report.html reports/demo-report.png
