@@ -42,10 +42,13 @@ def user_venv(tmp_path_factory) -> Path:
     )
     assert built.returncode == 0, built.stderr
     wheel = next((work / "dist").glob("rdkpack-*.whl"))
-    created = run([sys.executable, "-m", "venv", "venv"], work)
+    # The user's pip, driven from outside the new environment (pip --python): the same resolution and install,
+    # without seeding pip into it first; --no-compile skips byte-compiling thousands of modules no check needs.
+    created = run([sys.executable, "-m", "venv", "--without-pip", "venv"], work)
     assert created.returncode == 0, created.stderr
     venv = work / "venv"
-    installed = run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], work)
+    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
+    installed = run([*pip, "install", "-q", "--no-compile", str(wheel)], work)
     assert installed.returncode == 0, installed.stderr
     return venv
 
