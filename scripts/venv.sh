@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Create .venv with Python >= 3.12 if missing, and (re)install the project when pyproject.toml changes.
+# Create .venv (Python >= 3.12) and .venv/py311 (Python 3.11, the interpreter SSM runs remediation
+# scripts on), and install the locked trees into them with uv, every file checked against its hash.
+# Runs again only when a lock changes. `make lock` rewrites the locks from pyproject.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-find_python() {
-  for candidate in "${PYTHON:-}" python3.12 python3.13 python3.14 python3; do
+find_python() {  # find_python MINOR_MIN MINOR_MAX CANDIDATES...: the first interpreter 3.MIN to 3.MAX
+  local low=$1 high=$2
+  shift 2
+  for candidate in "$@"; do
     [ -n "$candidate" ] || continue
-    if command -v "$candidate" >/dev/null 2>&1 \
-      && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
-      echo "$candidate"
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c \
+      "import sys; sys.exit(not ((3, $low) <= sys.version_info[:2] <= (3, $high)))" >/dev/null 2>&1; then
+      command -v "$candidate"
       return 0
     fi
   done
@@ -16,7 +20,7 @@ find_python() {
 }
 
 if [ ! -x .venv/bin/python ]; then
-  if ! python=$(find_python); then
+  if ! python=$(find_python 12 99 "${PYTHON:-}" python3.12 python3.13 python3.14 python3); then
     echo "error: Python 3.12 or newer is required and none was found." >&2
     echo "       Install Python 3.12 (see .python-version), or set PYTHON=/path/to/python3.12." >&2
     exit 1
@@ -25,10 +29,32 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 
-stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
-  rm -f .venv/.installed-*
-  touch "$stamp"
+stamp=".venv/.installed-$(cat pyproject.toml requirements/*.lock | sha256sum | cut -c1-16)"
+[ -f "$stamp" ] && exit 0
+
+if [ ! -x .venv/bin/uv ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+    -r requirements/bootstrap.lock
 fi
+uv=.venv/bin/uv
+"$uv" pip sync --quiet --python .venv/bin/python --require-hashes requirements/dev.lock
+"$uv" pip install --quiet --python .venv/bin/python --no-deps --no-build-isolation -e .
+
+if [ ! -x .venv/py311/bin/python ]; then
+  if ! python311=$(find_python 11 11 "${PYTHON311:-}" python3.11 /usr/bin/python3.11); then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "installing Debian's python3.11 (for the remediation tests)"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 python3.11-venv >/dev/null
+      python311=/usr/bin/python3.11
+    else
+      echo "error: Python 3.11 (the interpreter SSM runs remediation scripts on) was not found." >&2
+      echo "       Install it (pyenv install 3.11, or apt-get install python3.11), or set PYTHON311=/path." >&2
+      exit 1
+    fi
+  fi
+  "$uv" venv --quiet --python "$python311" .venv/py311
+fi
+"$uv" pip sync --quiet --python .venv/py311/bin/python --require-hashes requirements/remediations-py311.lock
+
+rm -f .venv/.installed-*
+touch "$stamp"

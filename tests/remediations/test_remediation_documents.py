@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import sys
 
 import pytest
 
@@ -56,6 +58,16 @@ def test_embedded_script_is_exactly_script_py(name):
     script = (ROOT / "remediations" / name / "script.py").read_text(encoding="utf-8")
     assert documents.embedded_scripts(document(name)) == [script]
     assert documents.stale_documents(ROOT, write=False) == []
+
+
+def test_these_tests_run_under_the_interpreter_the_documents_name():
+    """`make test` runs tests/remediations on .venv/py311 with RDK_SCRIPT_RUNTIME_CHECK=1: the scripts are
+    exercised by the Python that SSM's aws:executeScript runs them on, not only parsed for its syntax."""
+    runtimes = {step["inputs"]["Runtime"] for name in DOC_NAMES for step in document(name)["mainSteps"]}
+    assert len(runtimes) == 1, f"documents name several runtimes {runtimes}: run the tests under each"
+    if os.environ.get("RDK_SCRIPT_RUNTIME_CHECK") != "1":
+        pytest.skip("set by `make test`, which runs this folder under .venv/py311")
+    assert f"python{sys.version_info.major}.{sys.version_info.minor}" in runtimes
 
 
 @pytest.mark.parametrize("name", DOC_NAMES)
