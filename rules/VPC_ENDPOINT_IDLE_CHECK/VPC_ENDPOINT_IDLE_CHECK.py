@@ -7,7 +7,7 @@ Rule Name:
 
 Description:
   Checks that interface VPC endpoints carry traffic: an endpoint whose CloudWatch BytesProcessed
-  (AWS/PrivateLinkEndpoints) over the last IdleDays days is at most MaxBytesProcessed is idle.
+  (AWS/PrivateLinkEndpoints) over the last IdleDays days is at most MaxIdleBytes is idle.
 
 Rationale:
   An interface endpoint bills about $0.01 per AZ-hour (about $7.30 a month per AZ) whether or not
@@ -29,12 +29,14 @@ Rule Parameters:
     (Optional) Days of traffic history to judge, 1..455, default 30. CloudWatch keeps hourly data
     points for 455 days; the rule asks for daily sums (Period 86,400 s, valid at any age CloudWatch
     keeps). An endpoint younger than IdleDays is NOT_APPLICABLE: it has no full window yet.
-  MaxBytesProcessed
+  MaxIdleBytes
     (Optional) Most bytes (both directions) an endpoint may process in the window and still count as
     idle, an integer >= 0, default 0.
   ExcludedServiceNames
     (Optional) Comma-separated service names, '*' matching any run of characters, for endpoints that
     must stay even when idle (disaster-recovery standby, quarterly batch jobs).
+  HourlyCostPerAz
+    (Optional) USD per AZ-hour used in annotations, default 0.01.
   ExemptionTag
     (Optional) 'key' or 'key=value'. Endpoints carrying it are NOT_APPLICABLE.
   ExecutionRoleName, AssumeRoleMode, ExecutionRoleRegion
@@ -58,8 +60,8 @@ Scenarios:
     Given: IdleDays is not an integer from 1 to 455
      Then: Return InvalidParametersError naming IdleDays and CloudWatch's 455-day retention
   Scenario 2:
-    Given: MaxBytesProcessed is not an integer >= 0
-     Then: Return InvalidParametersError naming MaxBytesProcessed
+    Given: MaxIdleBytes is not an integer >= 0, or HourlyCostPerAz is not a non-negative number
+     Then: Return InvalidParametersError naming the parameter
   Scenario 3:
     Given: A parameter name the rule does not know (a typo), or a malformed ExemptionTag
      Then: Return InvalidParametersError naming it
@@ -85,10 +87,10 @@ Scenarios:
     Given: The configuration item names no endpoint id, VPC id or service name
      Then: Return NOT_APPLICABLE, with no API call (the metric's dimensions would be unknown)
   Scenario 11:
-    Given: BytesProcessed over IdleDays sums to at most MaxBytesProcessed (no data point counts as zero)
-     Then: Return NON_COMPLIANT with the bytes, the window and what its AZs bill a month ($0.01/AZ-hour)
+    Given: BytesProcessed over IdleDays sums to at most MaxIdleBytes (no data point counts as zero)
+     Then: Return NON_COMPLIANT with the bytes, the window and what its AZs bill a month (HourlyCostPerAz)
   Scenario 12:
-    Given: BytesProcessed over IdleDays sums to more than MaxBytesProcessed
+    Given: BytesProcessed over IdleDays sums to more than MaxIdleBytes
      Then: Return COMPLIANT with the bytes
   Scenario 13:
     Given: CloudWatch answers the endpoint's query with status Forbidden or InternalError
@@ -107,6 +109,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from rdklib import ComplianceType, ConfigRule, Evaluation, InvalidParametersError
 from rule_kit import (
@@ -115,8 +118,8 @@ from rule_kit import (
     fit_annotation,
     handle_event,
     iso_time,
-    parameter_text,
     parse_csv,
+    parse_decimal,
     parse_exemption_tag,
     parse_int,
     reject_unknown_parameters,
@@ -126,7 +129,7 @@ from rule_kit import (
 APPLICABLE_RESOURCES = source_event_types(__file__)
 # IAM the execution role needs beyond PutEvaluations, (action, resource); neither has resource-level permissions.
 IAM_PERMISSIONS = (("ec2:DescribeVpcEndpoints", "*"), ("cloudwatch:GetMetricData", "*"))
-RULE_PARAMETERS = ("IdleDays", "MaxBytesProcessed", "ExcludedServiceNames", "ExemptionTag")
+RULE_PARAMETERS = ("IdleDays", "MaxIdleBytes", "ExcludedServiceNames", "HourlyCostPerAz", "ExemptionTag")
 NAMESPACE, METRIC = "AWS/PrivateLinkEndpoints", "BytesProcessed"
 # The dimension set PrivateLink publishes per endpoint; GetMetricData matches dimensions exactly.
 DIMENSIONS = ("Endpoint Type", "Service Name", "VPC Endpoint Id", "VPC Id")
@@ -135,9 +138,9 @@ MAX_IDLE_DAYS = 455  # CloudWatch keeps 1-hour data points for 455 days
 # GetMetricData, per call: at most 500 queries, and 100,800 data points (the default MaxDatapoints) before it pages.
 QUERIES_PER_CALL, DATAPOINTS_PER_CALL = 500, 100_800
 DESCRIBE_PAGE = 1_000  # DescribeVpcEndpoints returns at most 1,000 a page
-CHECKED_TYPE = "Interface"
+CHECKED_TYPE, HOURS_PER_MONTH = "Interface", 730
 UNJUDGED_STATUSES = ("Forbidden", "InternalError")
-HOURLY_COST_PER_AZ, HOURS_PER_MONTH = 0.01, 730
+utc_now = partial(datetime.now, UTC)  # the clock (tests replace it)
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,7 @@ class Params:
     idle_days: int
     max_bytes: int
     excluded_services: tuple[str, ...]
+    hourly_cost: float
     exemption_tag: ExemptionTag | None
 
 
@@ -176,10 +180,10 @@ def parse_parameters(raw: dict) -> Params:
     if idle_days > MAX_IDLE_DAYS:
         raise InvalidParametersError(
             f"Parameter IdleDays must be at most {MAX_IDLE_DAYS} (CloudWatch keeps hourly data points "
-            f"{MAX_IDLE_DAYS} days), got {parameter_text(raw, 'IdleDays')!r}."
+            f"{MAX_IDLE_DAYS} days), got {idle_days}."
         )
-    max_bytes = parse_int(raw, "MaxBytesProcessed", 0, minimum=0)
-    return Params(idle_days, max_bytes, parse_csv(raw, "ExcludedServiceNames"), parse_exemption_tag(raw))
+    max_bytes, cost = parse_int(raw, "MaxIdleBytes", 0, minimum=0), parse_decimal(raw, "HourlyCostPerAz", 0.01)
+    return Params(idle_days, max_bytes, parse_csv(raw, "ExcludedServiceNames"), cost, parse_exemption_tag(raw))
 
 
 def moment(value) -> datetime | None:
@@ -272,12 +276,12 @@ def judge(endpoint: Endpoint, params: Params, now: datetime, traffic: dict) -> V
     window = f"in the last {params.idle_days} day(s)"
     if found > params.max_bytes:
         return Verdict(ComplianceType.COMPLIANT, f"The endpoint processed {found:,.0f} bytes {window}.")
-    monthly = endpoint.az_count * HOURLY_COST_PER_AZ * HOURS_PER_MONTH
+    monthly = endpoint.az_count * params.hourly_cost * HOURS_PER_MONTH
     return Verdict(
         ComplianceType.NON_COMPLIANT,
-        f"The endpoint processed {found:,.0f} bytes {window} (MaxBytesProcessed {params.max_bytes:,}): idle. "
+        f"The endpoint processed {found:,.0f} bytes {window} (MaxIdleBytes {params.max_bytes:,}): idle. "
         f"Its {endpoint.az_count} AZ(s) bill about ${monthly:,.2f} a month "
-        f"({endpoint.az_count} x ${HOURLY_COST_PER_AZ}/AZ-hour x {HOURS_PER_MONTH} h).",
+        f"({endpoint.az_count} x ${params.hourly_cost:g}/AZ-hour x {HOURS_PER_MONTH} h).",
     )
 
 
@@ -311,10 +315,6 @@ def fetch_traffic(client, endpoints: list[Endpoint], idle_days: int, now: dateti
         for endpoint, total, status in zip(chunk, totals, statuses, strict=True):
             traffic[endpoint.endpoint_id] = status if status in UNJUDGED_STATUSES else total
     return traffic
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def verdicts(client_factory, endpoints: list[Endpoint], params: Params) -> list[Verdict]:

@@ -112,22 +112,28 @@ class ParameterTest(unittest.TestCase):
             self.assertIn(fragment, str(caught.exception))
 
     def test_scenario1_idle_days_must_be_1_to_455(self):
-        self.assert_invalid({"IdleDays": "456"}, "IdleDays must be at most 455", "hourly data points 455 days", "'456'")
+        self.assert_invalid(
+            {"IdleDays": "456"}, "IdleDays must be at most 455", "hourly data points 455 days", "got 456."
+        )
         for value in ("0", "-1", "thirty", "7.5"):
             with self.subTest(value=value):
                 self.assert_invalid({"IdleDays": value}, "IdleDays", repr(value))
         self.assertEqual(RULE.evaluate_parameters({"IdleDays": "455"}).idle_days, 455)
         self.assertEqual(RULE.evaluate_parameters({}).idle_days, 30)
 
-    def test_scenario2_max_bytes_processed_must_be_a_non_negative_integer(self):
+    def test_scenario2_max_idle_bytes_and_hourly_cost_must_be_non_negative_numbers(self):
         for value in ("-1", "1e6", "1,000", "lots"):
             with self.subTest(value=value):
-                self.assert_invalid({"MaxBytesProcessed": value}, "MaxBytesProcessed", repr(value))
-        self.assertEqual(RULE.evaluate_parameters({"MaxBytesProcessed": "0"}).max_bytes, 0)
-        self.assertEqual(RULE.evaluate_parameters({"MaxBytesProcessed": "1048576"}).max_bytes, 1_048_576)
+                self.assert_invalid({"MaxIdleBytes": value}, "MaxIdleBytes", repr(value))
+        for value in ("-0.01", "$0.01", "1e-2"):
+            with self.subTest(value=value):
+                self.assert_invalid({"HourlyCostPerAz": value}, "HourlyCostPerAz", repr(value))
+        params = RULE.evaluate_parameters({"MaxIdleBytes": "1048576", "HourlyCostPerAz": "0.011"})
+        self.assertEqual((params.max_bytes, params.hourly_cost), (1_048_576, 0.011))
+        self.assertEqual(RULE.evaluate_parameters({}).max_bytes, 0)
 
     def test_scenario3_unknown_parameter_or_bad_exemption_tag_is_rejected(self):
-        self.assert_invalid({"IdleDay": "30"}, "IdleDay", "IdleDays, MaxBytesProcessed, ExcludedServiceNames")
+        self.assert_invalid({"IdleDay": "30"}, "IdleDay", "IdleDays, MaxIdleBytes, ExcludedServiceNames")
         self.assert_invalid({"ExemptionTag": "=keep"}, "ExemptionTag")
 
 
@@ -236,15 +242,20 @@ class ChangeTest(unittest.TestCase):
         self.assert_evaluation(
             configuration_item(),
             ComplianceType.NON_COMPLIANT,
-            "The endpoint processed 0 bytes in the last 30 day(s) (MaxBytesProcessed 0): idle. Its 2 AZ(s) bill "
+            "The endpoint processed 0 bytes in the last 30 day(s) (MaxIdleBytes 0): idle. Its 2 AZ(s) bill "
             "about $14.60 a month (2 x $0.01/AZ-hour x 730 h).",
         )
 
     def test_scenario11_traffic_at_most_the_threshold_is_idle_over_the_idle_days_window(self):
         self.expect_bytes(400, 0, 600, days=90)
-        result_idle = self.evaluate(configuration_item(), {"IdleDays": "90", "MaxBytesProcessed": "1000"})
-        self.assertEqual(result_idle[0].complianceType, ComplianceType.NON_COMPLIANT)
-        self.assertTrue(result_idle[0].annotation.startswith("The endpoint processed 1,000 bytes in the last 90 day"))
+        params = {"IdleDays": "90", "MaxIdleBytes": "1000", "HourlyCostPerAz": "0.013"}
+        self.assert_evaluation(
+            configuration_item(),
+            ComplianceType.NON_COMPLIANT,
+            "The endpoint processed 1,000 bytes in the last 90 day(s) (MaxIdleBytes 1,000): idle. Its 2 AZ(s) "
+            "bill about $18.98 a month (2 x $0.013/AZ-hour x 730 h).",
+            params,
+        )
 
     def test_scenario12_traffic_above_the_threshold_is_compliant(self):
         self.expect_bytes(1_500_000, 2.5)
@@ -328,7 +339,7 @@ class SweepTest(unittest.TestCase):
         self.cloudwatch_stub.add_response(
             "get_metric_data", {"MetricDataResults": [result(0, [2.0])]}, {**request, "NextToken": "n"}
         )
-        results = RULE.evaluate_periodic({}, self.factory, RULE.evaluate_parameters({"MaxBytesProcessed": "2"}))
+        results = RULE.evaluate_periodic({}, self.factory, RULE.evaluate_parameters({"MaxIdleBytes": "2"}))
         self.assertEqual(
             results,
             [Evaluation("COMPLIANT", ENDPOINT, RESOURCE_TYPE, "The endpoint processed 3 bytes in the last 30 day(s).")],
