@@ -35,6 +35,7 @@ from rdkpack.account.demo import run_demo  # noqa: E402
 from rdkpack.account.scan import rule_module  # noqa: E402
 from rdkpack.packs.build import build_pack, render  # noqa: E402
 from rdkpack.project.config import load_project  # noqa: E402
+from tests.support.endpoint_account import EndpointAccount, run_idle_sweep, sweep_floor  # noqa: E402
 from tests.support.lambda_account import PAGE, LambdaAccount, run_sweep  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -46,8 +47,10 @@ RULES = (
     "LAMBDA_CODE_SIGNING_CHECK",
     "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK",
     "VPC_ENDPOINT_AZ_COUNT_CHECK",
+    "VPC_ENDPOINT_IDLE_CHECK",
 )
 ITEMS = 10_000
+SWEEP_ENDPOINTS = 5_000
 SWEEP_FUNCTIONS = 5_000
 DISTINCT_CONFIGS = 5
 CSC = "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-{:017x}"
@@ -56,6 +59,7 @@ PARAMETERS = {
     "LAMBDA_CODE_SIGNING_CHECK": {"RequireEnforce": "true"},
     "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK": {},
     "VPC_ENDPOINT_AZ_COUNT_CHECK": {"MaxAzCount": "1"},
+    "VPC_ENDPOINT_IDLE_CHECK": {"IdleDays": "30"},
 }
 
 
@@ -95,10 +99,13 @@ def item(rule: str, rng: random.Random, index: int) -> dict:
             "tags": {},
         }
     configuration = {
+        "vpcEndpointId": f"vpce-{index:017x}",
+        "vpcId": "vpc-0123456789abcdef0",
         "vpcEndpointType": "Interface",
         "serviceName": "com.amazonaws.us-east-1.ssm",
         "subnetIds": [f"s{n}" for n in range(rng.randint(1, 3))],
         "state": "available",
+        "creationTimestamp": "2025-01-01T00:00:00.000Z",  # old enough for the idle rule's window
     }
     return {
         "resourceType": "AWS::EC2::VPCEndpoint",
@@ -121,6 +128,22 @@ class ChangeLambda:
         return {"CodeSigningConfig": {"CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Enforce"}}}
 
 
+class ChangeCloudWatch:
+    """The idle rule's GetMetricData, answered in memory: one page, one daily sum per query."""
+
+    def get_paginator(self, operation):
+        return self
+
+    def paginate(self, MetricDataQueries, **_):
+        yield {
+            "MetricDataResults": [{"Id": q["Id"], "Values": [1.0], "StatusCode": "Complete"} for q in MetricDataQueries]
+        }
+
+
+def answering_client(service, *args, **kwargs):
+    return ChangeCloudWatch() if service == "cloudwatch" else ChangeLambda()
+
+
 def evaluations_per_second() -> dict:
     figures = {}
     for rule_name in RULES:
@@ -130,7 +153,7 @@ def evaluations_per_second() -> dict:
         rng = random.Random(7)
         items = [item(rule_name, rng, i) for i in range(ITEMS)]
         factory = mock.Mock()
-        factory.build_client.return_value = ChangeLambda()
+        factory.build_client.side_effect = answering_client
         started = time.perf_counter()
         for each in items:
             rule.evaluate_change({}, factory, each, parameters)
@@ -211,7 +234,10 @@ def calls_per_change_evaluation(events: int = 50) -> dict:
                     "cold": cold,
                     "warm": round(sum(calls.values()) / (events - 1), 2),
                 }
-                figures[rule_name]["floor"] = 2 if rule_name == "LAMBDA_CODE_SIGNING_CHECK" else 1
+                # PutEvaluations, plus GetFunctionCodeSigningConfig or GetMetricData for the rules that read.
+                figures[rule_name]["floor"] = (
+                    2 if rule_name in ("LAMBDA_CODE_SIGNING_CHECK", "VPC_ENDPOINT_IDLE_CHECK") else 1
+                )
                 boto3.DEFAULT_SESSION = None
     return figures
 
@@ -240,6 +266,26 @@ def periodic_sweep_calls() -> dict:
         "lambda_calls_per_second_cap": module.LAMBDA_CALLS_PER_SECOND,
         "busiest_second": clock.busiest_second(),
         "seconds_paced_at_the_cap": round(clock.now, 1),
+        "seconds_of_compute": round(seconds, 2),
+    }
+
+
+def periodic_idle_sweep_calls() -> dict:
+    """The idle-endpoint sweep over 5,000 endpoints answered by a fake enforcing EC2's and CloudWatch's page limits."""
+    module = rule_module(ROOT, "VPC_ENDPOINT_IDLE_CHECK")
+    account = EndpointAccount(SWEEP_ENDPOINTS)
+    _, seconds = run_idle_sweep(module, PARAMETERS["VPC_ENDPOINT_IDLE_CHECK"], account)
+    floor = sweep_floor(SWEEP_ENDPOINTS, SWEEP_ENDPOINTS)
+    return {
+        "endpoints": SWEEP_ENDPOINTS,
+        "calls": dict(account.calls),
+        "floor": floor,
+        "total": sum(account.calls.values()),
+        "floor_total": sum(floor.values()),
+        "budget": 70,
+        "largest_get_metric_data_call_queries": max(account.queries_per_call),
+        "metrics_requested": sum(account.queries_per_call),
+        "get_metric_data_usd_per_day": round(sum(account.queries_per_call) / 1000 * 0.01, 4),
         "seconds_of_compute": round(seconds, 2),
     }
 
@@ -294,6 +340,7 @@ def main() -> int:
         "evaluations_per_second": evaluations_per_second(),
         "api_calls_per_change_evaluation": calls_per_change_evaluation(),
         "periodic_code_signing_sweep": periodic_sweep_calls(),
+        "periodic_idle_endpoint_sweep": periodic_idle_sweep_calls(),
         "import_ms_after_rdklib": import_milliseconds(),
         "deploy_zip_kb": deploy_zip_kilobytes(),
         "pack_bytes": pack_bytes(),
@@ -321,6 +368,12 @@ def main() -> int:
         f"{sweep['per_function_sweep_total_before']}); busiest second {sweep['busiest_second']} Lambda calls "
         f"(cap {sweep['lambda_calls_per_second_cap']}/s); {sweep['seconds_paced_at_the_cap']} s paced at the cap, "
         f"{sweep['seconds_of_compute']} s of compute"
+    )
+    idle = results["periodic_idle_endpoint_sweep"]
+    print(
+        f"idle-endpoint sweep over {idle['endpoints']} endpoints: {idle['calls']} = {idle['total']} calls "
+        f"(floor {idle['floor_total']}, budget {idle['budget']}); {idle['metrics_requested']} metrics requested "
+        f"(about ${idle['get_metric_data_usd_per_day']} a day); {idle['seconds_of_compute']} s of compute"
     )
     for name, size in results["pack_bytes"].items():
         print(f"pack {name}: {size} bytes of 51,200")

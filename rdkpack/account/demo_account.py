@@ -4,6 +4,8 @@ moto has no PutFunctionCodeSigningConfig, so a small fake answers it and records
 function object, where moto's GetFunctionCodeSigningConfig reads it; GetCodeSigningConfig answers with
 the demo's one config (allowed publisher: a demo signing profile). moto's layers carry no signature, so
 the company-base layer's versions are answered as signed by that profile and other-tools as unsigned.
+moto's API cannot create an endpoint in the past, so the idle and busy endpoints get their creation time
+on moto's own endpoint object, which DescribeVpcEndpoints reads; their traffic is in moto's CloudWatch.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from unittest import mock
 from urllib.parse import unquote
@@ -19,6 +22,7 @@ from urllib.parse import unquote
 import boto3
 from moto import mock_aws
 from moto.awslambda.models import lambda_backends
+from moto.ec2.models import ec2_backends
 
 from rdkpack.errors import ConfigError
 from rdkpack.project.config import CONFIG_FILE
@@ -227,6 +231,47 @@ def seed_endpoints(session, seeded: Seeded, scale: int) -> None:
             VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Gateway"
         )
         seeded.endpoints.append(gateway["VpcEndpoint"]["VpcEndpointId"])
+        for service, traffic in ENDPOINT_TRAFFIC.items():
+            endpoint = ec2.create_vpc_endpoint(
+                ServiceName=f"com.amazonaws.{REGION}.{service}", SubnetIds=subnets[:1], **interface
+            )["VpcEndpoint"]
+            backdate(endpoint["VpcEndpointId"], ENDPOINT_AGE)
+            put_traffic(session, endpoint, traffic)
+            seeded.endpoints.append(endpoint["VpcEndpointId"])
+
+
+# Endpoints old enough for the idle rule's 30-day window: service -> BytesProcessed (bytes, days ago).
+# secretsmanager carried nothing (idle); ecr.api carried traffic in the window (busy).
+ENDPOINT_TRAFFIC = {"secretsmanager": (), "ecr.api": ((52_428_800, 2), (1_048_576, 9))}
+ENDPOINT_AGE = timedelta(days=90)
+
+
+def backdate(endpoint_id: str, age: timedelta) -> None:
+    """moto stamps an endpoint with the time of its creation (naive UTC) and has no API to change it."""
+    created = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - age
+    ec2_backends[ACCOUNT][REGION].vpc_end_points[endpoint_id].creation_timestamp = created
+
+
+def put_traffic(session, endpoint: dict, traffic) -> None:
+    """BytesProcessed data points with the dimensions PrivateLink publishes per endpoint."""
+    dimensions = {
+        "Endpoint Type": endpoint["VpcEndpointType"],
+        "Service Name": endpoint["ServiceName"],
+        "VPC Endpoint Id": endpoint["VpcEndpointId"],
+        "VPC Id": endpoint["VpcId"],
+    }
+    data = [
+        {
+            "MetricName": "BytesProcessed",
+            "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
+            "Timestamp": datetime.now(UTC) - timedelta(days=days_ago),
+            "Value": float(value),
+            "Unit": "Bytes",
+        }
+        for value, days_ago in traffic
+    ]
+    if data:
+        session.client("cloudwatch").put_metric_data(Namespace="AWS/PrivateLinkEndpoints", MetricData=data)
 
 
 def seed(session, scale: int = 1) -> Seeded:

@@ -177,6 +177,13 @@ def s3_items(session, with_tags: bool) -> list[dict]:
             return list(readers.map(lambda name: bucket_item(s3, name, with_tags), names))
 
 
+def iso_timestamp(value) -> str | None:
+    """A timestamp from an API answer as AWS Config records it: ISO-8601 text in UTC."""
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 def vpc_endpoint_items(session, with_tags: bool = False) -> list[dict]:
     """Endpoints with their tags: DescribeVpcEndpoints returns them, so with_tags costs nothing."""
     client = aws.client(session, "ec2")
@@ -192,9 +199,15 @@ def vpc_endpoint_items(session, with_tags: bool = False) -> list[dict]:
                     "requesterManaged": endpoint.get("RequesterManaged", False),
                     "state": str(endpoint.get("State", "")).lower(),
                     "vpcId": endpoint.get("VpcId"),
+                    "creationTimestamp": iso_timestamp(endpoint.get("CreationTimestamp")),
+                    "serviceRegion": endpoint.get("ServiceRegion"),
                 }
                 tags = {t["Key"]: t["Value"] for t in endpoint.get("Tags", [])}
-                items.append(configuration_item(ENDPOINT, endpoint["VpcEndpointId"], configuration, tags=tags))
+                region = client.meta.region_name
+                item = configuration_item(
+                    ENDPOINT, endpoint["VpcEndpointId"], configuration, tags=tags, awsRegion=region
+                )
+                items.append(item)
     return items
 
 

@@ -8,7 +8,7 @@ import yaml
 
 from rdkpack.errors import ConfigError
 from rdkpack.packs import guard, shared_values
-from rdkpack.packs.iam import RULE_COMMON, declared_grants, statements
+from rdkpack.packs.iam import RULE_COMMON, AttachingPacks, declared_grants, statements
 from rdkpack.project import documents
 from rdkpack.project.config import CONFIG_FILE, Pack, PackRule, Project
 from rdkpack.project.loader import load_module
@@ -160,18 +160,32 @@ def rule_grants_of(project: Project, rule: str) -> tuple:
     return _declared(project.root / "rules" / rule / f"{rule}.py", f"rdkpack_iam_{rule}", ())
 
 
-def _declared(path, module_name: str, layer_patterns, shared_value_path: str = "") -> tuple:
+def _declared(path, module_name: str, layer_patterns, shared_value_path: str = "", attaching=None) -> tuple:
     module = load_module(path, module_name, needs=("IAM_PERMISSIONS",))
     try:
-        return declared_grants(module.IAM_PERMISSIONS, layer_patterns, shared_value_path)
+        return declared_grants(module.IAM_PERMISSIONS, layer_patterns, shared_value_path, attaching)
     except ValueError as error:
         raise ConfigError(str(path), "IAM_PERMISSIONS", str(error)) from error
+
+
+def attaching_packs(project: Project, document: str) -> AttachingPacks:
+    """The accounts whose packs attach the document, and the ExemptionTag of each rule it is attached to."""
+    accounts, tags = set(), set()
+    for pack in project.packs.values():
+        for rule in pack.rules:
+            if rule.remediation.attach and rule.remediation.document == document:
+                accounts.add("${AWS::AccountId}" if pack.scope == "organization" else pack.account_id)
+                tags.add(str(rule.parameters.get("ExemptionTag", "")).strip())
+    if "${AWS::AccountId}" in accounts:  # an organization pack: every account runs it
+        accounts = {"${AWS::AccountId}"}
+    return AttachingPacks(tuple(sorted(accounts)), tuple(sorted(tags - {""})))
 
 
 def document_grants(project: Project, document: str) -> tuple:
     """What one remediation document's runs need: its script's IAM_PERMISSIONS, scoped to this project."""
     path = project.root / "remediations" / document / "script.py"
-    return _declared(path, f"remediation_{document}", approved_layer_patterns(project), project.shared_value_path)
+    layers, attaching = approved_layer_patterns(project), attaching_packs(project, document)
+    return _declared(path, f"remediation_{document}", layers, project.shared_value_path, attaching)
 
 
 def remediation_grants(project: Project) -> list:

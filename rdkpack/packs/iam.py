@@ -7,6 +7,7 @@ account they are deployed to. "*" appears only where the action supports no reso
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 FUNCTIONS = "arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*"
 ALL_RESOURCES = "*"
@@ -31,6 +32,49 @@ APPROVED_LAYER = "approved layer"
 CARRYING_APPROVED_LAYER = "function, when the update carries an approved layer"
 # The SSM parameters under sharedValues.parameterPath in rdk-config.json.
 SHARED_VALUE = "shared value"
+# A destructive action's scope comes from the packs that attach the document (see AttachingPacks).
+ENDPOINT_IN_ATTACHING_PACK = "vpc endpoint in a pack that attaches the remediation, without its exemption tag"
+
+
+@dataclass(frozen=True)
+class AttachingPacks:
+    """Where a document is attached: the packs' accounts and the exemption tags of the rules it remediates.
+
+    `accounts` holds account IDs, or only `${AWS::AccountId}` when an organization pack attaches the
+    document (it runs in every account). The remediation role is the same in every account (one
+    iam-roles.yaml StackSet), so without this a production account's role could delete what only a
+    sandbox pack means to.
+    """
+
+    accounts: tuple[str, ...] = ()
+    exemption_tags: tuple[str, ...] = ()  # `key` or `key=value`, as the rules' ExemptionTag
+
+
+def untagged_condition(tags) -> dict:
+    """An IAM condition true only for resources carrying none of the tags (`key`: absent; `key=value`: not it).
+
+    `Null` true means the tag is absent; `StringNotEquals` is also true when the tag is absent.
+    """
+    condition: dict = {}
+    for tag in sorted(tags):
+        key, separator, value = (part.strip() for part in tag.partition("="))
+        name = f"aws:ResourceTag/{key}"
+        if separator:
+            values = condition.setdefault("StringNotEquals", {}).setdefault(name, [])
+            values.append(value)
+        else:
+            condition.setdefault("Null", {})[name] = "true"
+    return condition
+
+
+def attaching_pack_grants(action: str, packs: AttachingPacks) -> list:
+    """The action on the endpoints of the attaching packs' accounts, unless they carry an exemption tag."""
+    condition = untagged_condition(packs.exemption_tags)
+    grants = []
+    for account in packs.accounts:
+        resource = f"arn:${{AWS::Partition}}:ec2:*:{account}:vpc-endpoint/*"
+        grants.append((action, resource, condition) if condition else (action, resource))
+    return grants
 
 
 def shared_value_resource(path: str) -> str:
@@ -49,7 +93,9 @@ def layer_version_resource(layer_pattern: str) -> str:
     return ":".join(parts) + ":*"
 
 
-def declared_grants(declared, layer_patterns=(), shared_value_path: str = "") -> tuple:
+def declared_grants(
+    declared, layer_patterns=(), shared_value_path: str = "", attaching: AttachingPacks | None = None
+) -> tuple:
     """A script's IAM_PERMISSIONS as (action, resource[, condition]) grants; raises ValueError on an unknown kind.
 
     `ForAnyValue:StringLike` on `lambda:Layer` (the request's layer version ARNs) allows an update
@@ -68,10 +114,13 @@ def declared_grants(declared, layer_patterns=(), shared_value_path: str = "") ->
         elif kind == SHARED_VALUE:
             if shared_value_path:
                 grants.append((action, shared_value_resource(shared_value_path)))
+        elif kind == ENDPOINT_IN_ATTACHING_PACK:
+            grants += attaching_pack_grants(action, attaching or AttachingPacks())
         elif kind in RESOURCE_KINDS:
             grants.append((action, RESOURCE_KINDS[kind]))
         else:
-            kinds = ", ".join((*RESOURCE_KINDS, APPROVED_LAYER, CARRYING_APPROVED_LAYER, SHARED_VALUE))
+            special = (APPROVED_LAYER, CARRYING_APPROVED_LAYER, SHARED_VALUE, ENDPOINT_IN_ATTACHING_PACK)
+            kinds = ", ".join((*RESOURCE_KINDS, *special))
             raise ValueError(f"unknown resource {kind!r} for {action}; expected one of {kinds}")
     return tuple(grants)
 

@@ -86,7 +86,6 @@ Scenarios:
 """
 
 import fnmatch
-import re
 from dataclasses import dataclass
 
 from rdklib import ComplianceType, ConfigRule, Evaluation, InvalidParametersError
@@ -95,8 +94,8 @@ from rule_kit import (
     configuration_of,
     fit_annotation,
     handle_event,
-    parameter_text,
     parse_csv,
+    parse_decimal,
     parse_exemption_tag,
     parse_int,
     reject_unknown_parameters,
@@ -146,17 +145,6 @@ def parse_endpoint_types(raw: dict) -> tuple[str, ...]:
     return types
 
 
-def parse_hourly_cost(raw: dict) -> float:
-    text = parameter_text(raw, "HourlyCostPerAz")
-    if not text:
-        return 0.01
-    if not re.fullmatch(r"\d{1,6}(\.\d{1,6})?", text):
-        raise InvalidParametersError(
-            f"Parameter HourlyCostPerAz must be a non-negative number such as 0.01, got {text!r}."
-        )
-    return float(text)
-
-
 def parse_parameters(raw: dict) -> Params:
     reject_unknown_parameters(raw, RULE_PARAMETERS)
     max_az, min_az = parse_int(raw, "MaxAzCount", None), parse_int(raw, "MinAzCount", None)
@@ -169,7 +157,7 @@ def parse_parameters(raw: dict) -> Params:
         min_az,
         parse_endpoint_types(raw),
         parse_csv(raw, "ExcludedServiceNames"),
-        parse_hourly_cost(raw),
+        parse_decimal(raw, "HourlyCostPerAz", 0.01),
         parse_exemption_tag(raw),
     )
 

@@ -210,6 +210,18 @@ def parse_int(raw: dict, name: str, default: int | None, minimum: int = 1) -> in
     return int(text)
 
 
+def parse_decimal(raw: dict, name: str, default: float) -> float:
+    """A non-negative decimal such as a price: digits with an optional fraction (no sign, exponent or unit)."""
+    text = parameter_text(raw, name)
+    if not text:
+        return default
+    if not re.fullmatch(r"\d{1,6}(\.\d{1,6})?", text):
+        raise InvalidParametersError(
+            f"Parameter {name} must be a non-negative number such as {default:g}, got {text!r}."
+        )
+    return float(text)
+
+
 def parse_bool(raw: dict, name: str, default: bool) -> bool:
     text = parameter_text(raw, name).lower()
     if not text:

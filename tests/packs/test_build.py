@@ -13,7 +13,7 @@ from rdkpack.errors import ConfigError
 from rdkpack.packs import build, write
 from rdkpack.project import documents
 from rdkpack.project.config import load_project
-from tests.support.project import ROOT, copy_project
+from tests.support.project import ROOT, copy_project, load_rule
 
 PROJECT = load_project(ROOT)
 
@@ -152,5 +152,24 @@ def test_unknown_resource_in_a_scripts_iam_permissions_names_the_script(tmp_path
     assert str(raised.value) == (
         f"{script}: IAM_PERMISSIONS: unknown resource 'subnets' for ec2:DescribeSubnets; expected one of *, "
         "function, code-signing config, bucket, vpc endpoint, subnet, approved layer, "
-        "function, when the update carries an approved layer, shared value"
+        "function, when the update carries an approved layer, shared value, "
+        "vpc endpoint in a pack that attaches the remediation, without its exemption tag"
     )
+
+
+def test_the_idle_endpoint_deletion_re_measures_the_window_and_threshold_its_rule_judged():
+    document = PROJECT.documents["DeleteIdleVpcEndpoint"].parameters
+    module = load_rule("VPC_ENDPOINT_IDLE_CHECK", "build_idle_window")
+    attached = [
+        (pack.name, rule)
+        for pack in PROJECT.packs.values()
+        for rule in pack.rules
+        if rule.remediation.attach and rule.remediation.document == "DeleteIdleVpcEndpoint"
+    ]
+    assert [name for name, _ in attached] == ["rdk-guardrails-sandbox"], "the deletion is attached in the sandbox only"
+    for _, rule in attached:
+        judged = module.parse_parameters(rule.parameters)
+        for name, value in (("IdleDays", judged.idle_days), ("MaxIdleBytes", judged.max_bytes)):
+            measured = rule.remediation.parameters.get(name, document[name]["default"])
+            assert int(measured) == value, f"{name}: the remediation must re-measure what the rule judged"
+    assert not any(rule.remediation.automatic for _, rule in attached), "deleting is never automatic"

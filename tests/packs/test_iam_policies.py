@@ -27,6 +27,7 @@ RESOURCE_STAR_ONLY = {
     "tag:GetResources",
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeSubnets",
+    "cloudwatch:GetMetricData",
 }
 # s3:PutLifecycleConfiguration lets its holder expire objects, which parliament reports as a way around
 # a missing s3:DeleteObject. Rewriting lifecycle rules is the remediation's whole job, so this one
@@ -165,3 +166,61 @@ def allows_update(statements, layers: list[str] | None) -> bool:
 )
 def test_remediation_role_updates_a_function_only_to_carry_an_approved_layer(layers, allowed):
     assert allows_update(remediation_statements(), layers) is allowed
+
+
+# ---- the idle-endpoint remediation deletes only where a pack attaches it, never an exempt endpoint ----
+
+
+def deletion_statements(project=PROJECT):
+    role = build.iam_roles_template(project)["Resources"]["RemediationRole"]
+    statements = resolved(role["Properties"]["Policies"][0]["PolicyDocument"])["Statement"]
+    return [s for s in statements if "ec2:DeleteVpcEndpoints" in as_list(s["Action"])]
+
+
+def test_delete_vpc_endpoints_is_scoped_to_the_sandbox_account_and_untagged_endpoints():
+    assert deletion_statements() == [
+        {
+            "Effect": "Allow",
+            "Action": ["ec2:DeleteVpcEndpoints"],
+            "Resource": "arn:aws:ec2:*:111111111111:vpc-endpoint/*",
+            "Condition": {"Null": {"aws:ResourceTag/idle-exempt": "true"}},
+        }
+    ]
+
+
+def with_idle_remediation(**changes):
+    """The project with the idle rule's pack entries changed: parameters and where the remediation is attached."""
+    packs = {}
+    for name, pack in PROJECT.packs.items():
+        rules = []
+        for rule in pack.rules:
+            changed = rule
+            if rule.name == "VPC_ENDPOINT_IDLE_CHECK" and name in changes:
+                parameters, attach = changes[name]
+                remediation = dataclasses.replace(rule.remediation, attach=attach, document="DeleteIdleVpcEndpoint")
+                changed = dataclasses.replace(rule, parameters=parameters, remediation=remediation)
+            rules.append(changed)
+        packs[name] = dataclasses.replace(pack, rules=tuple(rules))
+    return dataclasses.replace(PROJECT, packs=packs)
+
+
+def test_an_organization_pack_attaching_the_deletion_scopes_it_to_each_account_and_every_exemption_tag():
+    project = with_idle_remediation(
+        **{"rdk-guardrails-org-baseline": ({"ExemptionTag": "keep=yes"}, True)},
+    )
+    assert deletion_statements(project) == [
+        {
+            "Effect": "Allow",
+            "Action": ["ec2:DeleteVpcEndpoints"],
+            "Resource": "arn:aws:ec2:*:123456789012:vpc-endpoint/*",
+            "Condition": {
+                "Null": {"aws:ResourceTag/idle-exempt": "true"},
+                "StringNotEquals": {"aws:ResourceTag/keep": ["yes"]},
+            },
+        }
+    ]
+
+
+def test_no_pack_attaching_the_deletion_grants_no_delete():
+    project = with_idle_remediation(**{"rdk-guardrails-sandbox": ({}, False)})
+    assert deletion_statements(project) == []

@@ -57,6 +57,22 @@ SAMPLES = {
         {"MaxAzCount": "1"},
         "NON_COMPLIANT",
     ),
+    # A gateway endpoint: judged without a metric call, so each case states only Config's calls.
+    "VPC_ENDPOINT_IDLE_CHECK": (
+        "AWS::EC2::VPCEndpoint",
+        "vpce-0123456789abcdef0",
+        {
+            "vpcEndpointId": "vpce-0123456789abcdef0",
+            "vpcEndpointType": "Gateway",
+            "vpcId": "vpc-0123456789abcdef0",
+            "serviceName": "com.amazonaws.us-east-1.s3",
+            "state": "available",
+            "creationTimestamp": "2026-01-01T00:00:00.000Z",
+        },
+        {},
+        {"IdleDays": "30"},
+        "NOT_APPLICABLE",
+    ),
 }
 
 
@@ -74,7 +90,7 @@ class StubbedFactory:
 
 @pytest.fixture
 def stubs(monkeypatch):
-    clients = {s: boto3.client(s, region_name="us-east-1") for s in ("config", "lambda")}
+    clients = {s: boto3.client(s, region_name="us-east-1") for s in ("config", "lambda", "ec2", "cloudwatch")}
     stubbers = {s: Stubber(c) for s, c in clients.items()}
     for stub in stubbers.values():
         stub.activate()
@@ -225,6 +241,8 @@ def test_scheduled_notification_reports_what_the_rule_sweeps(rule, stubs):
     if rule == "LAMBDA_CODE_SIGNING_CHECK":
         stubs["lambda"].add_response("list_code_signing_configs", {"CodeSigningConfigs": []}, {"MaxItems": 10_000})
         stubs["lambda"].add_response("list_functions", {"Functions": []}, {})
+    if rule == "VPC_ENDPOINT_IDLE_CHECK":
+        stubs["ec2"].add_response("describe_vpc_endpoints", {"VpcEndpoints": []}, {"MaxResults": 1000})
     expect_put(stubs, [])
     scheduled = {"messageType": "ScheduledNotification", "notificationCreationTime": CAPTURE}
     assert handler(rule)(event(rule, scheduled), None) == []

@@ -18,11 +18,20 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from tests.support import faults
 from tests.support.calls import called_operations, declared_services
+from tests.support.endpoint_account import idle_and_busy_endpoints
 from tests.support.project import ROOT, RULE_NAMES, load_module, load_remediation_script, load_rule
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 CSC = f"arn:aws:lambda:{REGION}:{ACCOUNT}:code-signing-config:csc-0123456789abcdef0"
-PROTOCOLS = {"lambda": "rest-json", "config": "json", "tagging": "json", "s3": "rest-xml", "ec2": "ec2", "ssm": "json"}
+PROTOCOLS = {
+    "lambda": "rest-json",
+    "config": "json",
+    "tagging": "json",
+    "s3": "rest-xml",
+    "ec2": "ec2",
+    "ssm": "json",
+    "cloudwatch": "json",  # its model lists rpc-v2-cbor first; botocore 1.44 resolves it to JSON
+}
 
 
 @pytest.fixture
@@ -100,8 +109,16 @@ CHANGE_OPERATIONS = [
     ("lambda", "GetCodeSigningConfig", SIGNING_POLICY),
     ("config", "PutEvaluations", None),
 ]
+IDLE_OPERATIONS = [
+    ("ec2", "DescribeVpcEndpoints", None),
+    ("cloudwatch", "GetMetricData", None),
+    ("config", "PutEvaluations", None),
+]
 # Rules whose code calls AWS beyond rdklib's own calls: the operations their fault tests cover.
-RULE_FAULTS = {"LAMBDA_CODE_SIGNING_CHECK": RULE_OPERATIONS + CHANGE_OPERATIONS}
+RULE_FAULTS = {
+    "LAMBDA_CODE_SIGNING_CHECK": RULE_OPERATIONS + CHANGE_OPERATIONS,
+    "VPC_ENDPOINT_IDLE_CHECK": IDLE_OPERATIONS,
+}
 
 
 @pytest.mark.parametrize(("service", "operation", "answer"), RULE_OPERATIONS + CHANGE_OPERATIONS)
@@ -159,6 +176,29 @@ def test_code_signing_sweep_retries_every_api_it_calls(session, service, operati
         ("unsigned", "NON_COMPLIANT"),
     ]
     assert plan.attempts[operation] >= 3
+
+
+@pytest.mark.parametrize("kind", [faults.THROTTLE, faults.SERVER_ERROR])
+@pytest.mark.parametrize(("service", "operation", "answer"), IDLE_OPERATIONS)
+def test_idle_endpoint_sweep_retries_every_api_it_calls(session, service, operation, answer, kind):
+    endpoints = idle_and_busy_endpoints(session)
+    plan = inject(session, service, operation, kind)
+    rule = load_rule("VPC_ENDPOINT_IDLE_CHECK", "faults_idle_sweep")
+    event = {**sweep_event({"IdleDays": "30"}), "configRuleName": "VPC_ENDPOINT_IDLE_CHECK"}
+    results = rule.lambda_handler(event, None)
+    assert sorted((r["ComplianceResourceId"], r["ComplianceType"]) for r in results) == sorted(
+        [(endpoints["idle"], "NON_COMPLIANT"), (endpoints["busy"], "COMPLIANT")]
+    )
+    assert plan.attempts[operation] >= 3
+
+
+def test_idle_endpoint_rule_names_get_metric_data_when_it_is_denied(session):
+    idle_and_busy_endpoints(session)
+    inject(session, "cloudwatch", "GetMetricData", faults.ACCESS_DENIED, count=1)
+    rule = load_rule("VPC_ENDPOINT_IDLE_CHECK", "faults_idle_denied")
+    response = rule.lambda_handler(sweep_event({}), None)
+    assert response["customerErrorCode"] == "AccessDeniedException"
+    assert "GetMetricData" in response["internalErrorDetails"]
 
 
 def test_oversized_refetch_retries_get_resource_config_history(session):
@@ -256,6 +296,13 @@ def endpoint_setup(session):
     )
 
 
+def idle_endpoint_setup(session):
+    endpoint = idle_and_busy_endpoints(session)["idle"]
+    events = {"VpcEndpointId": endpoint, "IdleDays": 30, "MaxIdleBytes": 0, "ApproveDeletion": True, "DryRun": False}
+    ec2 = session.client("ec2")
+    return events, lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"][0]["State"]
+
+
 REMEDIATIONS = {
     "AddRequiredLambdaLayer": (
         layer_setup,
@@ -281,10 +328,16 @@ REMEDIATIONS = {
         ["DescribeVpcEndpoints", "DescribeSubnets"],
         "ModifyVpcEndpoint",
     ),
+    "DeleteIdleVpcEndpoint": (
+        idle_endpoint_setup,
+        "ec2",
+        ["DescribeVpcEndpoints", "GetMetricData"],
+        "DeleteVpcEndpoints",
+    ),
 }
 CASES = [(doc, op) for doc, (_, _, reads, write) in REMEDIATIONS.items() for op in [*reads, write]]
 # Operations of another service than the document's own (the shared values it reads).
-OPERATION_SERVICES = {"GetParameter": "ssm"}
+OPERATION_SERVICES = {"GetParameter": "ssm", "GetMetricData": "cloudwatch"}
 
 
 class CallablePlan(faults.FaultPlan):

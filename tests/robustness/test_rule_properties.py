@@ -30,6 +30,7 @@ PARAMETERS = {
     },
     "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK": {"ExemptionTag": "skip=yes", "IncludeDisabledRules": "false"},
     "VPC_ENDPOINT_AZ_COUNT_CHECK": {"MaxAzCount": "2", "MinAzCount": "1", "ExcludedServiceNames": "*.s3"},
+    "VPC_ENDPOINT_IDLE_CHECK": {"IdleDays": "30", "MaxIdleBytes": "10", "ExcludedServiceNames": "*.s3"},
 }
 
 leaf = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40)
@@ -99,11 +100,27 @@ endpoint_configuration = st.fixed_dictionaries(
         "state": maybe(st.sampled_from(["available", "deleting", {"value": "Deleted"}])),
     },
 )
+timestamps = st.sampled_from(["2020-01-01T00:00:00.000Z", "2026-11-01 10:00:00+00:00", "0001-01-01T00:00:00+14:00"])
+idle_endpoint_configuration = st.fixed_dictionaries(
+    {},
+    optional={
+        "vpcEndpointId": maybe(st.sampled_from(["vpce-0123456789abcdef0", "vpce-00000000"]) | st.text(max_size=30)),
+        "vpcId": maybe(st.sampled_from(["vpc-0123456789abcdef0"]) | st.text(max_size=20)),
+        "vpcEndpointType": maybe(st.sampled_from(["Interface", "Gateway", "GatewayLoadBalancer"])),
+        "serviceName": maybe(st.sampled_from(["com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.ssm", " "])),
+        "serviceRegion": maybe(st.sampled_from(["us-east-1", "eu-west-1", ""])),
+        "subnetIds": maybe(st.lists(maybe(st.text(max_size=20)), max_size=300)),
+        "requesterManaged": maybe(st.booleans()),
+        "state": maybe(st.sampled_from(["available", "deleting", {"value": "Deleted"}, {"value": "available"}])),
+        "creationTimestamp": maybe(timestamps | st.integers() | st.floats(allow_nan=False, allow_infinity=False)),
+    },
+)
 CONFIGURATIONS = {
     "LAMBDA_LAYER_CHECK": lambda_configuration,
     "LAMBDA_CODE_SIGNING_CHECK": lambda_configuration,
     "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK": st.just({"name": "bucket"}),
     "VPC_ENDPOINT_AZ_COUNT_CHECK": endpoint_configuration,
+    "VPC_ENDPOINT_IDLE_CHECK": idle_endpoint_configuration,
 }
 
 
@@ -117,6 +134,9 @@ def items(rule):
         optional["supplementaryConfiguration"] = maybe(
             st.fixed_dictionaries({}, optional={"BucketLifecycleConfiguration": lifecycle})
         )
+    if rule == "VPC_ENDPOINT_IDLE_CHECK":
+        optional["awsRegion"] = maybe(st.sampled_from(["us-east-1", "eu-west-1"]))
+        optional["resourceCreationTime"] = maybe(timestamps)
     return st.fixed_dictionaries({"resourceId": st.text(min_size=1, max_size=30)}, optional=optional)
 
 
@@ -142,10 +162,32 @@ class FakeLambda:
         return {"CodeSigningConfig": {"CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Warn"}}}
 
 
+class FakeCloudWatch:
+    """Answers GetMetricData with values and statuses that vary by endpoint id, over two pages."""
+
+    STATUSES = ("Complete", "PartialData", "Forbidden", "InternalError")
+
+    def get_paginator(self, operation):
+        assert operation == "get_metric_data"
+        return self
+
+    def paginate(self, MetricDataQueries, StartTime, EndTime):
+        assert len(MetricDataQueries) <= 500 and StartTime < EndTime
+        for page in range(2):
+            results = []
+            for query in MetricDataQueries:
+                endpoint_id = query["MetricStat"]["Metric"]["Dimensions"][2]["Value"]
+                status = self.STATUSES[(len(endpoint_id) + page) % len(self.STATUSES)]
+                results.append(
+                    {"Id": query["Id"], "Values": [float(len(endpoint_id) % 7)] * page, "StatusCode": status}
+                )
+            yield {"MetricDataResults": results}
+
+
 class FakeFactory:
     def build_client(self, service, *args, **kwargs):
-        assert service == "lambda"
-        return FakeLambda()
+        assert service in ("lambda", "cloudwatch")
+        return FakeLambda() if service == "lambda" else FakeCloudWatch()
 
 
 def check(rule_name, module, generated):
@@ -175,6 +217,7 @@ test_layer_rule_never_raises = property_test("LAMBDA_LAYER_CHECK")
 test_code_signing_rule_never_raises = property_test("LAMBDA_CODE_SIGNING_CHECK")
 test_s3_rule_never_raises = property_test("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK")
 test_endpoint_rule_never_raises = property_test("VPC_ENDPOINT_AZ_COUNT_CHECK")
+test_idle_endpoint_rule_never_raises = property_test("VPC_ENDPOINT_IDLE_CHECK")
 
 
 def test_zz_the_profile_generated_enough_items_per_rule():

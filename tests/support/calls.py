@@ -16,6 +16,7 @@ SERVICES = {
     "ec2": "ec2",
     "config": "config",
     "ssm": "ssm",
+    "cloudwatch": "cloudwatch",
 }
 
 

@@ -29,8 +29,8 @@ def verdicts(results):
 
 
 def test_demo_evaluates_every_seeded_resource_with_every_rule(report):
-    assert report.resources == 15
-    assert counts(report.before) == {"COMPLIANT": 4, "NON_COMPLIANT": 10, "NOT_APPLICABLE": 5}
+    assert report.resources == 17
+    assert counts(report.before) == {"COMPLIANT": 7, "NON_COMPLIANT": 11, "NOT_APPLICABLE": 10}
     before = verdicts(report.before)
     assert before[("LAMBDA_LAYER_CHECK", "orders-no-layer-0")] == "NON_COMPLIANT"
     assert before[("LAMBDA_LAYER_CHECK", "billing-old-layer-0")] == "NON_COMPLIANT"
@@ -58,19 +58,21 @@ def test_a_code_signed_function_with_an_unsigned_layer_is_named_by_layer_and_pub
 
 
 def test_remediation_fixes_all_but_the_unsigned_layer_and_the_expiring_and_star_dot_log_buckets(report):
-    assert counts(report.after) == {"COMPLIANT": 10, "NON_COMPLIANT": 4, "NOT_APPLICABLE": 5}
+    assert counts(report.after) == {"COMPLIANT": 13, "NON_COMPLIANT": 5, "NOT_APPLICABLE": 10}
     remaining = [r for r in report.after if r.compliance == "NON_COMPLIANT"]
+    idle = idle_endpoint(report)
     assert [(r.rule, r.resource_id) for r in remaining] == [
         ("LAMBDA_CODE_SIGNING_CHECK", "search-current-layer-0"),  # attaching a config cannot sign a layer
         ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-star-0"),
         ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-logs-star-0"),
         ("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-star-dot-log-0"),
+        ("VPC_ENDPOINT_IDLE_CHECK", idle.resource_id),  # deleting needs ApproveDeletion=true
     ]
     runs = {run.resource_id: run for run in report.remediations}
-    assert len(report.remediations) == 10
+    assert len(report.remediations) == 11
     assert runs["demo-star-dot-log-0"].status == "FAILED"
     assert "'*.log' has '*' before the end of the prefix" in runs["demo-star-dot-log-0"].message
-    refused = {"demo-star-0", "demo-logs-star-0", "demo-star-dot-log-0"}
+    refused = {"demo-star-0", "demo-logs-star-0", "demo-star-dot-log-0", idle.resource_id}
     unsigned = next(run for run in report.remediations if run.resource_id == "search-current-layer-0")
     assert (unsigned.rule, unsigned.status) == ("LAMBDA_CODE_SIGNING_CHECK", "NO_CHANGE")
     changed = [run for run in report.remediations if run.resource_id not in refused and run is not unsigned]
@@ -108,6 +110,38 @@ def test_automatic_fix_rewrites_the_transition_only_bucket_and_shows_its_blast_r
     assert verdicts(report.after)[("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-slash-star-0")] == "COMPLIANT"
 
 
+def idle_endpoint(report):
+    """The demo's idle endpoint: the one the idle rule finds NON_COMPLIANT before remediation."""
+    found = [r for r in report.before if r.rule == "VPC_ENDPOINT_IDLE_CHECK" and r.compliance == "NON_COMPLIANT"]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_the_idle_endpoint_is_found_and_the_busy_one_is_compliant_by_their_traffic(report):
+    idle = idle_endpoint(report)
+    assert idle.annotation == (
+        "The endpoint processed 0 bytes in the last 30 day(s) (MaxIdleBytes 0): idle. Its 1 AZ(s) bill about "
+        "$7.30 a month (1 x $0.01/AZ-hour x 730 h)."
+    )
+    busy = [r for r in report.before if r.rule == "VPC_ENDPOINT_IDLE_CHECK" and r.compliance == "COMPLIANT"]
+    assert [r.annotation for r in busy] == ["The endpoint processed 53,477,376 bytes in the last 30 day(s)."]
+    young = [
+        r for r in report.before if r.rule == "VPC_ENDPOINT_IDLE_CHECK" and "younger than IdleDays" in r.annotation
+    ]
+    assert len(young) == 4, "the endpoints created by the demo itself are too young to judge"
+
+
+def test_deleting_the_idle_endpoint_is_refused_without_approval_and_shows_the_blast_radius(report):
+    idle = idle_endpoint(report)
+    run = {run.resource_id: run for run in report.remediations}[idle.resource_id]
+    assert (run.document, run.plan, run.status) == ("DeleteIdleVpcEndpoint", "refused", "FAILED")
+    assert "com.amazonaws.us-east-1.secretsmanager" in run.message and "Private DNS is on" in run.message
+    assert '"ServiceName": "com.amazonaws.us-east-1.secretsmanager"' in run.message, "the recreate spec"
+    assert run.message.endswith("then re-run with ApproveDeletion=true. Nothing was changed.")
+    after = {(r.rule, r.resource_id): r.compliance for r in report.after}
+    assert after[("VPC_ENDPOINT_IDLE_CHECK", idle.resource_id)] == "NON_COMPLIANT", "still there"
+
+
 def test_demo_runs_a_dry_run_plan_before_each_change(report):
     endpoint_runs = [run for run in report.remediations if run.document == "ReduceVpcEndpointAzCount"]
     assert sorted(run.plan for run in endpoint_runs) == [
@@ -119,13 +153,13 @@ def test_demo_runs_a_dry_run_plan_before_each_change(report):
 def test_no_remediate_evaluates_only():
     report = run_demo(PROJECT, remediation=False)
     assert report.remediations == [] and report.after == []
-    assert counts(report.before)["NON_COMPLIANT"] == 10
+    assert counts(report.before)["NON_COMPLIANT"] == 11
 
 
 def test_scale_multiplies_the_resources():
     report = run_demo(PROJECT, scale=2, remediation=False)
-    assert report.resources == 30
-    assert counts(report.before) == {"COMPLIANT": 8, "NON_COMPLIANT": 20, "NOT_APPLICABLE": 10}
+    assert report.resources == 34
+    assert counts(report.before) == {"COMPLIANT": 14, "NON_COMPLIANT": 22, "NOT_APPLICABLE": 20}
 
 
 def test_demo_restores_the_environment_and_leaves_nothing_running():
@@ -148,8 +182,8 @@ def test_cli_demo_json_and_reports(project_copy, capsys):
     assert main(["demo", "--json"]) == 0
     output = json.loads(capsys.readouterr().out)
     assert output["summary"] == {
-        "before": {"COMPLIANT": 4, "NON_COMPLIANT": 10, "NOT_APPLICABLE": 5},
-        "after": {"COMPLIANT": 10, "NON_COMPLIANT": 4, "NOT_APPLICABLE": 5},
+        "before": {"COMPLIANT": 7, "NON_COMPLIANT": 11, "NOT_APPLICABLE": 10},
+        "after": {"COMPLIANT": 13, "NON_COMPLIANT": 5, "NOT_APPLICABLE": 10},
     }
     markdown = (project_copy / "reports" / "demo-report.md").read_text()
     page = (project_copy / "reports" / "demo-report.html").read_text()
@@ -161,5 +195,5 @@ def test_cli_demo_json_and_reports(project_copy, capsys):
 def test_cli_demo_prints_tables(project_copy, capsys):
     assert main(["demo", "--no-remediate"]) == 0
     out = capsys.readouterr().out
-    assert "Before: pack rdk-guardrails-sandbox, 15 seeded resources" in out
+    assert "Before: pack rdk-guardrails-sandbox, 17 seeded resources" in out
     assert "NON_COMPLIANT" in out

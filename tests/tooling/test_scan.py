@@ -51,9 +51,17 @@ def test_scan_gives_the_same_verdicts_as_the_rules_in_config_would(account):
     session, _ = account
     result = scan.scan_account(PROJECT, "rdk-guardrails-sandbox", session)
     assert result.source == "api"
-    assert scan.counts(result.before) == {"COMPLIANT": 4, "NON_COMPLIANT": 10, "NOT_APPLICABLE": 5}
+    assert scan.counts(result.before) == {"COMPLIANT": 7, "NON_COMPLIANT": 11, "NOT_APPLICABLE": 10}
     annotations = {(r.rule, r.resource_id): r.annotation for r in result.before}
     assert annotations[("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "demo-logs-star-0")].endswith("expire-logs: 'logs/*'")
+
+
+def test_idle_endpoints_are_judged_with_one_batched_metric_call(account):
+    session, calls = account
+    result = scan.scan_account(PROJECT, "rdk-guardrails-sandbox", session, only=["VPC_ENDPOINT_IDLE_CHECK"])
+    assert scan.counts(result.before) == {"COMPLIANT": 1, "NON_COMPLIANT": 1, "NOT_APPLICABLE": 5}
+    assert calls.count("GetMetricData") == 1, "one GetMetricData call for every endpoint the scan measures"
+    assert calls.count("DescribeVpcEndpoints") == 1
 
 
 def test_scan_is_read_only(account):
@@ -71,7 +79,8 @@ def test_scan_with_the_baseline_pack_uses_its_parameters(account):
         "VPC_ENDPOINT_AZ_COUNT_CHECK": PROJECT.rules["VPC_ENDPOINT_AZ_COUNT_CHECK"].description
     }
     verdicts = sorted((r.compliance, r.annotation) for r in result.before if r.compliance == "NON_COMPLIANT")
-    assert verdicts == [("NON_COMPLIANT", "The endpoint spans 1 AZ(s); the minimum is 2.")]
+    # ssm, and the idle rule's idle and busy endpoints (secretsmanager, ecr.api): one AZ each.
+    assert verdicts == [("NON_COMPLIANT", "The endpoint spans 1 AZ(s); the minimum is 2.")] * 3
 
 
 def test_scan_prefers_the_config_recorder_when_it_is_on(account):
@@ -97,8 +106,8 @@ def test_progress_ticks_once_per_evaluated_item(account):
         return lambda: ticks.append("tick")
 
     scan.scan_account(PROJECT, "rdk-guardrails-sandbox", session, progress=progress)
-    assert ticks[0] == 19
-    assert ticks.count("tick") == 19
+    assert ticks[0] == 28
+    assert ticks.count("tick") == 28
 
 
 def test_unknown_rule_or_pack_is_named(account):

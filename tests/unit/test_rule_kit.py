@@ -28,6 +28,11 @@ def scheduled_event() -> dict:
         pytest.param(lambda: rule_kit.parse_int({"MaxAzCount": "0"}, "MaxAzCount", None), "MaxAzCount", id="int"),
         pytest.param(lambda: rule_kit.parse_bool({"Flag": "yes"}, "Flag", False), "Flag must be 'true'", id="bool"),
         pytest.param(
+            lambda: rule_kit.parse_decimal({"Price": "1e-2"}, "Price", 0.01),
+            "Price must be a non-negative number such as 0.01, got '1e-2'",
+            id="decimal",
+        ),
+        pytest.param(
             lambda: rule_kit.parse_exemption_tag({"ExemptionTag": "=x"}), "ExemptionTag must be 'key'", id="tag"
         ),
         pytest.param(
@@ -51,6 +56,8 @@ def test_parameters_parse_with_defaults():
     assert rule_kit.parse_int({}, "MinLayerVersion", 1) == 1
     assert rule_kit.parse_int({"MinLayerVersion": " 10 "}, "MinLayerVersion", 1) == 10
     assert rule_kit.parse_bool({"RequireEnforce": "TRUE"}, "RequireEnforce", False) is True
+    assert rule_kit.parse_decimal({}, "HourlyCostPerAz", 0.01) == 0.01
+    assert rule_kit.parse_decimal({"HourlyCostPerAz": " 0.013 "}, "HourlyCostPerAz", 0.01) == 0.013
     assert rule_kit.parse_csv({"Names": "a, ,b"}, "Names") == ("a", "b")
     rule_kit.reject_unknown_parameters({"LayerArn": "x", "AssumeRoleMode": "false"}, ("LayerArn",))
 
