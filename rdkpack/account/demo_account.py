@@ -37,6 +37,8 @@ DEMO_ENV = {
     "AWS_REGION": REGION,
     "AWS_CONFIG_FILE": os.devnull,
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    # moto builds some 1,300 default AMIs for every EC2 backend it creates; nothing here reads an AMI.
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 
 
