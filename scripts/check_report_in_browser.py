@@ -40,7 +40,7 @@ import time
 import zlib
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # CHROMIUM=/usr/bin/google-chrome, say
 TIMEOUT = 60.0
 READY_WAIT = 5.0  # seconds after the load event for the page's script to mark the body ready
 WIDTH, HEIGHT = 1280, 900

@@ -4,7 +4,7 @@
 # Needs root (or sudo without a password) on Debian or Ubuntu; prints what it did and how long it took.
 set -eu
 
-CHROMIUM=/usr/bin/chromium
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}  # or another Chromium-based browser, e.g. CHROMIUM=/usr/bin/google-chrome
 if [ -x "$CHROMIUM" ]; then
     echo "chromium: already installed ($("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM"))"
     exit 0

@@ -42,13 +42,17 @@ uv=.venv/bin/uv
 
 if [ ! -x .venv/py311/bin/python ]; then
   if ! python311=$(find_python 11 11 "${PYTHON311:-}" python3.11 /usr/bin/python3.11); then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-      echo "installing Debian's python3.11 (for the remediation tests)"
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 python3.11-venv >/dev/null
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 python3.11-venv >/dev/null 2>&1; then
+      echo "installed the distribution's python3.11 (for the remediation tests)"
       python311=/usr/bin/python3.11
+    elif "$uv" python install --quiet 3.11 >/dev/null 2>&1; then
+      echo "installed Python 3.11 with uv (for the remediation tests)"
+      python311=3.11
     else
-      echo "error: Python 3.11 (the interpreter SSM runs remediation scripts on) was not found." >&2
-      echo "       Install it (pyenv install 3.11, or apt-get install python3.11), or set PYTHON311=/path." >&2
+      echo "error: Python 3.11 (the interpreter SSM runs remediation scripts on) was not found and could not be" >&2
+      echo "       installed: install it (pyenv install 3.11, apt-get install python3.11, uv python install 3.11)," >&2
+      echo "       or set PYTHON311=/path/to/python3.11." >&2
       exit 1
     fi
   fi

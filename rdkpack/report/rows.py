@@ -7,14 +7,18 @@ import re
 from rdkpack.account.scan import Result, counts
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters, and the format characters that reorder or hide text (bidi embeddings, overrides and isolates,
+# zero-width characters, the byte-order mark).
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 VERDICTS = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "ERROR")
 COLUMNS = ("Resource", "Rule", "Verdict", "Annotation")
 TARGET_COLUMNS = ("Account", "Region")
 
 
 def printable(value) -> str:
-    """Resource-derived text with control characters shown as escapes (`\\x07`), never sent raw."""
-    return CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), str(value))
+    """Resource-derived text with control characters and bidi/format characters (U+202E would show an id
+    reversed) as escapes (`\\x07`, `\\u202e`), never sent raw."""
+    return UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), str(value))
 
 
 def rule_counts(results: list[Result], rules=()) -> dict[str, dict[str, int]]:

@@ -3,6 +3,7 @@ that throws, never finishes its script or runs a script its CSP forbids fails, n
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from rdkpack.report.html_page import csp_hash
 from tests.support.project import ROOT
 from tests.support.reports import demo_report, hostile_results, org_report, scan_report
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCRIPT = ROOT / "scripts" / "check_report_in_browser.py"
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.is_file(), reason=f"{CHROMIUM} is not installed: run scripts/install-chromium.sh (make does)"

@@ -169,6 +169,15 @@ def test_html_resource_data_is_escaped_and_shown_literally():
     assert hostile["Resource"] == hostile["Annotation"] == shown
 
 
+def test_html_bidi_and_zero_width_characters_are_shown_as_escapes_not_applied():
+    spoof = "evil\u202egnp.exe\u200b"  # would display as "evilexe.png" with the override applied
+    result = Result("LAMBDA_LAYER_CHECK", "AWS::Lambda::Function", spoof, "NON_COMPLIANT", spoof)
+    source = report.to_html(scan_report([result]), "t")
+    assert "\u202e" not in source and "\u200b" not in source
+    row = Page(source).table("results-table")[0]
+    assert row["Resource"] == "evil\\u202egnp.exe\\u200b"
+
+
 @given(st.text(max_size=40))
 def test_html_any_resource_id_comes_back_as_the_cells_text(resource_id):
     result = Result("LAMBDA_LAYER_CHECK", "AWS::Lambda::Function", resource_id, "NON_COMPLIANT", resource_id)
