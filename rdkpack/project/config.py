@@ -179,11 +179,24 @@ def load_documents(root: Path) -> dict[str, Document]:
     }
 
 
-def _remediation(rule: str, spec: dict, pairing: dict | None, path: str, shared_path: str) -> Remediation:
+# Remediation parameters that approve losing data (deleting an endpoint, expiring objects): a person gives them for
+# one run after reading its DryRun, so no pack may set them for every run.
+DATA_LOSS_APPROVALS = ("ApproveDeletion", "IncludeExpiringRules")
+
+
+def _remediation(rule: str, spec: dict, pairing: dict | None, path: str, shared_path: str, *, key: str) -> Remediation:
     if spec["attach"] and pairing is None:
         raise ConfigError(
             path, f"remediations/{rule}", "a pack attaches a remediation, but none is paired with this rule"
         )
+    for name in DATA_LOSS_APPROVALS:
+        if str(spec.get("parameters", {}).get(name, "")).strip().lower() == "true":
+            raise ConfigError(
+                path,
+                f"{key}/parameters/{name}",
+                "approves data loss for every run; leave it unset, and let a person pass it to one run after "
+                "reviewing that run's DryRun",
+            )
     return Remediation(
         attach=spec["attach"],
         document=(pairing or {}).get("document", ""),
@@ -212,7 +225,14 @@ def _pack(name: str, spec: dict, data: dict, path: str) -> Pack:
         PackRule(
             rule,
             dict(rule_spec["parameters"]),
-            _remediation(rule, rule_spec["remediation"], data["remediations"].get(rule), path, shared_path(data)),
+            _remediation(
+                rule,
+                rule_spec["remediation"],
+                data["remediations"].get(rule),
+                path,
+                shared_path(data),
+                key=f"packs/{name}/rules/{rule}/remediation",
+            ),
         )
         for rule, rule_spec in spec["rules"].items()
     )

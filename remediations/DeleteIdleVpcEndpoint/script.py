@@ -15,6 +15,7 @@ The IAM the automation role needs is IAM_PERMISSIONS below.
 """
 
 import datetime
+import fnmatch
 import json
 from dataclasses import dataclass
 
@@ -89,6 +90,36 @@ def parse_count(value, name: str, minimum: int, maximum: int) -> int:
     if not minimum <= number <= maximum:
         raise RemediationError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}.")
     return number
+
+
+def parse_exemption(value) -> tuple:
+    """The rule's ExemptionTag syntax, "key" or "key=value", as (key, value or None); ("", None) for none."""
+    text = str(value or "").strip()
+    key, _, tag_value = text.partition("=")
+    return (key.strip(), tag_value.strip() if "=" in text else None)
+
+
+def parse_patterns(value) -> tuple:
+    """The rule's ExcludedServiceNames syntax: comma-separated glob patterns."""
+    return tuple(part.strip() for part in str(value or "").split(",") if part.strip())
+
+
+def check_not_excluded(endpoint: Endpoint, exemption: tuple, patterns: tuple) -> None:
+    """Refuse an endpoint the rule leaves alone, whatever role runs the document (IAM denies only the
+    attached role, and only for the exemption tag)."""
+    key, value = exemption
+    tags = {tag["Key"]: tag.get("Value", "") for tag in endpoint.described.get("Tags") or ()}
+    if key and key in tags and (value is None or tags[key] == value):
+        raise RemediationError(
+            f"VPC endpoint {endpoint.endpoint_id} carries the exemption tag {key}"
+            f"{'' if value is None else '=' + value}: it is not deleted. Nothing was changed."
+        )
+    matched = next((pattern for pattern in patterns if fnmatch.fnmatchcase(endpoint.service, pattern)), None)
+    if matched:
+        raise RemediationError(
+            f"VPC endpoint {endpoint.endpoint_id} serves {endpoint.service}, which ExcludedServiceNames excludes "
+            f"({matched}): it is not deleted. Nothing was changed."
+        )
 
 
 def read(client, endpoint_id: str):
@@ -271,8 +302,16 @@ def handler(events, context):
     endpoint = read(client, endpoint_id)
     if endpoint is None or endpoint.state in GONE_STATES:
         state = {"State": "deleted" if endpoint is None else endpoint.state}
-        message = f"VPC endpoint {endpoint_id} is already {state['State']}."
+        where = client.meta.region_name
+        message = (
+            f"VPC endpoint {endpoint_id} is already {state['State']}."
+            if endpoint
+            else f"VPC endpoint {endpoint_id} is not found in {where}: deleted, or in another region or account."
+        )
         return output(endpoint_id, "NO_CHANGE", message, before=state, after=state)
+    check_not_excluded(
+        endpoint, parse_exemption(events.get("ExemptionTag")), parse_patterns(events.get("ExcludedServiceNames"))
+    )
     now = datetime.datetime.now(datetime.timezone.utc)
     check_can_delete(endpoint, idle_days, now, client.meta.region_name)
     bytes_processed = fetch_bytes(cloudwatch_client(), endpoint, idle_days, now)

@@ -172,4 +172,7 @@ def test_the_idle_endpoint_deletion_re_measures_the_window_and_threshold_its_rul
         for name, value in (("IdleDays", judged.idle_days), ("MaxIdleBytes", judged.max_bytes)):
             measured = rule.remediation.parameters.get(name, document[name]["default"])
             assert int(measured) == value, f"{name}: the remediation must re-measure what the rule judged"
+        for name in ("ExemptionTag", "ExcludedServiceNames"):
+            given = rule.remediation.parameters.get(name, document[name]["default"])
+            assert given == rule.parameters.get(name, ""), f"{name}: the remediation must spare what the rule spares"
     assert not any(rule.remediation.automatic for _, rule in attached), "deleting is never automatic"

@@ -103,6 +103,23 @@ def sandbox(data):
             id="two-account-packs-for-one-account",
         ),
         pytest.param(
+            lambda d: sandbox(d)["rules"]["VPC_ENDPOINT_IDLE_CHECK"]["remediation"]["parameters"].update(
+                ApproveDeletion="True"
+            ),
+            [
+                "packs/rdk-guardrails-sandbox/rules/VPC_ENDPOINT_IDLE_CHECK/remediation/parameters/ApproveDeletion",
+                "approves data loss for every run",
+            ],
+            id="pack-approves-deletion",
+        ),
+        pytest.param(
+            lambda d: sandbox(d)["rules"]["S3_LIFECYCLE_ASTERISK_PREFIX_CHECK"]["remediation"].update(
+                parameters={"IncludeExpiringRules": "true"}
+            ),
+            ["S3_LIFECYCLE_ASTERISK_PREFIX_CHECK/remediation/parameters/IncludeExpiringRules", "a person pass it"],
+            id="pack-approves-expiring-objects",
+        ),
+        pytest.param(
             lambda d: d["remediations"]["LAMBDA_LAYER_CHECK"].update(document="NoSuchDocument"),
             ["remediations/LAMBDA_LAYER_CHECK/document", "NoSuchDocument", "AddRequiredLambdaLayer"],
             id="unknown-document",

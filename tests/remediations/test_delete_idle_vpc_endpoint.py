@@ -201,6 +201,25 @@ def test_an_endpoint_younger_than_idle_days_is_refused(endpoints):
     assert state_of(ec2, found["idle"]) == "available"
 
 
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({"ExemptionTag": "idle-exempt"}, "carries the exemption tag idle-exempt"),
+        ({"ExemptionTag": "idle-exempt=yes"}, "carries the exemption tag idle-exempt=yes"),
+        ({"ExcludedServiceNames": "com.amazonaws.*.s3,*.secretsmanager"}, "ExcludedServiceNames excludes"),
+    ],
+)
+def test_an_endpoint_the_rule_spares_is_refused_whatever_role_runs_it(endpoints, extra, reason):
+    ec2, found = endpoints
+    ec2.create_tags(Resources=[found["idle"]], Tags=[{"Key": "idle-exempt", "Value": "yes"}])
+    for dry_run in (True, False):
+        with pytest.raises(script.RemediationError, match=reason):
+            run(found["idle"], dry_run=dry_run, **extra)
+    assert state_of(ec2, found["idle"]) == "available"
+    other_value = {"ExemptionTag": "idle-exempt=no"}
+    assert run(found["idle"], dry_run=True, **other_value)["Status"] == "DRY_RUN", "another value is not exempt"
+
+
 def test_a_missing_endpoint_is_already_deleted(aws):
     result = run(ENDPOINT)
     assert (result["Status"], result["After"]) == ("NO_CHANGE", {"State": "deleted"})

@@ -66,4 +66,12 @@ PATTERN_CASES = {
         ["", "us-east-1a", "use1-az4", "us-east-1a,use1-az4", "cn-north-1b", "us-gov-west-1a", "eusc-de-east-1a"],
         ["us-east-1a,", ",use1-az4", "us east 1a", "US-EAST-1A"],
     ),
+    "ExemptionTag": (
+        ["", "idle-exempt", "idle-exempt=yes", "team:owner=platform/net@corp", "a_b.c+d-e"],
+        ["x{{ssm:y}}", "$(id)", "a,b", "k=v;rm", "x" * 301],
+    ),
+    "ExcludedServiceNames": (
+        ["", "com.amazonaws.*.s3", "com.amazonaws.us-east-1.s3,*.secretsmanager", "com.amazonaws.vpce.*.vpce-svc-?"],
+        ["{{ssm:x}}", "$(id)", "a;b", "a|b", "x" * 1025],
+    ),
 }
