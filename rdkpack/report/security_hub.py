@@ -223,7 +223,17 @@ def send_batch(send, batch: list[dict], *, sleep=None) -> tuple[int, list[dict]]
     for attempt in range(FAILED_ATTEMPTS):
         if attempt:
             (sleep or time.sleep)(0.2 * 2 ** (attempt - 1))
-        failed = {entry["Id"]: entry for entry in send(pending).get("FailedFindings", [])}
+        try:
+            answer = send(pending)
+        except (ClientError, BotoCoreError) as error:
+            if not attempt:
+                raise  # nothing of this batch was taken: the caller decides (a refused account stops there)
+            # Some of the batch was taken already: count it, and report the rest with the error, never as dropped.
+            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+            return imported, refused + [
+                {"Id": finding["Id"], "ErrorCode": code, "ErrorMessage": str(error)} for finding in pending
+            ]
+        failed = {entry["Id"]: entry for entry in answer.get("FailedFindings", [])}
         answers = [failed[finding["Id"]] for finding in pending if finding["Id"] in failed]
         imported += len(pending) - len(answers)
         refused += [answer for answer in answers if answer["ErrorCode"] in NOT_RETRIED]

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 from hypothesis import given
@@ -513,3 +514,18 @@ def test_the_flag_imports_every_evaluation_of_the_demo_account_and_writes_nothin
     assert layer["Resources"][0]["Id"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:billing-old-layer-0"
     for finding in findings:
         assert_valid(finding)
+
+
+def test_an_error_on_a_retry_keeps_the_count_of_what_was_already_imported():
+    calls = []
+
+    def send(batch):
+        calls.append(len(batch))
+        if len(calls) == 1:
+            return {"FailedFindings": [{"Id": batch[0]["Id"], "ErrorCode": "ThrottlingException", "ErrorMessage": "x"}]}
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "BatchImportFindings")
+
+    imported, refused = sh.send_batch(send, [{"Id": str(i)} for i in range(100)], sleep=lambda _: None)
+    assert calls == [100, 1]
+    assert imported == 99
+    assert [(entry["Id"], entry["ErrorCode"]) for entry in refused] == [("0", "ServiceUnavailable")]
