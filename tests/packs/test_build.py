@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 
@@ -13,7 +14,7 @@ from rdkpack.errors import ConfigError
 from rdkpack.packs import build, write
 from rdkpack.project import documents
 from rdkpack.project.config import load_project
-from tests.support.project import ROOT, copy_project, load_rule
+from tests.support.project import ROOT, copy_project, load_remediation_script, load_rule
 
 PROJECT = load_project(ROOT)
 
@@ -176,3 +177,53 @@ def test_the_idle_endpoint_deletion_re_measures_the_window_and_threshold_its_rul
             given = rule.remediation.parameters.get(name, document[name]["default"])
             assert given == rule.parameters.get(name, ""), f"{name}: the remediation must spare what the rule spares"
     assert not any(rule.remediation.automatic for _, rule in attached), "deleting is never automatic"
+
+
+@pytest.mark.parametrize(
+    ("tag", "service", "tags"),
+    [
+        ("idle-exempt", "com.amazonaws.us-east-1.ssm", {"idle-exempt": ""}),
+        ("idle-exempt=yes", "com.amazonaws.us-east-1.ssm", {"idle-exempt": "no"}),
+        (" team = data ", "com.amazonaws.eu-west-1.s3", {"team": "data"}),
+        ("", "com.amazonaws.us-east-1.secretsmanager", {}),
+    ],
+)
+def test_the_idle_deletion_queries_and_spares_exactly_what_its_rule_does(tag, service, tags):
+    """The script ships alone, so it carries its own copy of the rule's metric query and exclusion parsing."""
+    rule = load_rule("VPC_ENDPOINT_IDLE_CHECK", "build_idle_query")
+    script = load_remediation_script("DeleteIdleVpcEndpoint")
+    excluded = "com.amazonaws.*.s3,*.secretsmanager"
+    described = {
+        "VpcEndpointId": "vpce-0123456789abcdef0",
+        "VpcEndpointType": "Interface",
+        "ServiceName": service,
+        "VpcId": "vpc-0123456789abcdef0",
+        "State": "available",
+        "Tags": [{"Key": key, "Value": value} for key, value in tags.items()],
+    }
+    judged = rule.listed_endpoint(described, "us-east-1")
+    deleted = script.Endpoint(
+        described["VpcEndpointId"],
+        "Interface",
+        "available",
+        False,
+        described["VpcId"],
+        service,
+        (),
+        False,
+        None,
+        "",
+        described,
+    )
+    assert script.metric_query(deleted)["MetricStat"] == rule.metric_query("x", judged)["MetricStat"]
+    params = rule.parse_parameters({"ExemptionTag": tag, "ExcludedServiceNames": excluded})
+    rule_spares = bool(params.exemption_tag and params.exemption_tag.is_carried_by(judged.tags)) or any(
+        fnmatch.fnmatchcase(service, pattern) for pattern in params.excluded_services
+    )
+    exemption, patterns = script.parse_exemption(tag), script.parse_patterns(excluded)
+    try:
+        script.check_not_excluded(deleted, exemption, patterns)
+        script_spares = False
+    except script.RemediationError:
+        script_spares = True
+    assert script_spares == rule_spares
