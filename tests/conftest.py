@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, settings
 from moto import mock_aws
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from tests.support.model_cache import share_loaded_models
+
 # Hermetic: dummy credentials and region, never a real profile or endpoint.
 os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
 for name in (
@@ -27,6 +29,7 @@ os.environ["AWS_CONFIG_FILE"] = os.devnull
 # moto builds some 1,300 default AMIs for every EC2 backend it creates (a quarter second a test); no test reads one.
 os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+share_loaded_models()
 
 
 # The test command runs the "ci" profile (HYPOTHESIS_PROFILE=ci in the Makefile); quick local runs "dev";

@@ -216,6 +216,36 @@ def test_cfn_lint_findings_name_the_file_and_line(tmp_path):
     assert any(f.code.startswith("CFN_LINT_E") and f.file == str(bad) and f.resource.startswith("line ") for f in found)
 
 
+TEMPLATES_CFN_LINT_JUDGES = {
+    "unknown-property.yaml": "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketNam: x\n",
+    "not-yaml.yaml": "Resources:\n  A: [unclosed\n",
+    "own-regions-and-ignores.yaml": (
+        "Metadata:\n  cfn-lint:\n    config:\n      regions: [us-east-1, eu-west-1]\n      ignore_checks: [W2001]\n"
+        "Parameters:\n  Unused:\n    Type: String\n"
+        "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: python2.7\n"
+        "      Handler: h\n      Role: arn:aws:iam::123456789012:role/x\n      Code: {ZipFile: x}\n"
+    ),
+}
+
+
+def test_templates_linted_together_get_what_cfn_lint_gives_each_alone(tmp_path):
+    """The rule set is loaded once for all templates; each template still gets its own configuration."""
+    from cfnlint.api import lint_file  # noqa: PLC0415
+
+    paths = []
+    for name, body in TEMPLATES_CFN_LINT_JUDGES.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_text(body)
+    ours = validate.lint_files(paths)
+    for path in paths:
+        alone = {
+            (f"CFN_LINT_{m.rule.id}", f"line {m.linenumber}", f"column {m.columnnumber}", m.message)
+            for m in lint_file(path)
+        }
+        assert alone, path.name
+        assert {(f.code, f.resource, f.field, f.message) for f in ours if f.file == str(path)} == alone, path.name
+
+
 def test_include_expiring_rules_on_a_manual_remediation_is_allowed():
     def manual_with_flag(template):
         properties = remediation(template, "S3LifecycleAsteriskPrefixCheckRemediation")
