@@ -5,6 +5,7 @@ Helpers that tests import live in tests/support/, never here and never in a test
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -50,11 +51,24 @@ def aws():
 @pytest.fixture
 def moto_server_url():
     """A moto server on a free 127.0.0.1 port, for code that talks HTTP (subprocesses, rdk)."""
+    with _moto_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_moto_server_url():
+    """A moto server whose accounts one test module seeds once and its tests only read."""
+    with _moto_server() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _moto_server():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
-    # The server shares moto's in-process state: start and leave each test with an empty account.
+    # The server shares moto's in-process state: start and leave each user with an empty account.
     requests.post(f"{url}/moto-api/reset", timeout=10)
     try:
         yield url

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from rdklib import InvalidParametersError
 
 from rdkpack.packs import build
@@ -30,6 +29,7 @@ from rdkpack.packs.limits import (
     TEMPLATE_S3_MAX,
 )
 from rdkpack.project.config import Project
+from rdkpack.project.documents import load_yaml
 from rdkpack.project.loader import load_module
 
 PACK_RESOURCE_TYPES = {"AWS::Config::ConfigRule", "AWS::Config::RemediationConfiguration"}
@@ -429,7 +429,7 @@ def validate_project(project: Project, pack_files: dict[str, Path], other_files:
     findings = []
     for name, path in pack_files.items():
         body = path.read_text(encoding="utf-8")
-        findings += validate_pack(name, yaml.safe_load(body), body, project, str(path))
+        findings += validate_pack(name, load_yaml(body), body, project, str(path))
     for path in sorted((project.root / "preventive").glob("*/scp.json")):
         findings += validate_scp(path.read_text(encoding="utf-8"), str(path))
     for path in sorted((project.root / "preventive").glob("*/*.guard")):

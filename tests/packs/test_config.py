@@ -141,6 +141,17 @@ def test_unreadable_json_names_the_line(tmp_path):
         load_project(tmp_path)
 
 
+def test_a_remediation_document_that_is_not_yaml_is_named_with_its_line(tmp_path):
+    load_variant(tmp_path, lambda data: None)
+    document = tmp_path / "remediations" / "ReduceVpcEndpointAzCount" / "ReduceVpcEndpointAzCount.yaml"
+    document.write_text('schemaVersion: "0.3"\nparameters:\n  AutomationAssumeRole: [unclosed\n')
+    with pytest.raises(ConfigError) as caught:
+        load_project(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{document}: line 3") or message.startswith(f"{document}: line 4"), message
+    assert "invalid YAML" in message and "an SSM Automation document" in message
+
+
 @pytest.mark.parametrize(
     ("layer_arn", "fragment"),
     [

@@ -62,14 +62,28 @@ def seed(session, account: str, region: str, extra_azs: int) -> None:
     )
 
 
+def member_session() -> boto3.Session:
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+
+
+@pytest.fixture(scope="module")
+def seeded_organization(module_moto_server_url):
+    """Two member accounts in two regions (the second account's endpoints span one AZ more), seeded once:
+    every test here only reads them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL", module_moto_server_url)
+        base = member_session()
+        for extra, account in enumerate(ACCOUNTS, start=1):
+            for region in REGIONS:
+                seed(assumed(base, account, region), account, region, extra)
+        yield module_moto_server_url
+
+
 @pytest.fixture
-def organization(moto_server_url, monkeypatch):
-    """Two member accounts in two regions (the second account's endpoints span one AZ more) and a denied one."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_url)
-    base = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-    for extra, account in enumerate(ACCOUNTS, start=1):
-        for region in REGIONS:
-            seed(assumed(base, account, region), account, region, extra)
+def organization(seeded_organization, monkeypatch):
+    """A session in the seeded organization in which the third account's role cannot be assumed."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", seeded_organization)
+    base = member_session()
 
     def deny_assume_role(params, **_):
         if DENIED in params["body"].get("RoleArn", ""):
