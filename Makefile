@@ -3,6 +3,11 @@
 	rdk-test-local chromium report-check
 
 BIN := .venv/bin
+# Compiled modules go to .venv/pycache, never beside the sources, and are written even where the image sets
+# PYTHONDONTWRITEBYTECODE: otherwise each of the dozens of Python processes `make test` starts compiles moto,
+# botocore and cfn-lint from source again (about 3 s each).
+export PYTHONPYCACHEPREFIX := $(CURDIR)/.venv/pycache
+unexport PYTHONDONTWRITEBYTECODE
 HYPOTHESIS_PROFILE ?= ci
 
 venv:

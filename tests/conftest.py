@@ -13,6 +13,8 @@ import requests
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 from tests.support.model_cache import share_loaded_models
 
@@ -62,9 +64,19 @@ def module_moto_server_url():
         yield url
 
 
+class _PromptlyStoppedMotoServer(ThreadedMotoServer):
+    """moto's threaded server polling for shutdown every 20 ms, not every 0.5 s: its stop returns at once."""
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever(poll_interval=0.02)
+
+
 @contextlib.contextmanager
 def _moto_server():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = _PromptlyStoppedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
