@@ -122,6 +122,17 @@ def test_an_account_that_cannot_be_assumed_is_reported_and_the_others_are_scanne
     assert {r.account for r in report.before} == set(ACCOUNTS)
 
 
+def test_every_assumed_session_reads_service_models_through_one_loader():
+    """One model parse per process, not per account and region (0.3 s of CPU each: bench organization_scan)."""
+    credentials = {"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "secret", "SessionToken": "token"}
+    sessions = [org.assumed_session(credentials, region) for region in REGIONS for _ in ACCOUNTS]
+    assert len({id(s._session.get_component("data_loader")) for s in sessions}) == 1
+    assert len({id(s._session) for s in sessions}) == len(sessions), "credentials stay per session"
+    assert [s.region_name for s in sessions] == [r for r in REGIONS for _ in ACCOUNTS]
+    frozen = sessions[0].get_credentials().get_frozen_credentials()
+    assert (frozen.access_key, frozen.secret_key, frozen.token) == ("ASIAEXAMPLE", "secret", "token")
+
+
 # ---- through an aggregator ----
 
 
