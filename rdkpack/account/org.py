@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -202,8 +203,23 @@ def assumed_session(credentials: dict, region: str):
 
 @functools.cache
 def shared_model_loader():
-    """botocore's loader of service models and endpoint rules, with its cache, made once per process."""
-    return botocore.session.get_session().get_component("data_loader")
+    """botocore's loader of service models and endpoint rules, with its cache, made once per process.
+
+    It searches the paths a new session's loader would (AWS_DATA_PATH included). boto3 appends its own data
+    folder to the loader of every session it makes: on this shared one a path already there is not added again.
+    """
+    default = botocore.session.get_session().get_component("data_loader")
+    return botocore.loaders.Loader(
+        extra_search_paths=_PathsOnce(default.search_paths), include_default_search_paths=False
+    )
+
+
+class _PathsOnce(list):
+    """A search-path list that ignores a path it already holds."""
+
+    def append(self, path) -> None:
+        if path not in self:
+            super().append(path)
 
 
 @dataclass(frozen=True)

@@ -398,9 +398,9 @@ def _lint(path: str, digest: str) -> tuple[Finding, ...]:
     """cfn-lint over one template, as `cfn-lint --template PATH` would; a file already linted with the same
     content is not linted again."""
     from cfnlint.config import ConfigMixIn  # noqa: PLC0415  (0.9 s to import: only when templates are linted)
-    from cfnlint.runner import run_template_by_file_path  # noqa: PLC0415
+    from cfnlint.runner.template import run_template_by_file_paths  # noqa: PLC0415
 
-    matches = run_template_by_file_path(path, ConfigMixIn(["--template", path]), _cfn_lint_rules(), False)
+    matches = run_template_by_file_paths(ConfigMixIn(["--template", path]), _cfn_lint_rules())
     return tuple(
         Finding(
             f"CFN_LINT_{match.rule.id}",

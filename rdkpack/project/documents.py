@@ -26,7 +26,13 @@ def document_path(folder: Path) -> Path:
 
 def load_yaml(text: str):
     """yaml.safe_load, with libyaml when present."""
-    return yaml.load(text, Loader=_SAFE_LOADER)
+    try:
+        return yaml.load(text, Loader=_SAFE_LOADER)
+    except yaml.YAMLError:
+        if _SAFE_LOADER is yaml.SafeLoader:
+            raise
+        # PyYAML's own parser says more about a broken document (it names the character a tab or alias is).
+        return yaml.safe_load(text)
 
 
 def load_document(folder: Path) -> dict:

@@ -228,10 +228,20 @@ TEMPLATES_CFN_LINT_JUDGES = {
 }
 
 
-def test_templates_linted_together_get_what_cfn_lint_gives_each_alone(tmp_path):
-    """The rule set is loaded once for all templates; each template still gets its own configuration."""
+@pytest.mark.parametrize(
+    "cfnlintrc",
+    [None, "ignore_bad_template: true\nignore_checks:\n  - W2001\n"],
+    ids=["no-cfnlintrc", "cfnlintrc-ignores"],
+)
+def test_templates_linted_together_get_what_cfn_lint_gives_each_alone(tmp_path, monkeypatch, cfnlintrc):
+    """The rule set is loaded once for all templates; each template still gets its own configuration, and the
+    .cfnlintrc of the folder validate runs in applies as it does to cfn-lint."""
     from cfnlint.api import lint_file  # noqa: PLC0415
 
+    if cfnlintrc:
+        (tmp_path / ".cfnlintrc").write_text(cfnlintrc)
+    monkeypatch.chdir(tmp_path)
+    validate._lint.cache_clear()
     paths = []
     for name, body in TEMPLATES_CFN_LINT_JUDGES.items():
         paths.append(tmp_path / name)
@@ -242,7 +252,7 @@ def test_templates_linted_together_get_what_cfn_lint_gives_each_alone(tmp_path):
             (f"CFN_LINT_{m.rule.id}", f"line {m.linenumber}", f"column {m.columnnumber}", m.message)
             for m in lint_file(path)
         }
-        assert alone, path.name
+        assert alone or cfnlintrc, path.name
         assert {(f.code, f.resource, f.field, f.message) for f in ours if f.file == str(path)} == alone, path.name
 
 

@@ -76,7 +76,7 @@ def seeded_organization(module_moto_server_url):
         for extra, account in enumerate(ACCOUNTS, start=1):
             for region in REGIONS:
                 seed(assumed(base, account, region), account, region, extra)
-        yield module_moto_server_url
+    return module_moto_server_url
 
 
 @pytest.fixture
@@ -126,7 +126,10 @@ def test_every_assumed_session_reads_service_models_through_one_loader():
     """One model parse per process, not per account and region (0.3 s of CPU each: bench organization_scan)."""
     credentials = {"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "secret", "SessionToken": "token"}
     sessions = [org.assumed_session(credentials, region) for region in REGIONS for _ in ACCOUNTS]
-    assert len({id(s._session.get_component("data_loader")) for s in sessions}) == 1
+    loaders = {id(s._session.get_component("data_loader")): s._session.get_component("data_loader") for s in sessions}
+    assert len(loaders) == 1
+    (loader,) = loaders.values()
+    assert len(loader.search_paths) == len(set(loader.search_paths)), "boto3's data folder is added once"
     assert len({id(s._session) for s in sessions}) == len(sessions), "credentials stay per session"
     assert [s.region_name for s in sessions] == [r for r in REGIONS for _ in ACCOUNTS]
     frozen = sessions[0].get_credentials().get_frozen_credentials()

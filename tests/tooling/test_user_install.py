@@ -54,7 +54,9 @@ def user_venv(tmp_path_factory) -> Path:
 
 
 def rdkpack(venv: Path, *args: str) -> subprocess.CompletedProcess:
-    return run([str(venv / "bin" / "rdkpack"), *args], ROOT, env=subprocess_env())
+    # Compiled modules of the throwaway environment stay beside it, not in make's .venv/pycache.
+    env = {**subprocess_env(), "PYTHONPYCACHEPREFIX": str(venv.parent / "pycache")}
+    return run([str(venv / "bin" / "rdkpack"), *args], ROOT, env=env)
 
 
 def test_user_install_has_no_dev_or_demo_packages(user_venv):
