@@ -5,11 +5,9 @@
 BIN := .venv/bin
 # Compiled modules go to .venv/pycache, never beside the sources, and are written even where the image sets
 # PYTHONDONTWRITEBYTECODE: otherwise each of the dozens of Python processes `make test` starts compiles moto,
-# botocore and cfn-lint from source again (about 3 s each). The test targets first drop what earlier runs
-# compiled from pytest's temporary folders, which no later run reads.
+# botocore and cfn-lint from source again (about 3 s each).
 export PYTHONPYCACHEPREFIX := $(CURDIR)/.venv/pycache
 unexport PYTHONDONTWRITEBYTECODE
-DROP_TMP_PYCACHE := rm -rf "$(PYTHONPYCACHEPREFIX)$(abspath $(or $(TMPDIR),/tmp))"
 HYPOTHESIS_PROFILE ?= ci
 
 venv:
@@ -57,7 +55,6 @@ validate: venv
 	$(BIN)/rdkpack validate
 
 pytest: venv
-	@$(DROP_TMP_PYCACHE)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/pytest -q -n 2 --dist loadfile --ignore=tests/remediations
 
 # The remediation tests under Python 3.11, the interpreter SSM runs their scripts on (.venv/py311).

@@ -28,7 +28,8 @@ def run_phase(command: list[str], cwd: Path, env: dict, log: Path) -> float:
         done = subprocess.run(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
     seconds = time.monotonic() - start
     if done.returncode:
-        sys.exit(f"{' '.join(command)} failed in {cwd} (exit {done.returncode}); see {log}")
+        tail = "".join(log.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)[-80:])
+        sys.exit(f"{tail}\n{' '.join(command)} failed in {cwd} (exit {done.returncode}); the log's end is above")
     return round(seconds, 1)
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -42,6 +45,16 @@ settings.register_profile("thorough", max_examples=1_000, deadline=None, databas
 settings.register_profile("ci", max_examples=300, deadline=None, database=None, suppress_health_check=slow_ok)
 settings.register_profile("dev", max_examples=100, deadline=None, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_compiled_files_of_temporary_folders(tmp_path_factory):
+    """`make` keeps compiled modules in PYTHONPYCACHEPREFIX, mirroring each source's path: those of modules this
+    process loaded from its temporary folders (copied projects, new rules) are read by no later run."""
+    yield
+    if sys.pycache_prefix:
+        basetemp = tmp_path_factory.getbasetemp()
+        shutil.rmtree(Path(sys.pycache_prefix, *basetemp.parts[1:]), ignore_errors=True)
 
 
 @pytest.fixture
