@@ -83,13 +83,21 @@ def as_bool(value) -> bool:
 
 def parse_count(value, name: str, minimum: int, maximum: int) -> int:
     """An SSM Integer parameter (it may arrive as a string or a float) within bounds."""
-    try:
-        number = int(float(str(value).strip()))
-    except ValueError as error:
-        raise RemediationError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}.") from error
-    if not minimum <= number <= maximum:
+    number = whole_number(value)
+    if number is None or not minimum <= number <= maximum:
         raise RemediationError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}.")
     return number
+
+
+def whole_number(value) -> int | None:
+    """An SSM Integer as it may arrive (3, "3", 3.0 or "3.0") as an int; None for a fraction, inf, nan or text."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def parse_exemption(value) -> tuple:

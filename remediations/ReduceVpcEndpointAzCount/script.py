@@ -64,13 +64,23 @@ def as_bool(value) -> bool:
 
 
 def parse_max_az_count(value) -> int:
-    try:
-        count = int(float(str(value).strip()))
-    except ValueError as error:
-        raise RemediationError(f"MaxAzCount must be an integer >= 1, got {value!r}.") from error
+    count = whole_number(value)
+    if count is None:
+        raise RemediationError(f"MaxAzCount must be an integer >= 1, got {value!r}.")
     if count < 1:
         raise RemediationError(f"MaxAzCount must be at least 1 (an endpoint keeps its last subnet), got {value!r}.")
     return count
+
+
+def whole_number(value) -> int | None:
+    """An SSM Integer as it may arrive (3, "3", 3.0 or "3.0") as an int; None for a fraction, inf, nan or text."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def parse_keep_list(value) -> tuple:

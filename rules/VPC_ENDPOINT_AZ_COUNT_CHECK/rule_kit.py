@@ -201,12 +201,18 @@ def parse_exemption_tag(raw: dict) -> ExemptionTag | None:
     return ExemptionTag(key.strip(), value.strip() if separator else None)
 
 
-def parse_int(raw: dict, name: str, default: int | None, minimum: int = 1) -> int | None:
+def parse_int(
+    raw: dict, name: str, default: int | None, *, minimum: int = 1, maximum: int = 999_999_999, why: str = ""
+) -> int | None:
+    """A whole number from minimum to maximum in plain digits; why, if given, explains the bounds."""
     text = parameter_text(raw, name)
     if not text:
         return default
-    if not re.fullmatch(r"\d{1,9}", text) or int(text) < minimum:
-        raise InvalidParametersError(f"Parameter {name} must be an integer >= {minimum}, got {text!r}.")
+    if not re.fullmatch(rf"\d{{1,{len(str(maximum))}}}", text) or not minimum <= int(text) <= maximum:
+        reason = f" ({why})" if why else ""
+        raise InvalidParametersError(
+            f"Parameter {name} must be an integer from {minimum} to {maximum}{reason}, got {text!r}."
+        )
     return int(text)
 
 

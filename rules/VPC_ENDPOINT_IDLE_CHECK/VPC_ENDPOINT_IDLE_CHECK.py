@@ -31,7 +31,7 @@ Rule Parameters:
     keeps). An endpoint younger than IdleDays is NOT_APPLICABLE: it has no full window yet.
   MaxIdleBytes
     (Optional) Most bytes (both directions) an endpoint may process in the window and still count as
-    idle, an integer >= 0, default 0.
+    idle, an integer from 0 to 10^15 (the bound DeleteIdleVpcEndpoint accepts), default 0.
   ExcludedServiceNames
     (Optional) Comma-separated service names, '*' matching any run of characters, for endpoints that
     must stay even when idle (disaster-recovery standby, quarterly batch jobs).
@@ -60,7 +60,7 @@ Scenarios:
     Given: IdleDays is not an integer from 1 to 455
      Then: Return InvalidParametersError naming IdleDays and CloudWatch's 455-day retention
   Scenario 2:
-    Given: MaxIdleBytes is not an integer >= 0, or HourlyCostPerAz is not a non-negative number
+    Given: MaxIdleBytes is not an integer from 0 to 10^15, or HourlyCostPerAz is not a non-negative number
      Then: Return InvalidParametersError naming the parameter
   Scenario 3:
     Given: A parameter name the rule does not know (a typo), or a malformed ExemptionTag
@@ -111,7 +111,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from rdklib import ComplianceType, ConfigRule, Evaluation, InvalidParametersError
+from rdklib import ComplianceType, ConfigRule, Evaluation
 from rule_kit import (
     ExemptionTag,
     configuration_of,
@@ -135,6 +135,7 @@ NAMESPACE, METRIC = "AWS/PrivateLinkEndpoints", "BytesProcessed"
 DIMENSIONS = ("Endpoint Type", "Service Name", "VPC Endpoint Id", "VPC Id")
 PERIOD_SECONDS = 86_400  # a multiple of 3,600, so valid for data of any age CloudWatch keeps
 MAX_IDLE_DAYS = 455  # CloudWatch keeps 1-hour data points for 455 days
+MAX_IDLE_BYTES = 10**15  # the bound DeleteIdleVpcEndpoint accepts: a petabyte is never "idle"
 # GetMetricData, per call: at most 500 queries, and 100,800 data points (the default MaxDatapoints) before it pages.
 QUERIES_PER_CALL, DATAPOINTS_PER_CALL = 500, 100_800
 DESCRIBE_PAGE = 1_000  # DescribeVpcEndpoints returns at most 1,000 a page
@@ -176,13 +177,11 @@ class Endpoint:
 
 def parse_parameters(raw: dict) -> Params:
     reject_unknown_parameters(raw, RULE_PARAMETERS)
-    idle_days = parse_int(raw, "IdleDays", 30)
-    if idle_days > MAX_IDLE_DAYS:
-        raise InvalidParametersError(
-            f"Parameter IdleDays must be at most {MAX_IDLE_DAYS} (CloudWatch keeps hourly data points "
-            f"{MAX_IDLE_DAYS} days), got {idle_days}."
-        )
-    max_bytes, cost = parse_int(raw, "MaxIdleBytes", 0, minimum=0), parse_decimal(raw, "HourlyCostPerAz", 0.01)
+    idle_days = parse_int(
+        raw, "IdleDays", 30, maximum=MAX_IDLE_DAYS, why=f"CloudWatch keeps hourly data points {MAX_IDLE_DAYS} days"
+    )
+    max_bytes = parse_int(raw, "MaxIdleBytes", 0, minimum=0, maximum=MAX_IDLE_BYTES)
+    cost = parse_decimal(raw, "HourlyCostPerAz", 0.01)
     return Params(idle_days, max_bytes, parse_csv(raw, "ExcludedServiceNames"), cost, parse_exemption_tag(raw))
 
 

@@ -113,18 +113,21 @@ class ParameterTest(unittest.TestCase):
 
     def test_scenario1_idle_days_must_be_1_to_455(self):
         self.assert_invalid(
-            {"IdleDays": "456"}, "IdleDays must be at most 455", "hourly data points 455 days", "got 456."
+            {"IdleDays": "456"}, "IdleDays must be an integer from 1 to 455", "hourly data points 455 days", "'456'."
         )
-        for value in ("0", "-1", "thirty", "7.5"):
+        for value in ("0", "-1", "thirty", "7.5", "0000000030"):
             with self.subTest(value=value):
                 self.assert_invalid({"IdleDays": value}, "IdleDays", repr(value))
         self.assertEqual(RULE.evaluate_parameters({"IdleDays": "455"}).idle_days, 455)
         self.assertEqual(RULE.evaluate_parameters({}).idle_days, 30)
 
     def test_scenario2_max_idle_bytes_and_hourly_cost_must_be_non_negative_numbers(self):
-        for value in ("-1", "1e6", "1,000", "lots"):
+        for value in ("-1", "1e6", "1,000", "lots", "1000000000000001"):
             with self.subTest(value=value):
-                self.assert_invalid({"MaxIdleBytes": value}, "MaxIdleBytes", repr(value))
+                self.assert_invalid({"MaxIdleBytes": value}, "MaxIdleBytes", "from 0 to", repr(value))
+        # the remediation re-measures against the same threshold, up to 10**15 bytes
+        self.assertEqual(RULE.evaluate_parameters({"MaxIdleBytes": "5000000000"}).max_bytes, 5 * 10**9)
+        self.assertEqual(RULE.evaluate_parameters({"MaxIdleBytes": str(10**15)}).max_bytes, 10**15)
         for value in ("-0.01", "$0.01", "1e-2"):
             with self.subTest(value=value):
                 self.assert_invalid({"HourlyCostPerAz": value}, "HourlyCostPerAz", repr(value))

@@ -86,6 +86,27 @@ def test_rule_and_remediation_code_never_imports_rdkpack():
         assert rdkpack_imports(path) == set(), f"{path.relative_to(ROOT)} ships alone and cannot import rdkpack"
 
 
+# Each remediation script is embedded whole in its document, so these helpers are copied, never imported.
+SCRIPT_HELPERS_COPIED_VERBATIM = ("as_bool", "whole_number")
+
+
+def script_functions(path: Path) -> dict[str, str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.name: ast.unparse(node) for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+@pytest.mark.parametrize("helper", SCRIPT_HELPERS_COPIED_VERBATIM)
+def test_a_helper_copied_into_several_remediation_scripts_has_not_drifted(helper: str):
+    copies = {
+        str(path.relative_to(ROOT)): functions[helper]
+        for path in sorted(ROOT.glob("remediations/*/script.py"))
+        if helper in (functions := script_functions(path))
+    }
+    assert len(copies) >= 2, f"{helper} is no longer copied: drop it from SCRIPT_HELPERS_COPIED_VERBATIM"
+    first = next(iter(copies.values()))
+    assert [path for path, source in copies.items() if source != first] == [], f"{helper} drifted"
+
+
 def collected_test_modules():
     return sorted(p for p in (ROOT / "tests").rglob("*.py") if p.name.startswith("test_") or p.name == "conftest.py")
 

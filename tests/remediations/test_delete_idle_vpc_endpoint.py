@@ -106,7 +106,7 @@ def test_idle_days_accepts_what_ssm_may_pass(value, expected):
     assert script.parse_count(value, "IdleDays", 1, 455) == expected
 
 
-@pytest.mark.parametrize("value", ["0", "456", "thirty", ""])
+@pytest.mark.parametrize("value", ["0", "456", "thirty", "", "30.5", "inf", "-inf", "nan", "1e400", True])
 def test_idle_days_outside_cloudwatch_retention_is_refused(value):
     with pytest.raises(script.RemediationError, match="IdleDays must be an integer from 1 to 455"):
         script.parse_count(value, "IdleDays", 1, 455)

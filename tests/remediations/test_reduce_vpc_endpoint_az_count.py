@@ -42,8 +42,8 @@ def test_plan_never_removes_the_last_subnet():
     assert script.plan_change([A, B], 0, ()).keep == (B,)
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "two", ""])
-def test_max_az_count_below_one_or_not_a_number_is_refused(value):
+@pytest.mark.parametrize("value", ["0", "-1", "two", "", "1.5", "inf", "nan", True])
+def test_max_az_count_below_one_or_not_a_whole_number_is_refused(value):
     with pytest.raises(script.RemediationError, match="MaxAzCount must be"):
         script.parse_max_az_count(value)
 

@@ -62,6 +62,22 @@ def test_parameters_parse_with_defaults():
     rule_kit.reject_unknown_parameters({"LayerArn": "x", "AssumeRoleMode": "false"}, ("LayerArn",))
 
 
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [("0", True), ("455", True), ("456", False), ("0455", False), ("99999999999", False), ("-1", False)],
+)
+def test_integers_are_bounded_on_both_sides_and_the_error_gives_the_range_and_why(text, accepted):
+    def parse():
+        return rule_kit.parse_int({"IdleDays": text}, "IdleDays", 30, minimum=0, maximum=455, why="retention")
+
+    if accepted:
+        assert parse() == int(text)
+        return
+    with pytest.raises(InvalidParametersError) as caught:
+        parse()
+    assert str(caught.value) == f"Parameter IdleDays must be an integer from 0 to 455 (retention), got {text!r}."
+
+
 def test_exemption_tag_with_and_without_value():
     keyed = rule_kit.parse_exemption_tag({"ExemptionTag": "exempt"})
     valued = rule_kit.parse_exemption_tag({"ExemptionTag": "exempt=yes"})
