@@ -76,8 +76,15 @@ def whole_number(value) -> int | None:
     """An SSM Integer as it may arrive (3, "3", 3.0 or "3.0") as an int; None for a fraction, inf, nan or text."""
     if isinstance(value, bool):
         return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
     try:
-        number = float(str(value).strip())
+        return int(text)  # exact, where float would round above 2**53
+    except ValueError:
+        pass
+    try:
+        number = float(text)
     except ValueError:
         return None
     return int(number) if number.is_integer() else None

@@ -202,18 +202,18 @@ def parse_exemption_tag(raw: dict) -> ExemptionTag | None:
 
 
 def parse_int(
-    raw: dict, name: str, default: int | None, *, minimum: int = 1, maximum: int = 999_999_999, why: str = ""
+    raw: dict, name: str, default: int | None, *, minimum: int = 1, maximum: int | None = None, why: str = ""
 ) -> int | None:
-    """A whole number from minimum to maximum in plain digits; why, if given, explains the bounds."""
+    """A whole number from minimum (to maximum, if given) in ASCII digits, leading zeros allowed; why explains it."""
     text = parameter_text(raw, name)
     if not text:
         return default
-    if not re.fullmatch(rf"\d{{1,{len(str(maximum))}}}", text) or not minimum <= int(text) <= maximum:
+    number = int(text) if re.fullmatch(r"[0-9]{1,30}", text) else None
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
         reason = f" ({why})" if why else ""
-        raise InvalidParametersError(
-            f"Parameter {name} must be an integer from {minimum} to {maximum}{reason}, got {text!r}."
-        )
-    return int(text)
+        raise InvalidParametersError(f"Parameter {name} must be an integer {bounds}{reason}, got {text!r}.")
+    return number
 
 
 def parse_decimal(raw: dict, name: str, default: float) -> float:

@@ -180,7 +180,9 @@ def parse_parameters(raw: dict) -> Params:
     idle_days = parse_int(
         raw, "IdleDays", 30, maximum=MAX_IDLE_DAYS, why=f"CloudWatch keeps hourly data points {MAX_IDLE_DAYS} days"
     )
-    max_bytes = parse_int(raw, "MaxIdleBytes", 0, minimum=0, maximum=MAX_IDLE_BYTES)
+    max_bytes = parse_int(
+        raw, "MaxIdleBytes", 0, minimum=0, maximum=MAX_IDLE_BYTES, why="the most DeleteIdleVpcEndpoint accepts"
+    )
     cost = parse_decimal(raw, "HourlyCostPerAz", 0.01)
     return Params(idle_days, max_bytes, parse_csv(raw, "ExcludedServiceNames"), cost, parse_exemption_tag(raw))
 

@@ -115,7 +115,7 @@ class ParameterTest(unittest.TestCase):
         self.assert_invalid(
             {"IdleDays": "456"}, "IdleDays must be an integer from 1 to 455", "hourly data points 455 days", "'456'."
         )
-        for value in ("0", "-1", "thirty", "7.5", "0000000030"):
+        for value in ("0", "-1", "thirty", "7.5", "٣٠"):
             with self.subTest(value=value):
                 self.assert_invalid({"IdleDays": value}, "IdleDays", repr(value))
         self.assertEqual(RULE.evaluate_parameters({"IdleDays": "455"}).idle_days, 455)

@@ -86,8 +86,9 @@ def test_rule_and_remediation_code_never_imports_rdkpack():
         assert rdkpack_imports(path) == set(), f"{path.relative_to(ROOT)} ships alone and cannot import rdkpack"
 
 
-# Each remediation script is embedded whole in its document, so these helpers are copied, never imported.
-SCRIPT_HELPERS_COPIED_VERBATIM = ("as_bool", "whole_number")
+# Each remediation script is embedded whole in its document, so a helper two scripts need is copied, never
+# imported. Only these steps, which every script has, differ by design.
+SCRIPT_STEPS = {"read", "plan_change", "apply", "verify", "output", "handler"}
 
 
 def script_functions(path: Path) -> dict[str, str]:
@@ -95,14 +96,22 @@ def script_functions(path: Path) -> dict[str, str]:
     return {node.name: ast.unparse(node) for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
-@pytest.mark.parametrize("helper", SCRIPT_HELPERS_COPIED_VERBATIM)
+def copied_script_helpers() -> dict[str, dict[str, str]]:
+    """{helper: {script: source}} for every function besides the steps that two or more scripts define."""
+    copies: dict[str, dict[str, str]] = {}
+    for path in sorted(ROOT.glob("remediations/*/script.py")):
+        for name, source in script_functions(path).items():
+            copies.setdefault(name, {})[str(path.relative_to(ROOT))] = source
+    return {name: found for name, found in copies.items() if len(found) > 1 and name not in SCRIPT_STEPS}
+
+
+def test_helpers_copied_between_remediation_scripts_are_found():
+    assert {"as_bool", "whole_number"} <= copied_script_helpers().keys()
+
+
+@pytest.mark.parametrize("helper", sorted(copied_script_helpers()))
 def test_a_helper_copied_into_several_remediation_scripts_has_not_drifted(helper: str):
-    copies = {
-        str(path.relative_to(ROOT)): functions[helper]
-        for path in sorted(ROOT.glob("remediations/*/script.py"))
-        if helper in (functions := script_functions(path))
-    }
-    assert len(copies) >= 2, f"{helper} is no longer copied: drop it from SCRIPT_HELPERS_COPIED_VERBATIM"
+    copies = copied_script_helpers()[helper]
     first = next(iter(copies.values()))
     assert [path for path, source in copies.items() if source != first] == [], f"{helper} drifted"
 

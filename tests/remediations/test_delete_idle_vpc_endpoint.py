@@ -112,6 +112,15 @@ def test_idle_days_outside_cloudwatch_retention_is_refused(value):
         script.parse_count(value, "IdleDays", 1, 455)
 
 
+@pytest.mark.parametrize(("value", "accepted"), [(10**15, True), (str(10**15), True), (10**15 + 1, False)])
+def test_max_idle_bytes_goes_up_to_the_rules_bound_exactly(value, accepted):
+    if accepted:
+        assert script.parse_count(value, "MaxIdleBytes", 0, 10**15) == 10**15
+        return
+    with pytest.raises(script.RemediationError, match="MaxIdleBytes must be an integer from 0 to 1000000000000000"):
+        script.parse_count(value, "MaxIdleBytes", 0, 10**15)
+
+
 # ---- the full loop against moto (endpoints backdated in moto's backend, traffic in its CloudWatch) ----
 
 

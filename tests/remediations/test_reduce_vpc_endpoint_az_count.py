@@ -42,9 +42,15 @@ def test_plan_never_removes_the_last_subnet():
     assert script.plan_change([A, B], 0, ()).keep == (B,)
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "two", "", "1.5", "inf", "nan", True])
-def test_max_az_count_below_one_or_not_a_whole_number_is_refused(value):
-    with pytest.raises(script.RemediationError, match="MaxAzCount must be"):
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        *((value, "MaxAzCount must be at least 1") for value in ("0", "-1", 0)),
+        *((value, "MaxAzCount must be an integer >= 1") for value in ("two", "", "1.5", 1.5, "inf", "nan", True)),
+    ],
+)
+def test_max_az_count_below_one_or_not_a_whole_number_is_refused(value, message):
+    with pytest.raises(script.RemediationError, match=message):
         script.parse_max_az_count(value)
 
 

@@ -64,7 +64,16 @@ def test_parameters_parse_with_defaults():
 
 @pytest.mark.parametrize(
     ("text", "accepted"),
-    [("0", True), ("455", True), ("456", False), ("0455", False), ("99999999999", False), ("-1", False)],
+    [
+        ("0", True),
+        ("455", True),
+        ("456", False),
+        ("0455", True),
+        ("0456", False),
+        ("٣", False),
+        ("99999999999", False),
+        ("-1", False),
+    ],
 )
 def test_integers_are_bounded_on_both_sides_and_the_error_gives_the_range_and_why(text, accepted):
     def parse():
@@ -76,6 +85,13 @@ def test_integers_are_bounded_on_both_sides_and_the_error_gives_the_range_and_wh
     with pytest.raises(InvalidParametersError) as caught:
         parse()
     assert str(caught.value) == f"Parameter IdleDays must be an integer from 0 to 455 (retention), got {text!r}."
+
+
+def test_an_integer_without_a_maximum_is_only_bounded_below():
+    assert rule_kit.parse_int({"MinLayerVersion": "123456789012"}, "MinLayerVersion", 1) == 123_456_789_012
+    with pytest.raises(InvalidParametersError) as caught:
+        rule_kit.parse_int({"MinLayerVersion": "0"}, "MinLayerVersion", 1)
+    assert str(caught.value) == "Parameter MinLayerVersion must be an integer >= 1, got '0'."
 
 
 def test_exemption_tag_with_and_without_value():
