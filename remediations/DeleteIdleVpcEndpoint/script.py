@@ -34,6 +34,7 @@ NAMESPACE, METRIC = "AWS/PrivateLinkEndpoints", "BytesProcessed"
 DIMENSIONS = ("Endpoint Type", "Service Name", "VPC Endpoint Id", "VPC Id")  # exactly as PrivateLink publishes
 PERIOD_SECONDS = 86_400
 MAX_IDLE_DAYS = 455  # CloudWatch keeps 1-hour data points for 455 days
+MAX_IDLE_BYTES = 10**15  # a petabyte in the window is never "idle"
 HOURLY_COST_PER_AZ, HOURS_PER_MONTH = 0.01, 730
 GONE_STATES = ("deleted", "deleting")
 
@@ -311,7 +312,7 @@ def output(endpoint_id: str, status: str, message: str, *, before: dict, after: 
 def handler(events, context):
     endpoint_id = str(events["VpcEndpointId"]).strip()
     idle_days = parse_count(events.get("IdleDays", 30), "IdleDays", 1, MAX_IDLE_DAYS)
-    max_bytes = parse_count(events.get("MaxIdleBytes", 0), "MaxIdleBytes", 0, 10**15)
+    max_bytes = parse_count(events.get("MaxIdleBytes", 0), "MaxIdleBytes", 0, MAX_IDLE_BYTES)
     approved = as_bool(events.get("ApproveDeletion", False))
     client = ec2_client()
     endpoint = read(client, endpoint_id)

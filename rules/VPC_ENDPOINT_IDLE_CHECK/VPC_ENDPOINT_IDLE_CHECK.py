@@ -135,7 +135,7 @@ NAMESPACE, METRIC = "AWS/PrivateLinkEndpoints", "BytesProcessed"
 DIMENSIONS = ("Endpoint Type", "Service Name", "VPC Endpoint Id", "VPC Id")
 PERIOD_SECONDS = 86_400  # a multiple of 3,600, so valid for data of any age CloudWatch keeps
 MAX_IDLE_DAYS = 455  # CloudWatch keeps 1-hour data points for 455 days
-MAX_IDLE_BYTES = 10**15  # the bound DeleteIdleVpcEndpoint accepts: a petabyte is never "idle"
+MAX_IDLE_BYTES = 10**15  # a petabyte in the window is never "idle"; DeleteIdleVpcEndpoint accepts the same
 # GetMetricData, per call: at most 500 queries, and 100,800 data points (the default MaxDatapoints) before it pages.
 QUERIES_PER_CALL, DATAPOINTS_PER_CALL = 500, 100_800
 DESCRIBE_PAGE = 1_000  # DescribeVpcEndpoints returns at most 1,000 a page

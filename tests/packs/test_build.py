@@ -179,6 +179,16 @@ def test_the_idle_endpoint_deletion_re_measures_the_window_and_threshold_its_rul
     assert not any(rule.remediation.automatic for _, rule in attached), "deleting is never automatic"
 
 
+def test_the_idle_rule_and_its_deletion_accept_the_same_window_and_threshold():
+    rule = load_rule("VPC_ENDPOINT_IDLE_CHECK", "build_idle_bounds")
+    script = load_remediation_script("DeleteIdleVpcEndpoint")
+    assert (rule.MAX_IDLE_DAYS, rule.MAX_IDLE_BYTES) == (script.MAX_IDLE_DAYS, script.MAX_IDLE_BYTES)
+    largest = {"IdleDays": str(rule.MAX_IDLE_DAYS), "MaxIdleBytes": str(rule.MAX_IDLE_BYTES)}
+    judged = rule.parse_parameters(largest)
+    assert script.parse_count(largest["IdleDays"], "IdleDays", 1, script.MAX_IDLE_DAYS) == judged.idle_days
+    assert script.parse_count(largest["MaxIdleBytes"], "MaxIdleBytes", 0, script.MAX_IDLE_BYTES) == judged.max_bytes
+
+
 @pytest.mark.parametrize(
     ("tag", "service", "tags"),
     [
