@@ -45,6 +45,8 @@ IAM_ACTIONS = {
     ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
     ("s3", "PutBucketLifecycleConfiguration"): "s3:PutLifecycleConfiguration",
     ("s3", "ListObjectsV2"): "s3:ListBucket",
+    ("s3", "HeadObject"): "s3:GetObject",
+    ("s3", "DeleteObjects"): "s3:DeleteObject",
 }
 
 

@@ -94,9 +94,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding)
     errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    notes = len(findings) - len(errors) - len(warnings)
     print(
         f"{len(packs)} pack(s) and {len(others)} prerequisite template(s): {len(errors)} error(s), "
-        f"{len(findings) - len(errors)} warning(s)"
+        f"{len(warnings)} warning(s)" + (f", {notes} note(s)" if notes else "")
     )
     return 1 if errors else 0
 
@@ -111,6 +113,88 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     deploy.put_pack(plan, session, args.template_bucket)
     print(f"submitted; waiting for {plan.pack} (up to {args.timeout} s)")
     print(f"{plan.pack}: {deploy.wait_for_pack(plan, session, timeout_seconds=args.timeout)}")
+    return 0
+
+
+def rollout_session(args: argparse.Namespace, project):
+    """A session in the rollout's home region (StackSets live there; regional clients are made per region)."""
+    if project.rollout is None:
+        raise RdkPackError('rdk-config.json has no "rollout" section: add adminAccountId and homeRegion')
+    if not args.org:
+        raise UsageError(f"{args.command} works on the organization: pass --org")
+    try:
+        return boto3.Session(profile_name=args.profile, region_name=project.rollout.home_region)
+    except ProfileNotFound as error:
+        raise UsageError(f"{error}: check --profile or AWS_PROFILE") from error
+
+
+def cmd_stage(args: argparse.Namespace) -> int:
+    from rdkpack.rollout import desired, stage  # noqa: PLC0415
+
+    project = load_project(project_root())
+    if project.rollout is None:
+        raise RdkPackError('rdk-config.json has no "rollout" section: add adminAccountId and homeRegion')
+    session = boto3.Session(profile_name=args.profile, region_name=project.rollout.home_region)
+    regions = args.regions or desired.regions_of(project)
+    for staged in stage.stage(session, project, regions, dry_run=args.dry_run):
+        verb = ("would upload" if args.dry_run else "uploaded") if staged.uploaded else "in place"
+        print(f"{verb}: s3://{staged.bucket}/{staged.key} ({staged.size:,} bytes)")
+    return 0
+
+
+def cmd_rollout(args: argparse.Namespace) -> int:
+    from rdkpack.rollout import run  # noqa: PLC0415
+
+    project = load_project(project_root())
+    session = rollout_session(args, project)
+    plan = run.plan(session, project, ous=args.ous or (), regions=args.regions or ())
+    print("\n".join(plan.lines()))
+    if args.dry_run:
+        print("dry run: nothing written")
+        return 0
+    if not plan.writes():
+        return 0
+    failed = run.apply(plan)
+    if failed:
+        print(
+            f"warning: {', '.join(failed)} failed in some accounts: `rdkpack status --org` names them", file=sys.stderr
+        )
+        return 1
+    print("rollout done: `rdkpack status --org` shows every account and region")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from rdkpack.rollout import status  # noqa: PLC0415
+
+    project = load_project(project_root())
+    if args.pack and args.pack not in project.packs:
+        raise UsageError(f"--pack {args.pack}: no such pack in rdk-config.json ({', '.join(project.packs)})")
+    result = status.read(rollout_session(args, project), project, args.pack, regions=args.regions or ())
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        report.print_rollout_status(Console(), result)
+    return 0 if result.in_sync else 1
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from rdkpack.rollout import remove  # noqa: PLC0415
+
+    project = load_project(project_root())
+    if not (args.dry_run or args.confirm):
+        raise UsageError(
+            "remove deletes the packs, StackSets and staged code everywhere: pass --dry-run to see what, "
+            "then --confirm to do it"
+        )
+    _, steps = remove.steps(rollout_session(args, project), project, regions=args.regions or ())
+    if args.dry_run:
+        for description, present, _ in steps:
+            print(f"{'would remove' if present() else 'already gone'}: {description}")
+        print("dry run: nothing removed")
+        return 0
+    removed = remove.perform(steps)
+    print(f"removed {removed} of {len(steps)} step(s); the rest were already gone")
     return 0
 
 
@@ -302,6 +386,33 @@ def add_many_accounts_options(command: argparse.ArgumentParser) -> None:
     many.add_argument("--regions", nargs="+", metavar="REGION", help="regions to scan (default: the pack's regions)")
 
 
+def add_rollout_commands(commands) -> None:
+    staging = commands.add_parser("stage", help="upload rule code, the rdklib layer and large templates to each region")
+    staging.add_argument("--regions", nargs="+", metavar="REGION", help="default: every organization pack's regions")
+    staging.add_argument("--dry-run", action="store_true", help="say what would be uploaded; upload nothing")
+    staging.add_argument("--profile", help="AWS profile (the admin account)")
+    staging.set_defaults(run=cmd_stage)
+    for name, run, text in (
+        ("rollout", cmd_rollout, "deploy every prerequisite StackSet, then the organization packs"),
+        ("status", cmd_status, "every account and region's StackSet instances, pack members and drift"),
+        ("remove", cmd_remove, "remove the packs, then the StackSets, then the staged code"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--org", action="store_true", help="the organization (from its delegated administrator)")
+        command.add_argument("--regions", nargs="+", metavar="REGION", help="only these of the packs' regions")
+        command.add_argument("--profile", help="AWS profile (the admin account)")
+        command.set_defaults(run=run)
+        if name == "rollout":
+            command.add_argument("--ous", nargs="+", metavar="OU", help="target OUs (default: the organization root)")
+        if name in ("rollout", "remove"):
+            command.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
+        if name == "remove":
+            command.add_argument("--confirm", action="store_true", help="really remove")
+        if name == "status":
+            command.add_argument("--pack", help="only this organization pack")
+            command.add_argument("--json", action="store_true", help="print the status as JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="rdkpack", description=__doc__)
     parser.add_argument("--project", metavar="DIR", help=PROJECT_HELP)
@@ -330,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     put.add_argument("--profile", help="AWS profile")
     put.add_argument("--region", help="AWS region")
     put.set_defaults(run=cmd_deploy)
+    add_rollout_commands(commands)
     show = commands.add_parser("demo", help="run the guardrails on an embedded (moto) account: no AWS needed")
     show.add_argument("--json", action="store_true", help="print the results as JSON")
     show.add_argument("--no-remediate", action="store_true", help="evaluate only; run no remediation")

@@ -41,3 +41,8 @@ class AwsError(RdkPackError):
 class SecurityHubError(RdkPackError):
     """Security Hub refused an account's findings outright (access denied, not enabled); the message names the
     account, the region and what to fix."""
+
+
+class RolloutError(RdkPackError):
+    """An organization rollout, status read or removal could not go on; the message names the StackSet, pack,
+    account or region and what to do."""

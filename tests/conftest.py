@@ -20,6 +20,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from tests.support.model_cache import share_loaded_models
+from tests.support.request_constraints import check_every_request
 
 # Hermetic: dummy credentials and region, never a real profile or endpoint.
 os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
@@ -36,6 +37,9 @@ os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 share_loaded_models()
+# Every request any client sends (rules, scripts, rdkpack, fixtures; not moto's own) is held to the model's max
+# lengths, sizes, ranges, enums and patterns and AWS's documented limits, which botocore does not check.
+check_every_request()
 
 
 # The test command runs the "ci" profile (HYPOTHESIS_PROFILE=ci in the Makefile); quick local runs "dev";

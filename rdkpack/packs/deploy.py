@@ -41,6 +41,9 @@ OPERATIONS = (
     ("config", "PutOrganizationConformancePack"),
     ("config", "DescribeOrganizationConformancePackStatuses"),
     ("s3", "PutObject"),
+    # Not called by rdkpack: AWS Config checks with it that a delegated administrator is registered, so the caller of
+    # PutOrganizationConformancePack from a delegated administrator account needs the action.
+    ("organizations", "ListDelegatedAdministrators"),
 )
 # Credentials, region and permission problems end the deployment with one line naming the IAM action.
 aws_call = functools.partial(aws.aws_errors, DeployError, "the deploying identity")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rdklib import InvalidParametersError
 
-from rdkpack.packs import build
+from rdkpack.packs import build, template_limits
 from rdkpack.packs.limits import (
     INPUT_PARAMETERS_MAX,
     PACK_PARAMETERS_MAX,
@@ -434,6 +434,7 @@ def validate_project(project: Project, pack_files: dict[str, Path], other_files:
         findings += validate_scp(path.read_text(encoding="utf-8"), str(path))
     for path in sorted((project.root / "preventive").glob("*/*.guard")):
         findings += validate_guard(path.read_text(encoding="utf-8"), str(path))
+    findings += template_limits.measure(project, other_files, Finding)
     return findings + lint_files([*pack_files.values(), *other_files])
 
 

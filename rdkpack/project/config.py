@@ -93,6 +93,25 @@ class Pack:
 
 
 @dataclass(frozen=True)
+class Rollout:
+    """Where `rdkpack rollout --org` runs and what it deploys besides the packs (rollout in rdk-config.json)."""
+
+    admin_account_id: str
+    home_region: str
+    stack_set_prefix: str = "rdk-guardrails"
+    artifact_bucket_prefix: str = "rdk-guardrails-artifacts"
+    recorder_bucket: str | None = None  # deploy the Config recorder, delivering to this bucket
+    scan_role_name: str | None = None
+    scanning_account_id: str | None = None
+    region_concurrency: str = "PARALLEL"
+    max_concurrent_percentage: int = 25
+    failure_tolerance_percentage: int = 10
+
+    def artifact_bucket(self, region: str) -> str:
+        return f"{self.artifact_bucket_prefix}-{self.admin_account_id}-{region}"
+
+
+@dataclass(frozen=True)
 class Project:
     root: Path
     partition: str
@@ -108,6 +127,12 @@ class Project:
     documents: dict[str, Document]
     shared_values: dict[str, SharedValue] = field(default_factory=dict)
     shared_value_path: str = ""
+    rollout: Rollout | None = None
+
+    def organization_regions(self) -> tuple[str, ...]:
+        """Every region an organization pack goes to, in first-mention order."""
+        regions = [r for pack in self.packs.values() if pack.scope == "organization" for r in pack.regions]
+        return tuple(dict.fromkeys(regions))
 
 
 def schema() -> dict:
@@ -260,6 +285,25 @@ def _shared_values(data: dict) -> dict[str, SharedValue]:
     }
 
 
+def _rollout(data: dict) -> Rollout | None:
+    spec = data.get("rollout")
+    if not spec:
+        return None
+    preferences = spec.get("operationPreferences", {})
+    return Rollout(
+        admin_account_id=spec["adminAccountId"],
+        home_region=spec["homeRegion"],
+        stack_set_prefix=spec.get("stackSetPrefix", "rdk-guardrails"),
+        artifact_bucket_prefix=spec.get("artifactBucketPrefix", "rdk-guardrails-artifacts"),
+        recorder_bucket=(spec.get("recorder") or {}).get("deliveryBucketName"),
+        scan_role_name=(spec.get("scanRole") or {}).get("roleName"),
+        scanning_account_id=(spec.get("scanRole") or {}).get("scanningAccountId"),
+        region_concurrency=preferences.get("regionConcurrencyType", "PARALLEL"),
+        max_concurrent_percentage=preferences.get("maxConcurrentPercentage", 25),
+        failure_tolerance_percentage=preferences.get("failureTolerancePercentage", 10),
+    )
+
+
 def check_references(project: Project, path: str) -> None:
     """Meaning across fields, after the shape is known to be right."""
     account_packs: dict[str, str] = {}
@@ -379,6 +423,7 @@ def load_project(root: Path) -> Project:
         documents=load_documents(root),
         shared_values=_shared_values(data),
         shared_value_path=shared_path(data),
+        rollout=_rollout(data),
     )
     check_references(project, path)
     check_shared_regions(project, path)

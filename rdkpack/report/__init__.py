@@ -10,7 +10,7 @@ from rdkpack.report.markdown import to_markdown
 from rdkpack.report.outputs import FORMATS, Output, plan_outputs, renderer, to_json
 from rdkpack.report.rows import group_rows
 from rdkpack.report.sarif import to_sarif
-from rdkpack.report.terminal import print_demo, print_org, print_scan
+from rdkpack.report.terminal import print_demo, print_org, print_rollout_status, print_scan
 
 __all__ = [
     "FORMATS",
@@ -19,6 +19,7 @@ __all__ = [
     "plan_outputs",
     "print_demo",
     "print_org",
+    "print_rollout_status",
     "print_scan",
     "renderer",
     "to_html",

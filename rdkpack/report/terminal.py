@@ -85,3 +85,29 @@ def print_demo(console: Console, report) -> None:
         console.print(results_table("After remediation", report.after))
     console.print(counts_table(report.before, report.after))
     console.print(f"finished in {report.seconds:.1f} s")
+
+
+def print_rollout_status(console: Console, status) -> None:
+    """`rdkpack status --org`: a count table per component, then each account and region not in sync."""
+    table = Table(title=f"Organization {escape(status.organization)}: {status.accounts} active account(s)")
+    for column in ("Component", "Kind", "Expected", "In sync", "Not in sync", "Drift"):
+        table.add_column(column, justify="right" if column in ("Expected", "In sync", "Not in sync") else "left")
+    for row in status.rows:
+        drift = "; ".join(row.drift) or "none"
+        table.add_row(
+            literal(row.component),
+            row.kind,
+            str(row.expected),
+            str(row.in_sync),
+            Text(str(row.expected - row.in_sync), style="bold red" if row.expected > row.in_sync else ""),
+            literal(drift),
+        )
+    console.print(table)
+    for gap in status.gaps:
+        console.print(literal(gap.line()))
+    console.print(
+        "in sync"
+        if status.in_sync
+        else f"not in sync: {len(status.gaps)} account/region gap(s)"
+        + (", drift" if any(row.drift for row in status.rows) else "")
+    )

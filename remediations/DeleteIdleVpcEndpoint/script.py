@@ -17,6 +17,7 @@ The IAM the automation role needs is IAM_PERMISSIONS below.
 import datetime
 import fnmatch
 import json
+import re
 from dataclasses import dataclass
 
 import boto3
@@ -35,6 +36,9 @@ DIMENSIONS = ("Endpoint Type", "Service Name", "VPC Endpoint Id", "VPC Id")  # e
 PERIOD_SECONDS = 86_400
 MAX_IDLE_DAYS = 455  # CloudWatch keeps 1-hour data points for 455 days
 MAX_IDLE_BYTES = 10**15  # a petabyte in the window is never "idle"
+# MaxIdleBytes is an SSM String (whether SSM's Integer holds 10**15 is undocumented): ASCII digits as the rule reads
+# them, at most 30 with leading zeros allowed. With the bounds, the document's allowedPattern accepts exactly these.
+DIGITS = re.compile(r"[0-9]{1,30}")
 HOURLY_COST_PER_AZ, HOURS_PER_MONTH = 0.01, 730
 GONE_STATES = ("deleted", "deleting")
 
@@ -88,6 +92,13 @@ def parse_count(value, name: str, minimum: int, maximum: int) -> int:
     if number is None or not minimum <= number <= maximum:
         raise RemediationError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}.")
     return number
+
+
+def parse_digits(value, name: str, minimum: int, maximum: int) -> int:
+    """An SSM String parameter of ASCII digits within bounds: no sign, space, fraction, exponent or separator."""
+    if isinstance(value, str) and DIGITS.fullmatch(value):
+        return parse_count(value, name, minimum, maximum)
+    raise RemediationError(f"{name} must be an integer from {minimum} to {maximum} in digits, got {value!r}.")
 
 
 def whole_number(value) -> int | None:
@@ -312,7 +323,7 @@ def output(endpoint_id: str, status: str, message: str, *, before: dict, after: 
 def handler(events, context):
     endpoint_id = str(events["VpcEndpointId"]).strip()
     idle_days = parse_count(events.get("IdleDays", 30), "IdleDays", 1, MAX_IDLE_DAYS)
-    max_bytes = parse_count(events.get("MaxIdleBytes", 0), "MaxIdleBytes", 0, MAX_IDLE_BYTES)
+    max_bytes = parse_digits(events.get("MaxIdleBytes", "0"), "MaxIdleBytes", 0, MAX_IDLE_BYTES)
     approved = as_bool(events.get("ApproveDeletion", False))
     client = ec2_client()
     endpoint = read(client, endpoint_id)

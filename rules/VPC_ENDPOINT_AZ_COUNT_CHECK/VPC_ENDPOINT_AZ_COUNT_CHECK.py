@@ -28,7 +28,8 @@ Rule Parameters:
     (Optional) Integers >= 1; at least one must be set, and MinAzCount <= MaxAzCount.
   EndpointTypes
     (Optional) Comma-separated endpoint types to check, default Interface. Types with subnets:
-    Interface, GatewayLoadBalancer, Resource, ServiceNetwork. Other types are NOT_APPLICABLE.
+    Interface, GatewayLoadBalancer, Resource, ServiceNetwork, Tunnel (Gateway has none). An endpoint
+    of a type not listed is NOT_APPLICABLE: by default, every type but Interface.
   ExcludedServiceNames
     (Optional) Comma-separated service names, '*' matching any run of characters, e.g.
     com.amazonaws.*.s3,com.amazonaws.*.logs for endpoints that must keep AZ isolation. (Fewer AZs
@@ -69,8 +70,9 @@ Scenarios:
     Given: The endpoint's state is deleted or deleting (a plain string or {value: ...})
      Then: Return NOT_APPLICABLE
   Scenario 9:
-    Given: The endpoint's type is not in EndpointTypes
-     Then: Return NOT_APPLICABLE naming the type
+    Given: The endpoint's type is not in EndpointTypes (by default Gateway, GatewayLoadBalancer,
+           Resource, ServiceNetwork and Tunnel endpoints)
+     Then: Return NOT_APPLICABLE naming the type and the checked types
   Scenario 10:
     Given: The endpoint's service name matches ExcludedServiceNames
      Then: Return NOT_APPLICABLE naming the service
@@ -113,7 +115,8 @@ RULE_PARAMETERS = (
     "HourlyCostPerAz",
     "ExemptionTag",
 )
-TYPES_WITH_SUBNETS = ("Interface", "GatewayLoadBalancer", "Resource", "ServiceNetwork")
+# Every VpcEndpointType in botocore's EC2 model but Gateway (no subnets): the types EndpointTypes may name.
+TYPES_WITH_SUBNETS = ("Interface", "GatewayLoadBalancer", "Resource", "ServiceNetwork", "Tunnel")
 GONE_STATES = ("deleted", "deleting")
 HOURS_PER_MONTH = 730
 

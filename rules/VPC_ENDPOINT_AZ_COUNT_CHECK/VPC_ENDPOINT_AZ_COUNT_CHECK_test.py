@@ -15,6 +15,8 @@ for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
 RULE = RULE_MODULE.VPC_ENDPOINT_AZ_COUNT_CHECK()
 RESOURCE_TYPE = "AWS::EC2::VPCEndpoint"
 SSM = "com.amazonaws.us-east-1.ssm"
+# Every VpcEndpointType in botocore's EC2 model: a type AWS adds shows up here first.
+ENDPOINT_TYPES = boto3.client("ec2", region_name="us-east-1").meta.service_model.shape_for("VpcEndpointType").enum
 
 
 def configuration_item(subnets=3, endpoint_type="Interface", service=SSM, state="available", tags=None, **extra):
@@ -67,6 +69,13 @@ class ParameterTest(unittest.TestCase):
         self.assert_invalid({"MaxAzCount": "1", "EndpointTypes": "interface"}, "accepted types are Interface")
         params = RULE.evaluate_parameters({"MaxAzCount": "1", "EndpointTypes": "Interface, GatewayLoadBalancer"})
         self.assertEqual(params.endpoint_types, ("Interface", "GatewayLoadBalancer"))
+        params = RULE.evaluate_parameters({"MaxAzCount": "1", "EndpointTypes": "Resource,ServiceNetwork,Tunnel"})
+        self.assertEqual(params.endpoint_types, ("Resource", "ServiceNetwork", "Tunnel"))
+
+    def test_scenario3_every_endpoint_type_aws_knows_but_gateway_may_be_checked(self):
+        # A type botocore adds fails here until TYPES_WITH_SUBNETS and the docstring say whether it has subnets.
+        self.assertEqual(sorted(RULE_MODULE.TYPES_WITH_SUBNETS), sorted(t for t in ENDPOINT_TYPES if t != "Gateway"))
+        self.assertIn("Tunnel", RULE_MODULE.TYPES_WITH_SUBNETS)
 
     def test_scenario4_hourly_cost_must_be_a_non_negative_number(self):
         for value in ("-0.01", "abc", "1e-2", "$0.01"):
@@ -122,6 +131,24 @@ class ComplianceTest(unittest.TestCase):
             ComplianceType.NOT_APPLICABLE,
             "Endpoint type Gateway is not checked (EndpointTypes: Interface).",
         )
+
+    def test_scenario9_tunnel_endpoint_is_not_applicable_by_default(self):
+        self.assert_evaluation(
+            configuration_item(subnets=3, endpoint_type="Tunnel", service=None),  # it reaches a resource configuration
+            {"MaxAzCount": "1"},
+            ComplianceType.NOT_APPLICABLE,
+            "Endpoint type Tunnel is not checked (EndpointTypes: Interface).",
+        )
+
+    def test_scenario9_every_type_but_interface_is_not_applicable_by_default(self):
+        for endpoint_type in (t for t in ENDPOINT_TYPES if t != "Interface"):
+            with self.subTest(endpoint_type=endpoint_type):
+                self.assert_evaluation(
+                    configuration_item(subnets=3, endpoint_type=endpoint_type),
+                    {"MaxAzCount": "1"},
+                    ComplianceType.NOT_APPLICABLE,
+                    f"Endpoint type {endpoint_type} is not checked (EndpointTypes: Interface).",
+                )
 
     def test_scenario10_excluded_service_is_not_applicable(self):
         self.assert_evaluation(

@@ -72,7 +72,8 @@ Scenarios:
     Given: The endpoint is requester-managed, deleted or deleting, or in another state than available
      Then: Return NOT_APPLICABLE naming why, with no API call
   Scenario 6:
-    Given: The endpoint's type is not Interface (gateway endpoints publish no metrics)
+    Given: The endpoint's type is not Interface: Gateway (gateway endpoints publish no metrics),
+           GatewayLoadBalancer, Resource, ServiceNetwork or Tunnel
      Then: Return NOT_APPLICABLE naming the type, with no API call
   Scenario 7:
     Given: The endpoint's service name matches ExcludedServiceNames

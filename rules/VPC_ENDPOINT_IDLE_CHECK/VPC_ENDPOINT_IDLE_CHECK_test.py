@@ -24,6 +24,10 @@ OLD = NOW - timedelta(days=90)
 ENDPOINT, VPC, SSM = "vpce-0123456789abcdef0", "vpc-0123456789abcdef0", f"com.amazonaws.{REGION}.ssm"
 
 
+# Every VpcEndpointType in botocore's EC2 model: a type AWS adds shows up here first.
+ENDPOINT_TYPES = boto3.client("ec2", region_name=REGION).meta.service_model.shape_for("VpcEndpointType").enum
+
+
 def configuration_item(endpoint_id=ENDPOINT, tags=None, **overrides):
     configuration = {
         "vpcEndpointId": endpoint_id,
@@ -187,12 +191,23 @@ class ChangeTest(unittest.TestCase):
                 )
 
     def test_scenario6_other_endpoint_types_are_not_applicable_without_calls(self):
-        for endpoint_type in ("Gateway", "GatewayLoadBalancer", "Resource"):
+        other_types = [t for t in ENDPOINT_TYPES if t != "Interface"]  # any type AWS adds is not judged either
+        known = {"Gateway", "GatewayLoadBalancer", "Resource", "ServiceNetwork", "Tunnel"}
+        self.assertLessEqual(known, set(other_types))
+        for endpoint_type in other_types:
             with self.subTest(endpoint_type=endpoint_type):
                 self.assert_not_applicable_without_calls(
                     configuration_item(vpcEndpointType=endpoint_type),
                     f"Endpoint type {endpoint_type} is not checked: the rule judges Interface endpoints.",
                 )
+
+    def test_scenario6_a_tunnel_endpoint_is_not_applicable_without_calls(self):
+        # Tunnel endpoints have subnets and network interfaces like interface endpoints, but are not judged.
+        self.assert_not_applicable_without_calls(
+            configuration_item(vpcEndpointType="Tunnel"),
+            "Endpoint type Tunnel is not checked: the rule judges Interface endpoints.",
+            {"MaxIdleBytes": str(10**15)},
+        )
 
     def test_scenario7_excluded_service_is_not_applicable_without_calls(self):
         self.assert_not_applicable_without_calls(
@@ -347,6 +362,14 @@ class SweepTest(unittest.TestCase):
             results,
             [Evaluation("COMPLIANT", ENDPOINT, RESOURCE_TYPE, "The endpoint processed 3 bytes in the last 30 day(s).")],
         )
+
+    def test_scenario14_a_listed_tunnel_endpoint_is_not_applicable_without_a_metric_call(self):
+        tunnel = described(ENDPOINT, endpoint_type="Tunnel", SubnetIds=["subnet-0000000000000000a"])
+        self.ec2_stub.add_response("describe_vpc_endpoints", {"VpcEndpoints": [tunnel]}, {"MaxResults": 1000})
+        results = RULE.evaluate_periodic({}, self.factory, RULE.evaluate_parameters({}))
+        annotation = "Endpoint type Tunnel is not checked: the rule judges Interface endpoints."
+        self.assertEqual(results, [Evaluation("NOT_APPLICABLE", ENDPOINT, RESOURCE_TYPE, annotation)])
+        self.assertEqual(self.factory.built, ["ec2"])
 
     def test_scenario14_tags_from_the_listing_exempt_without_a_metric_call(self):
         tagged = described(ENDPOINT, Tags=[{"Key": "idle-exempt", "Value": ""}])

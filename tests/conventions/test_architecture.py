@@ -22,6 +22,7 @@ LAYERS = {
     "packs": 2,
     "account": 2,
     "report": 3,
+    "rollout": 3,
     "cli": 4,
 }
 

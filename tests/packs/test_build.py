@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
 import shutil
@@ -11,7 +12,7 @@ import yaml
 
 from rdkpack.cli import main
 from rdkpack.errors import ConfigError
-from rdkpack.packs import build, write
+from rdkpack.packs import artifacts, build, write
 from rdkpack.project import documents
 from rdkpack.project.config import load_project
 from tests.support.project import ROOT, copy_project, load_remediation_script, load_rule
@@ -57,7 +58,7 @@ def test_every_rule_is_a_custom_lambda_rule_with_triggers_from_parameters_json()
     assert signing["Source"]["SourceDetails"][2]["MaximumExecutionFrequency"] == "TwentyFour_Hours"
     layer = resources["LambdaLayerCheck"]["Properties"]
     assert layer["Source"]["SourceIdentifier"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:444444444444:function:"
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
         "RDK-Rule-Function-LAMBDALAYERCHECK"
     }
     assert layer["InputParameters"]["ExecutionRoleName"] == "RdkGuardrailsRuleExecutionRole"
@@ -117,21 +118,56 @@ def test_execution_role_trusts_only_the_rule_lambda_role():
         "AssumeRolePolicyDocument"
     ]
     statement = trust["Statement"][0]
-    assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::444444444444:root"}}
+    assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
     assert statement["Condition"] == {
         "ArnEquals": {
-            "aws:PrincipalArn": {"Fn::Sub": "arn:${AWS::Partition}:iam::444444444444:role/RdkGuardrailsRuleLambdaRole"}
+            "aws:PrincipalArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/RdkGuardrailsRuleLambdaRole"
+            }
         }
     }
 
 
-def test_central_lambda_permissions_are_bound_to_each_source_account():
-    permissions = list(build.central_permissions_template(PROJECT)["Resources"].values())
-    assert len(permissions) == len(PROJECT.rules) * len(PROJECT.invoker_account_ids)
-    for resource in permissions:
-        properties = resource["Properties"]
+CENTRAL = dataclasses.replace(
+    PROJECT,
+    lambda_location="central",
+    central_account_id="444444444444",
+    invoker_account_ids=("111111111111", "555555555555"),
+)
+
+
+@pytest.mark.parametrize(
+    ("project", "invokers"),
+    [(PROJECT, [{"Ref": "AWS::AccountId"}]), (CENTRAL, ["111111111111", "555555555555"])],
+    ids=["local", "central"],
+)
+def test_no_rule_function_may_be_invoked_by_config_without_source_account(project, invokers):
+    outputs = build.build_all(project)
+    permissions = [
+        resource["Properties"]
+        for template in outputs.values()
+        for resource in (template.get("Resources") or {}).values()
+        if resource["Type"] == "AWS::Lambda::Permission"
+    ]
+    assert len(permissions) == len(project.rules) * len(invokers)
+    for properties in permissions:
         assert properties["Principal"] == "config.amazonaws.com"
-        assert properties["SourceAccount"] in PROJECT.invoker_account_ids
+        assert properties["SourceAccount"] in invokers
+
+
+def test_rule_functions_take_code_timeout_and_memory_from_each_rule_folder():
+    functions = {
+        r["Properties"]["FunctionName"]: r["Properties"]
+        for r in build.build_all(PROJECT)["prerequisites/rule-functions.yaml"]["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
+    assert set(functions) == {f"RDK-Rule-Function-{rule.replace('_', '')}" for rule in PROJECT.rules}
+    signing = functions["RDK-Rule-Function-LAMBDACODESIGNINGCHECK"]
+    assert (signing["Timeout"], signing["MemorySize"]) == (180, 256)  # parameters.json's LambdaTimeout; rdk's memory
+    assert functions["RDK-Rule-Function-LAMBDALAYERCHECK"]["Timeout"] == 60
+    assert signing["Code"]["S3Key"] == artifacts.rule_artifact(ROOT, "LAMBDA_CODE_SIGNING_CHECK").key
+    assert signing["Code"]["S3Bucket"] == {"Fn::Sub": "rdk-guardrails-artifacts-444444444444-${AWS::Region}"}
+    assert signing["Layers"] == [{"Ref": "RdklibLayer"}]
 
 
 def test_rendered_yaml_round_trips():
@@ -186,7 +222,7 @@ def test_the_idle_rule_and_its_deletion_accept_the_same_window_and_threshold():
     largest = {"IdleDays": str(rule.MAX_IDLE_DAYS), "MaxIdleBytes": str(rule.MAX_IDLE_BYTES)}
     judged = rule.parse_parameters(largest)
     assert script.parse_count(largest["IdleDays"], "IdleDays", 1, script.MAX_IDLE_DAYS) == judged.idle_days
-    assert script.parse_count(largest["MaxIdleBytes"], "MaxIdleBytes", 0, script.MAX_IDLE_BYTES) == judged.max_bytes
+    assert script.parse_digits(largest["MaxIdleBytes"], "MaxIdleBytes", 0, script.MAX_IDLE_BYTES) == judged.max_bytes
 
 
 @pytest.mark.parametrize(
@@ -237,3 +273,26 @@ def test_the_idle_deletion_queries_and_spares_exactly_what_its_rule_does(tag, se
     except script.RemediationError:
         script_spares = True
     assert script_spares == rule_spares
+
+
+def test_recorder_template_records_exactly_the_types_the_organization_packs_evaluate():
+    rollout = dataclasses.replace(PROJECT.rollout, recorder_bucket="org-config-logs")
+    outputs = build.build_all(dataclasses.replace(PROJECT, rollout=rollout))
+    recorder = outputs["prerequisites/config-recorder.yaml"]["Resources"]
+    group = recorder["ConfigurationRecorder"]["Properties"]["RecordingGroup"]
+    assert group == {
+        "AllSupported": False,
+        "IncludeGlobalResourceTypes": False,
+        "ResourceTypes": ["AWS::EC2::VPCEndpoint", "AWS::Lambda::Function", "AWS::S3::Bucket"],
+    }
+    assert recorder["DeliveryChannel"]["Properties"]["S3BucketName"] == "org-config-logs"
+    assert "prerequisites/config-recorder.yaml" not in build.build_all(PROJECT)  # only when asked
+
+
+def test_artifact_bucket_is_readable_by_the_organization_only_and_never_public():
+    bucket = build.build_all(PROJECT)["prerequisites/artifact-bucket.yaml"]["Resources"]
+    [read, tls] = bucket["ArtifactBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert read["Action"] == "s3:GetObject"
+    assert read["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}
+    assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    assert all(bucket["ArtifactBucket"]["Properties"]["PublicAccessBlockConfiguration"].values())

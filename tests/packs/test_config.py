@@ -62,7 +62,7 @@ def sandbox(data):
             id="bad-account-id",
         ),
         pytest.param(
-            lambda d: d["ruleLambdas"].pop("centralAccountId"), ["centralAccountId"], id="central-needs-account"
+            lambda d: d["ruleLambdas"].update(location="central"), ["centralAccountId"], id="central-needs-account"
         ),
         pytest.param(
             lambda d: sandbox(d)["rules"]["LAMBDA_LAYER_CHECK"]["remediation"].update(maximumAutomaticAttempts=26),

@@ -1,9 +1,8 @@
-"""Both rule Lambda locations are coherent end to end: the role rdk gives the Lambdas is the one trusted."""
+"""Both rule Lambda locations are coherent end to end: the role the rule functions run as is the one trusted."""
 
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import pytest
 
@@ -12,14 +11,6 @@ from rdkpack.project.config import load_project
 from tests.support.project import ROOT
 
 PROJECT = load_project(ROOT)
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-
-
-def readme_pack_deploy_commands() -> list[str]:
-    """`rdk deploy ... -f` commands in the README's code blocks: the functions behind a conformance pack."""
-    blocks = re.findall(r"```sh\n(.*?)```", README, flags=re.DOTALL)
-    lines = [line.strip() for block in blocks for line in block.replace("\\\n", " ").splitlines()]
-    return [line for line in lines if re.search(r"\brdk deploy\b", line) and re.search(r"\s-f\b", line)]
 
 
 def trusted_principal(outputs: dict) -> str:
@@ -40,16 +31,18 @@ def created_roles(outputs: dict, path: str) -> dict[str, dict]:
         ("local", "${AWS::AccountId}", "prerequisites/iam-roles.yaml"),
     ],
 )
-def test_execution_role_trusts_the_role_the_readme_deploys_the_lambdas_with(location, lambda_account, role_template):
-    outputs = build.build_all(dataclasses.replace(PROJECT, lambda_location=location))
-    trusted = trusted_principal(outputs)
+def test_execution_role_trusts_the_role_the_rule_functions_run_as(location, lambda_account, role_template):
+    project = dataclasses.replace(
+        PROJECT, lambda_location=location, central_account_id="444444444444", invoker_account_ids=("555555555555",)
+    )
+    outputs = build.build_all(project)
     role_name = PROJECT.lambda_role_name
-    assert trusted == f"arn:${{AWS::Partition}}:iam::{lambda_account}:role/{role_name}"
+    assert trusted_principal(outputs) == f"arn:${{AWS::Partition}}:iam::{lambda_account}:role/{role_name}"
     assert role_name in created_roles(outputs, role_template), f"nothing creates {role_name} in {location} mode"
-    commands = readme_pack_deploy_commands()
-    assert len(commands) >= 2, "the README shows the central and the local rdk deploy command"
-    assert [c for c in commands if f"--lambda-role-name {role_name}" not in c] == []
-    assert [c for c in commands if "--rdklib-layer-arn" not in c] == [], "with -f, rdk attaches no rdklib layer"
+    functions = outputs["prerequisites/rule-functions.yaml"]["Resources"].values()
+    roles = {f["Properties"]["Role"]["Fn::Sub"] for f in functions if f["Type"] == "AWS::Lambda::Function"}
+    # The functions run in the account of the stack that creates them: the central account, or every account.
+    assert roles == {f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{role_name}"}
 
 
 def test_local_lambda_role_may_assume_only_its_own_accounts_execution_role():

@@ -10,7 +10,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from rdkpack.project.config import load_project
 from tests.support.env import subprocess_env
 from tests.support.project import ROOT, RULE_NAMES, copy_project, parameters
 
@@ -91,43 +90,3 @@ def test_every_readme_deploy_command_passes_the_timeout_the_rules_declare():
     for command in commands:
         assert f"--lambda-timeout {largest_lambda_timeout()}" in command, command
     assert largest_lambda_timeout() == int(parameters("LAMBDA_CODE_SIGNING_CHECK")["Parameters"]["LambdaTimeout"])
-
-
-def readme_functions_only_command() -> list[str]:
-    """The README's `rdk deploy ... -f` command for the pack's rule Lambdas, as arguments after `rdk`."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
-    line = next(line for line in readme.splitlines() if "rdk deploy --all -f" in line)
-    arguments = line.split("rdk deploy", 1)[1].split("&&", 1)[0].split()
-    return ["deploy", *arguments]
-
-
-@pytest.mark.filterwarnings("ignore:Tried to parse AWS..Config")
-def test_readme_functions_only_deploy_gives_the_lambdas_the_trusted_role_and_rdklib(moto_server_url, rdk_account):
-    rules, session = rdk_account
-    role = load_project(ROOT).lambda_role_name
-    session.client("iam", endpoint_url=moto_server_url).create_role(RoleName=role, AssumeRolePolicyDocument="{}")
-    lambda_client = session.client("lambda", endpoint_url=moto_server_url)
-    layer = lambda_client.publish_layer_version(LayerName="rdklib-layer", Content={"ZipFile": b"PK"})["LayerVersionArn"]
-
-    command = readme_functions_only_command()
-    assert "--rdklib-layer-arn" in command and f"--lambda-role-name {role}" in " ".join(command)
-    # moto reads a CreateStack TemplateURL path-style only when the host is named localhost (still loopback).
-    endpoint = moto_server_url.replace("127.0.0.1", "localhost")
-    rdk(*[layer if part == '"$RDKLIB_LAYER"' else part for part in command], endpoint_url=endpoint, cwd=rules)
-
-    functions = lambda_client.list_functions()["Functions"]
-    assert {f["FunctionName"] for f in functions} == {f"RDK-Rule-Function-{n.replace('_', '')}" for n in RULE_NAMES}
-    for function in functions:
-        assert function["Role"] == f"arn:aws:iam::123456789012:role/{role}", function["FunctionName"]
-        assert function["Timeout"] == largest_lambda_timeout(), function["FunctionName"]
-    # moto's CloudFormation drops a function's Layers, so read them from the template rdk deployed.
-    stack = session.client("cloudformation", endpoint_url=moto_server_url).get_template(
-        StackName="RDK-Config-Rule-Functions"
-    )
-    template = stack["TemplateBody"] if isinstance(stack["TemplateBody"], dict) else json.loads(stack["TemplateBody"])
-    layers = {
-        resource["Properties"]["FunctionName"]: resource["Properties"].get("Layers")
-        for resource in template["Resources"].values()
-        if resource["Type"] == "AWS::Lambda::Function"
-    }
-    assert layers == {f"RDK-Rule-Function-{n.replace('_', '')}": [layer] for n in RULE_NAMES}

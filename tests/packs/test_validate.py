@@ -33,7 +33,7 @@ def remediation(template, logical="LambdaLayerCheckRemediation"):
 def test_committed_packs_and_prerequisites_validate_cleanly(monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     assert main(["validate"]) == 0
-    assert "2 pack(s) and 7 prerequisite template(s): 0 error(s), 0 warning(s)" in capsys.readouterr().out
+    assert "2 pack(s) and 8 prerequisite template(s): 0 error(s), 0 warning(s), 1 note(s)" in capsys.readouterr().out
 
 
 def many_rules(template):

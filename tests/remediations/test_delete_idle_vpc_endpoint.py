@@ -5,14 +5,16 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import re
 
 import boto3
 import pytest
 from botocore.stub import ANY
 from botocore.validate import validate_parameters
 
+from rdkpack.project import documents
 from tests.support.endpoint_account import idle_and_busy_endpoints
-from tests.support.project import load_remediation_script
+from tests.support.project import ROOT, load_remediation_script
 
 script = load_remediation_script("DeleteIdleVpcEndpoint")
 
@@ -112,13 +114,57 @@ def test_idle_days_outside_cloudwatch_retention_is_refused(value):
         script.parse_count(value, "IdleDays", 1, 455)
 
 
-@pytest.mark.parametrize(("value", "accepted"), [(10**15, True), (str(10**15), True), (10**15 + 1, False)])
-def test_max_idle_bytes_goes_up_to_the_rules_bound_exactly(value, accepted):
-    if accepted:
-        assert script.parse_count(value, "MaxIdleBytes", 0, 10**15) == 10**15
-        return
-    with pytest.raises(script.RemediationError, match="MaxIdleBytes must be an integer from 0 to 1000000000000000"):
-        script.parse_count(value, "MaxIdleBytes", 0, 10**15)
+DOCUMENT = documents.load_document(ROOT / "remediations" / "DeleteIdleVpcEndpoint")
+MAX_IDLE_BYTES_SPEC = DOCUMENT["parameters"]["MaxIdleBytes"]
+# What the rule's parse_int takes for MaxIdleBytes (ASCII digits, at most 30, 0 to 10**15) and what it refuses.
+DIGIT_STRINGS = {
+    "0": 0,
+    "4096": 4096,
+    str(10**15): 10**15,
+    "0" * 30: 0,
+    "0" * 14 + str(10**15): 10**15,
+    "0" * 15 + "9" * 15: 10**15 - 1,
+    "007": 7,
+}
+NOT_DIGIT_STRINGS = [
+    str(10**15 + 1),
+    "0" * 15 + str(10**15),  # 31 digits
+    "0" * 31,
+    "1e3",
+    "1_000",
+    "1,000",
+    "+5",
+    "-0",
+    "5.0",
+    " 5",
+    "5 ",
+    "5\n",
+    "",
+    "٣",  # a digit to int(), not to the rule
+    "0x10",
+]
+
+
+def test_max_idle_bytes_is_a_string_of_digits_defaulting_to_the_rules_default():
+    assert MAX_IDLE_BYTES_SPEC["type"] == "String", "SSM does not document whether its Integer type holds 10**15"
+    assert MAX_IDLE_BYTES_SPEC["default"] == "0"
+    assert script.parse_digits(MAX_IDLE_BYTES_SPEC["default"], "MaxIdleBytes", 0, script.MAX_IDLE_BYTES) == 0
+
+
+@pytest.mark.parametrize(("value", "expected"), DIGIT_STRINGS.items())
+def test_max_idle_bytes_takes_digits_up_to_the_rules_bound_exactly(value, expected):
+    assert script.parse_digits(value, "MaxIdleBytes", 0, script.MAX_IDLE_BYTES) == expected
+    assert re.search(MAX_IDLE_BYTES_SPEC["allowedPattern"], value), "the document's pattern takes it too"
+
+
+@pytest.mark.parametrize("value", [*NOT_DIGIT_STRINGS, 10, 10**15, 10.0, True, None])
+def test_max_idle_bytes_refuses_anything_but_a_string_of_digits_within_bounds(value):
+    with pytest.raises(script.RemediationError) as refused:
+        script.parse_digits(value, "MaxIdleBytes", 0, script.MAX_IDLE_BYTES)
+    assert str(refused.value).startswith("MaxIdleBytes must be an integer from 0 to 1000000000000000")
+    assert str(refused.value).endswith(f"got {value!r}.")
+    if isinstance(value, str) and not value.endswith("\n"):  # `$` passes one final newline (Python, Java): not so here
+        assert not re.search(MAX_IDLE_BYTES_SPEC["allowedPattern"], value), "the document's pattern refuses it too"
 
 
 # ---- the full loop against moto (endpoints backdated in moto's backend, traffic in its CloudWatch) ----
@@ -200,7 +246,7 @@ def test_a_busy_endpoint_is_refused_and_kept(endpoints):
     with pytest.raises(script.RemediationError, match=r"processed 4,096 bytes .* it is not idle"):
         run(found["busy"])
     assert state_of(ec2, found["busy"]) == "available"
-    assert run(found["busy"], MaxIdleBytes=4096)["Status"] == "CHANGED", "at most MaxIdleBytes is idle"
+    assert run(found["busy"], MaxIdleBytes="4096")["Status"] == "CHANGED", "at most MaxIdleBytes is idle"
 
 
 def test_an_endpoint_younger_than_idle_days_is_refused(endpoints):
@@ -282,6 +328,11 @@ def test_endpoints_the_rule_does_not_judge_are_refused_without_a_metric_call(stu
         run(ENDPOINT)
 
 
+def test_a_malformed_max_idle_bytes_is_refused_before_any_call(stubbed):
+    with pytest.raises(script.RemediationError, match="MaxIdleBytes must be an integer from 0 to 1000000000000000"):
+        run(ENDPOINT, MaxIdleBytes=4096)  # an SSM String arrives as a str: anything else is a wrong caller
+
+
 @pytest.mark.parametrize("status", ["Forbidden", "InternalError"])
 def test_an_unknown_traffic_figure_is_never_taken_as_idle(stubbed, status):
     ec2, cloudwatch = stubbed
@@ -300,7 +351,7 @@ def test_traffic_across_pages_is_summed(stubbed):
     )
     expect_bytes(cloudwatch, [5.0])
     with pytest.raises(script.RemediationError, match="processed 11 bytes"):
-        run(ENDPOINT, MaxIdleBytes=10)
+        run(ENDPOINT, MaxIdleBytes="10")
 
 
 def test_the_query_names_every_dimension_privatelink_publishes_over_the_idle_days_window(stubbed):

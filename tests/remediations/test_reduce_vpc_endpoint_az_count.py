@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import boto3
+import botocore.session
 import pytest
 
 from tests.support.project import load_remediation_script
@@ -141,6 +142,23 @@ def test_gateway_endpoint_fails_clearly(network):
     _, _, endpoint = network
     with pytest.raises(script.RemediationError, match="of type Gateway; only Interface endpoints"):
         run(endpoint(endpoint_type="Gateway"))
+
+
+# Every VpcEndpointType in botocore's EC2 model but Interface: Gateway, GatewayLoadBalancer, Resource, ServiceNetwork,
+# Tunnel (and any type AWS adds). The rule checks them only where EndpointTypes names them; this never reduces them.
+OTHER_TYPES = [
+    t
+    for t in botocore.session.get_session().get_service_model("ec2").shape_for("VpcEndpointType").enum
+    if t != "Interface"
+]
+
+
+@pytest.mark.parametrize("endpoint_type", OTHER_TYPES)
+def test_only_interface_endpoints_are_reduced(endpoint_type):
+    assert "Tunnel" in OTHER_TYPES
+    endpoint = script.Endpoint("vpce-0123456789abcdef0", endpoint_type, "available", False, ("subnet-a", "subnet-b"))
+    with pytest.raises(script.RemediationError, match=f"is of type {endpoint_type}; only Interface endpoints"):
+        script.check_can_modify(endpoint)
 
 
 def test_missing_endpoint_fails_clearly(network):

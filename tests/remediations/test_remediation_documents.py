@@ -13,6 +13,7 @@ from rdkpack.project import documents
 from tests.support.pattern_cases import PATTERN_CASES
 from tests.support.project import ROOT
 
+CASES = PATTERN_CASES
 DOC_DIRS = documents.remediation_dirs(ROOT)
 DOC_NAMES = [d.name for d in DOC_DIRS]
 SECTIONS = (
@@ -92,9 +93,9 @@ def test_string_parameter_pattern_accepts_every_partition_and_rejects_injection(
     assert "allowedPattern" in spec or "allowedValues" in spec
     if "allowedValues" in spec:
         return
-    assert param in PATTERN_CASES, f"register {param}'s pattern with cases in tests/pattern_cases.py"
+    assert param in CASES, f"register {param}'s pattern with cases in tests/support/pattern_cases.py"
     pattern = re.compile(spec["allowedPattern"])
-    accept, reject = PATTERN_CASES[param]
+    accept, reject = CASES[param]
     for value in accept:
         assert pattern.search(value), f"{name}.{param} should accept {value!r}"
     injections = [value for value in INJECTIONS if value != spec.get("default")]

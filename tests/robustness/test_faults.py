@@ -298,7 +298,7 @@ def endpoint_setup(session):
 
 def idle_endpoint_setup(session):
     endpoint = idle_and_busy_endpoints(session)["idle"]
-    events = {"VpcEndpointId": endpoint, "IdleDays": 30, "MaxIdleBytes": 0, "ApproveDeletion": True, "DryRun": False}
+    events = {"VpcEndpointId": endpoint, "IdleDays": 30, "MaxIdleBytes": "0", "ApproveDeletion": True, "DryRun": False}
     ec2 = session.client("ec2")
     return events, lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"][0]["State"]
 

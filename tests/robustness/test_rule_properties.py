@@ -2,7 +2,8 @@
 
 Items mix the fields each rule reads (sometimes well-formed, sometimes of any JSON type) with noise:
 missing keys, nulls, wrong types, unicode, long lists, JSON strings where objects belong. Every
-result must be a list of valid evaluations with annotations of at most 256 characters. The test
+result must be a list of valid evaluations with annotations of at most 256 characters; the endpoint
+rules leave every endpoint type but Interface NOT_APPLICABLE (Tunnel included). The test
 command runs the "ci" profile (300 examples of 10 items: 3,000 items per rule), "thorough" 1,000; quick local
 runs use "dev" (100).
 """
@@ -14,6 +15,8 @@ from collections import Counter
 
 import pytest
 from botocore.exceptions import ClientError
+from botocore.loaders import Loader
+from botocore.model import ServiceModel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdklib import Evaluation
@@ -93,10 +96,14 @@ lifecycle_rule = st.fixed_dictionaries(
 lifecycle = as_json_sometimes(
     maybe(st.fixed_dictionaries({}, optional={"rules": maybe(st.lists(maybe(lifecycle_rule), max_size=200))}))
 )
+# Every VpcEndpointType in botocore's EC2 model (Interface, Gateway, GatewayLoadBalancer, Resource, ServiceNetwork,
+# Tunnel), so a type AWS adds is generated too.
+ENDPOINT_TYPES = tuple(ServiceModel(Loader().load_service_model("ec2", "service-2")).shape_for("VpcEndpointType").enum)
+endpoint_types = st.sampled_from(ENDPOINT_TYPES)
 endpoint_configuration = st.fixed_dictionaries(
     {},
     optional={
-        "vpcEndpointType": maybe(st.sampled_from(["Interface", "Gateway", "GatewayLoadBalancer"])),
+        "vpcEndpointType": maybe(endpoint_types),
         "serviceName": maybe(st.sampled_from(["com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.ssm"])),
         "subnetIds": maybe(st.lists(maybe(st.text(max_size=20)), max_size=300)),
         "requesterManaged": maybe(st.booleans()),
@@ -109,7 +116,7 @@ idle_endpoint_configuration = st.fixed_dictionaries(
     optional={
         "vpcEndpointId": maybe(st.sampled_from(["vpce-0123456789abcdef0", "vpce-00000000"]) | st.text(max_size=30)),
         "vpcId": maybe(st.sampled_from(["vpc-0123456789abcdef0"]) | st.text(max_size=20)),
-        "vpcEndpointType": maybe(st.sampled_from(["Interface", "Gateway", "GatewayLoadBalancer"])),
+        "vpcEndpointType": maybe(endpoint_types),
         "serviceName": maybe(st.sampled_from(["com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.ssm", " "])),
         "serviceRegion": maybe(st.sampled_from(["us-east-1", "eu-west-1", ""])),
         "subnetIds": maybe(st.lists(maybe(st.text(max_size=20)), max_size=300)),
@@ -127,9 +134,9 @@ CONFIGURATIONS = {
 }
 
 
-def items(rule):
+def items(rule, configuration=None):
     optional = {
-        "configuration": as_json_sometimes(maybe(CONFIGURATIONS[rule])),
+        "configuration": as_json_sometimes(maybe(CONFIGURATIONS[rule])) if configuration is None else configuration,
         "tags": tags,
         "resourceName": maybe(st.text(max_size=70)),
     }
@@ -221,6 +228,27 @@ test_code_signing_rule_never_raises = property_test("LAMBDA_CODE_SIGNING_CHECK")
 test_s3_rule_never_raises = property_test("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK")
 test_endpoint_rule_never_raises = property_test("VPC_ENDPOINT_AZ_COUNT_CHECK")
 test_idle_endpoint_rule_never_raises = property_test("VPC_ENDPOINT_IDLE_CHECK")
+
+
+def unjudged_type_test(rule_name):
+    """Endpoints of every type but Interface (Tunnel included) are NOT_APPLICABLE, whatever else the item holds."""
+    module = load_module(ROOT / "rules" / rule_name / f"{rule_name}.py", f"unjudged_{rule_name}")
+    other_types = st.sampled_from([t for t in ENDPOINT_TYPES if t != "Interface"])
+    typed = st.tuples(CONFIGURATIONS[rule_name], other_types).map(lambda pair: {**pair[0], "vpcEndpointType": pair[1]})
+
+    @given(st.lists(items(rule_name, as_json_sometimes(typed)), min_size=BATCH, max_size=BATCH))
+    def test(generated):
+        rule = getattr(module, rule_name)()
+        parameters = rule.evaluate_parameters(PARAMETERS[rule_name])
+        for item in generated:
+            verdicts = [e.complianceType for e in rule.evaluate_change({}, FakeFactory(), item, parameters)]
+            assert verdicts == ["NOT_APPLICABLE"], (item, verdicts)
+
+    return test
+
+
+test_endpoint_rule_judges_only_interface_endpoints = unjudged_type_test("VPC_ENDPOINT_AZ_COUNT_CHECK")
+test_idle_endpoint_rule_judges_only_interface_endpoints = unjudged_type_test("VPC_ENDPOINT_IDLE_CHECK")
 
 
 def test_zz_the_profile_generated_enough_items_per_rule():

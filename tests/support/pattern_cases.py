@@ -19,6 +19,11 @@ SSM_PARAMETER_NAME_CASES = (
 )
 
 PATTERN_CASES = {
+    # DeleteIdleVpcEndpoint: a String of digits, 0 to 10^15 with leading zeros as the rule accepts them.
+    "MaxIdleBytes": (
+        ["0", "4096", str(10**15), "0" * 14 + str(10**15), "007", "0" * 30, "9" * 15],
+        [str(10**15 + 1), str(10**16), "0" * 15 + str(10**15), "0" * 31, "-1", "+1", "1.0", "1e3", "1_000", " 1"],
+    ),
     "AutomationAssumeRole": (
         [f"arn:{p}:iam::123456789012:role/Remediation" for p in PARTITIONS]
         + ["arn:aws:iam::123456789012:role/service-role/rdk/Remediation-Role_1+=,.@"],
