@@ -143,7 +143,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
 
 
 def cmd_rollout(args: argparse.Namespace) -> int:
-    from rdkpack.rollout import run  # noqa: PLC0415
+    from rdkpack.rollout import run, status  # noqa: PLC0415
 
     project = load_project(project_root())
     session = rollout_session(args, project)
@@ -155,13 +155,11 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     if not plan.writes():
         return 0
     failed = run.apply(plan)
+    result = status.read(session, project, regions=args.regions or ())
+    report.print_rollout_status(Console(), result)
     if failed:
-        print(
-            f"warning: {', '.join(failed)} failed in some accounts: `rdkpack status --org` names them", file=sys.stderr
-        )
-        return 1
-    print("rollout done: `rdkpack status --org` shows every account and region")
-    return 0
+        print(f"warning: {', '.join(failed)} failed in some accounts: listed above", file=sys.stderr)
+    return 0 if result.in_sync and not failed else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -187,7 +185,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
             "remove deletes the packs, StackSets and staged code everywhere: pass --dry-run to see what, "
             "then --confirm to do it"
         )
-    _, steps = remove.steps(rollout_session(args, project), project, regions=args.regions or ())
+    _, steps = remove.steps(rollout_session(args, project), project)
     if args.dry_run:
         for description, present, _ in steps:
             print(f"{'would remove' if present() else 'already gone'}: {description}")
@@ -399,11 +397,17 @@ def add_rollout_commands(commands) -> None:
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("--org", action="store_true", help="the organization (from its delegated administrator)")
-        command.add_argument("--regions", nargs="+", metavar="REGION", help="only these of the packs' regions")
+        if name != "remove":  # a StackSet is removed from every region at once: no half removal
+            command.add_argument("--regions", nargs="+", metavar="REGION", help="only these of the packs' regions")
         command.add_argument("--profile", help="AWS profile (the admin account)")
         command.set_defaults(run=run)
         if name == "rollout":
-            command.add_argument("--ous", nargs="+", metavar="OU", help="target OUs (default: the organization root)")
+            command.add_argument(
+                "--ous",
+                nargs="+",
+                metavar="OU",
+                help="add these target OUs to those deployed (first rollout: default the organization root)",
+            )
         if name in ("rollout", "remove"):
             command.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
         if name == "remove":

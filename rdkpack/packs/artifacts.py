@@ -57,13 +57,13 @@ def reproducible_zip(files: dict[str, bytes]) -> bytes:
 
 
 def shipped_rule_files(folder: Path) -> dict[str, bytes]:
-    """What a rule's function needs: every file of its folder but tests and compiled modules."""
+    """What a rule's function imports: the folder's Python modules but its tests, and parameters.json (a stray
+    editor or OS file would change the key and so redeploy every function)."""
     files = {}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder).as_posix()
-        if not path.is_file() or "__pycache__" in relative or path.suffix == ".pyc" or relative.endswith("_test.py"):
-            continue
-        files[relative] = path.read_bytes()
+    for path in sorted(folder.iterdir()):
+        shipped = (path.suffix == ".py" and not path.name.endswith("_test.py")) or path.name == "parameters.json"
+        if path.is_file() and shipped:
+            files[path.name] = path.read_bytes()
     return files
 
 

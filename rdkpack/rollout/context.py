@@ -75,6 +75,9 @@ def reach(session, project: Project, ous: tuple[str, ...] = (), regions: tuple[s
     with aws_call():
         organization = organizations.describe_organization()["Organization"]
         roots = organizations.list_roots()["Roots"]
+    # Targets only grow: an earlier rollout's OUs stay, so a run for one OU never drops the guardrails from another.
+    deployed = deployed_targets(session, project, account != organization["MasterAccountId"])
+    ous = tuple(dict.fromkeys((*deployed, *ous))) or (roots[0]["Id"],)
     known = desired.regions_of(project)
     unknown = sorted(set(regions) - set(known))
     if unknown:
@@ -89,9 +92,26 @@ def reach(session, project: Project, ous: tuple[str, ...] = (), regions: tuple[s
         organization_id=organization["Id"],
         management_account=organization["MasterAccountId"],
         root_id=roots[0]["Id"],
-        ous=tuple(ous) or (roots[0]["Id"],),
+        ous=tuple(ous),
         regions=tuple(regions) or known,
     )
+
+
+def deployed_targets(session, project: Project, delegated: bool) -> tuple[str, ...]:
+    """The OUs an earlier rollout targeted (its IAM roles StackSet's), so status and later rollouts keep them until
+    --ous says otherwise; empty before the first rollout."""
+    name = f"{project.rollout.stack_set_prefix}-iam-roles"
+    cloudformation = aws.client(session, "cloudformation", project.rollout.home_region)
+    try:
+        with aws_call():
+            found = cloudformation.describe_stack_set(
+                StackSetName=name, CallAs="DELEGATED_ADMIN" if delegated else "SELF"
+            )["StackSet"]
+    except ClientError as error:
+        if is_not_found(error, "StackSetNotFoundException"):
+            return ()
+        raise
+    return tuple(found.get("OrganizationalUnitIds") or ()) if found.get("Status") != "DELETED" else ()
 
 
 def accounts_under(target: Reach) -> dict[str, str]:
@@ -101,16 +121,22 @@ def accounts_under(target: Reach) -> dict[str, str]:
     with aws_call():
         if target.whole_organization():
             for page in organizations.get_paginator("list_accounts").paginate():
-                found.update({a["Id"]: a["Name"] for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE"})
+                found.update({a["Id"]: a["Name"] for a in page["Accounts"] if active(a)})
             return found
         pending = list(target.ous)
         while pending:
             parent = pending.pop()
             for page in organizations.get_paginator("list_accounts_for_parent").paginate(ParentId=parent):
-                found.update({a["Id"]: a["Name"] for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE"})
+                found.update({a["Id"]: a["Name"] for a in page["Accounts"] if active(a)})
             for page in organizations.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent):
                 pending += [ou["Id"] for ou in page["OrganizationalUnits"]]
     return found
+
+
+def active(account: dict) -> bool:
+    """Organizations' `State` (since September 2026; `Status`, retired then, before): suspended and closing accounts
+    get no StackSet instance (SKIPPED_SUSPENDED_ACCOUNT) and need none."""
+    return account.get("State", account.get("Status", "ACTIVE")) == "ACTIVE"
 
 
 def is_not_found(error: ClientError, *codes: str) -> bool:

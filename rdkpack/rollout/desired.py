@@ -18,6 +18,7 @@ from rdkpack.packs.write import OUTPUT_DIR
 from rdkpack.project.config import Project
 
 IAM_CAPABILITIES = ("CAPABILITY_NAMED_IAM",)
+EXCLUDED_ACCOUNTS_MAX = 1000  # PutOrganizationConformancePack ExcludedAccounts
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,12 @@ def components(project: Project, organization_id: str, built: dict[str, str]) ->
     if project.shared_values:
         parts.append(part("shared-values", "shared-values.yaml", "stackset", regions))
     if project.lambda_location == "central":
+        if project.central_account_id != rollout.admin_account_id:
+            raise RolloutError(
+                f"the packs name central functions in {project.central_account_id} (ruleLambdas.centralAccountId), "
+                f"but rollout runs in {rollout.admin_account_id} (rollout.adminAccountId): make them the same "
+                'account, or set ruleLambdas.location to "local"'
+            )
         parts.append(
             part("central-lambda-role", "central-lambda-role.yaml", "stack", home, capabilities=IAM_CAPABILITIES)
         )
@@ -134,5 +141,11 @@ def org_packs(project: Project, built: dict[str, str], extra_excluded: tuple[str
         if not pack.regions:
             raise RolloutError(f"pack {name} lists no regions in rdk-config.json: give it the regions to roll out to")
         excluded = tuple(sorted(set(pack.excluded_accounts) | set(extra_excluded)))
+        if len(excluded) > EXCLUDED_ACCOUNTS_MAX:
+            raise RolloutError(
+                f"pack {name} would exclude {len(excluded)} accounts (its excludedAccounts, the management account "
+                f"and every account outside --ous); PutOrganizationConformancePack takes at most "
+                f"{EXCLUDED_ACCOUNTS_MAX}: target more OUs, or the organization root"
+            )
         packs.append(OrgPack(name, committed(project, f"{name}.yaml", built), pack.regions, excluded))
     return packs

@@ -102,8 +102,11 @@ def members(target: Reach, name: str, region: str) -> list[dict]:
 
 
 def change(
-    target: Reach, pack: OrgPack, region: str, documents_sha256: str, *, read_members: bool = True
+    target: Reach, pack: OrgPack, region: str, documents_sha256: str, *, accounts=(), ready=lambda _account: True
 ) -> PackChange:
+    """What differs from what rollout put last, and the members that failed; a failed member triggers a put only
+    where `ready(account)` (its rule functions exist now): a failure rollout cannot fix (no recorder, an SCP) would
+    otherwise re-put the pack organization-wide on every run."""
     result = PackChange(pack, region)
     found = describe(target, pack.name, region)
     if found is None:
@@ -121,11 +124,13 @@ def change(
     updated = found.get("LastUpdateTime")
     if record and updated is not None and record.get("lastUpdateTime") != updated.isoformat():
         result.reasons.append(f"updated at {updated.isoformat()}, outside rollout")
-    if read_members:
-        result.members = members(target, pack.name, region)
-        result.failed_members = [m for m in result.members if m.get("Status") in FAILED]
-        if result.failed_members:
-            result.reasons.append(f"{len(result.failed_members)} member account(s) failed")
+    result.members = members(target, pack.name, region)
+    result.failed_members = [
+        m for m in result.members if m.get("Status") in FAILED and (not accounts or m["AccountId"] in accounts)
+    ]
+    fixable = [m for m in result.failed_members if ready(m["AccountId"])]
+    if fixable:
+        result.reasons.append(f"{len(fixable)} member account(s) failed where the rule functions now exist")
     result.put = bool(result.reasons)
     return result
 
@@ -179,10 +184,14 @@ def status(target: Reach, name: str, region: str) -> tuple[str, str] | None:
     return (found[0]["Status"], found[0].get("ErrorMessage", "")) if found else None
 
 
-def wait(target: Reach, name: str, region: str, *, timeout_seconds=3600, poll_seconds=15, sleep=time.sleep):
-    """The pack's final (status, reason): done, failed, or gone after a delete."""
+def wait(
+    target: Reach, name: str, region: str, *, deleting=False, timeout_seconds=3600, poll_seconds=15, sleep=time.sleep
+):
+    """The pack's final (status, reason): done, failed, or gone after a delete (right after a put, a pack not listed
+    yet is still on its way)."""
+    gone = ("DELETE_SUCCESSFUL", "") if deleting else ("CREATE_IN_PROGRESS", "")
     return poll(
-        lambda: status(target, name, region) or ("DELETE_SUCCESSFUL", ""),
+        lambda: status(target, name, region) or gone,
         lambda found: found[0] in DONE | FAILED | {"DELETE_SUCCESSFUL"},
         f"pack {name} in {region}",
         timeout_seconds=timeout_seconds,
@@ -196,7 +205,7 @@ def delete(target: Reach, name: str, region: str, sleep=time.sleep) -> bool:
         return False
     with aws_call():
         target.client("config", region).delete_organization_conformance_pack(OrganizationConformancePackName=name)
-    state, reason = wait(target, name, region, sleep=sleep)
+    state, reason = wait(target, name, region, deleting=True, sleep=sleep)
     if state in FAILED:
         raise RolloutError(f"pack {name} in {region}: {state}: {reason or 'no reason given'}")
     with aws_call():

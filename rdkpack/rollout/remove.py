@@ -19,9 +19,9 @@ ARTIFACT_PREFIXES = ("rules/", "layers/", "templates/", "rollout/")
 Step = tuple[str, Callable[[], bool], Callable[[], bool]]  # description, probe (is it there?), removal
 
 
-def steps(session, project, regions=(), sleep=time.sleep) -> tuple[context.Reach, list[Step]]:
-    """Each removal step, in order; a removal returns False when there was nothing to remove."""
-    target = context.reach(session, project, regions=tuple(regions))
+def steps(session, project, sleep=time.sleep) -> tuple[context.Reach, list[Step]]:
+    """Each removal step, in order, in every region; a removal returns False when there was nothing to remove."""
+    target = context.reach(session, project)
     built = desired.rendered(project)
     parts = desired.components(project, target.organization_id, built)
     found: list[Step] = []

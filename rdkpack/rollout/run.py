@@ -78,6 +78,24 @@ def excluded_beyond_targets(target: Reach, accounts: dict[str, str]) -> tuple[st
     return tuple(sorted(outside | {target.management_account}))
 
 
+def functions_ready(target: Reach, changes: list[stacksets.Change], accounts) -> set[tuple[str, str]]:
+    """(account, region) pairs whose rule functions are deployed and current (every pair, for central functions)."""
+    functions = next(c for c in changes if c.component.name.endswith("-rule-functions"))
+    if functions.component.kind == "stack":
+        regions = set(stacksets.component_regions(target, functions.component)) - set(functions.missing_regions)
+        return {(account, region) for account in accounts for region in regions}
+    return {
+        (i["Account"], i["Region"])
+        for i in functions.instances
+        if (i.get("Status"), stacksets.detailed_status(i)) == ("CURRENT", "SUCCEEDED")
+    }
+
+
+def staging_regions(target: Reach) -> tuple[str, ...]:
+    """--regions, and always the home region: the StackSets read their large templates from its bucket."""
+    return tuple(dict.fromkeys((target.home, *target.regions)))
+
+
 def plan(session, project, ous=(), regions=()) -> Plan:
     target = context.reach(session, project, tuple(ous), tuple(regions))
     accounts = context.accounts_under(target)
@@ -93,11 +111,14 @@ def plan(session, project, ous=(), regions=()) -> Plan:
         found = stacksets.describe(target, component.name)
         if found and found.get("StackSetARN"):
             arns[component.name] = found["StackSetARN"]
-        changes.append(stacksets.stack_set_change(target, component, found, arns))
+        changes.append(stacksets.stack_set_change(target, component, found, arns, accounts))
     objects = stage.wanted(project, built)
-    staged = stage.stage(session, project, target.regions, dry_run=True, objects=objects)
+    staged = stage.stage(session, project, staging_regions(target), dry_run=True, objects=objects)
+    ready = functions_ready(target, changes, accounts)
     packs = [
-        org_packs.change(target, pack, region, documents.sha256)
+        org_packs.change(
+            target, pack, region, documents.sha256, accounts=accounts, ready=lambda a, r=region: (a, r) in ready
+        )
         for pack in desired.org_packs(project, built, excluded_beyond_targets(target, accounts))
         for region in pack.regions
         if region in target.regions
@@ -114,11 +135,11 @@ def apply(plan: Plan, say: Callable[[str], None] = print, sleep=time.sleep) -> l
         stacksets.wait_for_operation(reach, name, operation_id, sleep=sleep)
 
     arns: dict[str, str] = {}
-    staged = False
+    staged = not any(s.uploaded for s in plan.staged)  # nothing to upload: no staging step
     for change in plan.changes:
         component = change.component
         if component.kind == "stackset" and not staged:
-            staging = stage.stage(target.session, target.project, target.regions, objects=plan.objects)
+            staging = stage.stage(target.session, target.project, staging_regions(target), objects=plan.objects)
             uploaded = [s for s in staging if s.uploaded]
             say(f"staged {len(uploaded)} object(s)")
             staged = True

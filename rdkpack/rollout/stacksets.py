@@ -19,6 +19,7 @@ from rdkpack.rollout.context import Reach, aws_call, is_not_found, poll
 from rdkpack.rollout.desired import Component
 
 OPERATION_DONE = {"SUCCEEDED"}
+RETRIED = {"FAILED", "CANCELLED"}  # instance states a rollout retries (not pending, running or suspended ones)
 OPERATION_FAILED = {"FAILED", "STOPPED"}
 STACK_DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 STACK_FAILED_SUFFIXES = ("_FAILED", "ROLLBACK_COMPLETE")
@@ -53,6 +54,8 @@ class Change:
     actions: list[str] = field(default_factory=list)  # create | update | add-targets | create-stack | update-stack
     reasons: list[str] = field(default_factory=list)
     missing_regions: tuple[str, ...] = ()  # stacks: regions where the stack does not exist yet
+    instances: list[dict] = field(default_factory=list)  # StackSets: every instance, as ListStackInstances gave it
+    recreate: tuple[str, ...] = ()  # stacks: regions where a failed first create must be deleted before a new one
 
     @property
     def in_sync(self) -> bool:
@@ -98,7 +101,9 @@ def describe(target: Reach, name: str) -> dict | None:
         raise
 
 
-def stack_set_change(target: Reach, component: Component, found: dict | None, arns: dict[str, str]) -> Change:
+def stack_set_change(target: Reach, component: Component, found: dict | None, arns: dict[str, str], accounts) -> Change:
+    """What differs from `rdkpack build`, and which instances of the active accounts under the targets are missing
+    or failed (a failure within the operation's tolerance leaves the operation SUCCEEDED: the next run retries)."""
     change = Change(component)
     if found is None or found.get("Status") == "DELETED":
         change.actions, change.reasons = ["create", "add-targets"], ["does not exist"]
@@ -116,14 +121,23 @@ def stack_set_change(target: Reach, component: Component, found: dict | None, ar
     found_auto = found.get("AutoDeployment") or {}
     if {k: found_auto.get(k) for k in wanted_auto} != wanted_auto:
         change.reasons.append(f"auto-deployment {found_auto} is not {wanted_auto}")
+    change.instances = instances(target, component.name)
+    failed = [i for i in change.instances if i["Account"] in accounts and detailed_status(i) in RETRIED]
+    if failed:
+        change.reasons.append(f"{len(failed)} instance(s) {'/'.join(sorted({detailed_status(i) for i in failed}))}")
     if change.reasons:
         change.actions.append("update")
+    wanted = {(a, r) for a in set(accounts) - {target.management_account} for r in component_regions(target, component)}
+    missing = wanted - {(i["Account"], i["Region"]) for i in change.instances}
     missing_ous = sorted(set(target.ous) - set(found.get("OrganizationalUnitIds", [])))
-    missing_regions = sorted(set(component_regions(target, component)) - set(found.get("Regions", [])))
-    if missing_ous or missing_regions:
+    if missing_ous or missing:
         change.actions.append("add-targets")
-        change.reasons.append(f"not yet deployed to {', '.join(missing_ous + missing_regions)}")
+        change.reasons.append(f"not yet deployed to {', '.join(missing_ous) or f'{len(missing)} account/region(s)'}")
     return change
+
+
+def detailed_status(instance: dict) -> str:
+    return (instance.get("StackInstanceStatus") or {}).get("DetailedStatus", "")
 
 
 def component_regions(target: Reach, component: Component) -> tuple[str, ...]:
@@ -139,6 +153,8 @@ def preferences(target: Reach) -> dict:
         "RegionConcurrencyType": rollout.region_concurrency,
         "MaxConcurrentPercentage": rollout.max_concurrent_percentage,
         "FailureTolerancePercentage": rollout.failure_tolerance_percentage,
+        # STRICT would cap concurrency at the failure tolerance + 1 accounts, whatever MaxConcurrentPercentage says.
+        "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
     }
 
 
@@ -159,14 +175,9 @@ def apply_stack_set(target: Reach, change: Change, arns: dict[str, str], wait) -
             )
             arns[component.name] = stack_set_arn(target, component.name, made.get("StackSetId", ""))
         if "update" in change.actions:
-            found = describe(target, component.name) or {}
-            operation = cloudformation.update_stack_set(
-                **common,
-                **settings,
-                DeploymentTargets={"OrganizationalUnitIds": found.get("OrganizationalUnitIds") or list(target.ous)},
-                Regions=found.get("Regions") or regions,
-                OperationPreferences=preferences(target),
-            )
+            # No DeploymentTargets or Regions: the update reaches every instance, and AWS refuses AutoDeployment
+            # beside either of them.
+            operation = cloudformation.update_stack_set(**common, **settings, OperationPreferences=preferences(target))
             wait(target, component.name, operation["OperationId"])
         if "add-targets" in change.actions:
             operation = cloudformation.create_stack_instances(
@@ -217,6 +228,7 @@ def failed_instances(target: Reach, name: str, operation_id: str) -> str:
         pages = target.client("cloudformation").get_paginator("list_stack_set_operation_results")
         for page in pages.paginate(StackSetName=name, OperationId=operation_id, CallAs=target.call_as):
             results += [r for r in page["Summaries"] if r.get("Status") != "SUCCEEDED"]
+    results.sort(key=lambda r: r.get("Status") != "FAILED")  # the failures first, then the cancelled
     shown = [f"{r.get('Account')}/{r.get('Region')}: {r.get('StatusReason') or r.get('Status')}" for r in results[:10]]
     more = f" (+{len(results) - 10} more)" if len(results) > 10 else ""
     return "; ".join(shown) + more or "CloudFormation gave no failing instance"
@@ -279,6 +291,14 @@ def stack_change(target: Reach, component: Component) -> Change:
         if found is None:
             missing.append(region)
             continue
+        if found["StackStatus"] == "ROLLBACK_COMPLETE" or found["StackStatus"].endswith("_FAILED"):
+            # A failed first create can only be deleted; a failed update is retried by updating again.
+            reason = found.get("StackStatusReason", "see the stack's events")
+            change.reasons.append(f"{region}: template: {found['StackStatus']} ({reason})")
+            if found["StackStatus"] in ("ROLLBACK_COMPLETE", "CREATE_FAILED"):
+                missing.append(region)
+                change.recreate += (region,)
+            continue
         with aws_call():
             body = target.client("cloudformation", region).get_template(StackName=component.name)["TemplateBody"]
         deployed = {p["ParameterKey"]: p.get("ParameterValue", "") for p in found.get("Parameters", [])}
@@ -288,7 +308,7 @@ def stack_change(target: Reach, component: Component) -> Change:
     if missing:
         change.actions.append("create-stack")
         change.reasons.append(f"missing in {', '.join(missing)}")
-    if any(": template" in reason for reason in change.reasons):
+    if any(": template" in reason and reason.split(":")[0] not in change.recreate for reason in change.reasons):
         change.actions.append("update-stack")
     return change
 
@@ -303,6 +323,8 @@ def apply_stack(target: Reach, change: Change, sleep=time.sleep) -> None:
             "Parameters": wanted_parameters(component),
             "Capabilities": list(component.capabilities),
         }
+        if region in change.recreate:
+            delete_stack(target, component.name, region, sleep=sleep)
         with aws_call():
             if region in change.missing_regions:
                 cloudformation.create_stack(**arguments)

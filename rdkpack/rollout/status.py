@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rdkpack.rollout import org_packs, run, stacksets
-from rdkpack.rollout.desired import Component
 
 IN_SYNC_INSTANCE = ("CURRENT", "SUCCEEDED")
 
@@ -74,7 +73,7 @@ def read(session, project, pack_filter: str | None = None, regions=()) -> Status
             rows.append(Row(component.name, "stack", expected, expected - len(change.missing_regions), drift))
             gaps += [Gap(component.name, target.account, r, "stack missing") for r in change.missing_regions]
             continue
-        row, found = stack_set_gaps(plan, component)
+        row, found = stack_set_gaps(plan, change)
         row.drift = drift
         rows.append(row)
         gaps += found
@@ -89,15 +88,16 @@ def read(session, project, pack_filter: str | None = None, regions=()) -> Status
     )
 
 
-def stack_set_gaps(plan: run.Plan, component: Component) -> tuple[Row, list[Gap]]:
-    target = plan.target
+def stack_set_gaps(plan: run.Plan, change: stacksets.Change) -> tuple[Row, list[Gap]]:
+    target, component = plan.target, change.component
     regions = stacksets.component_regions(target, component)
     wanted = {(a, r) for a in set(plan.accounts) - {target.management_account} for r in regions}
-    found = stacksets.instances(target, component.name) if stacksets.describe(target, component.name) else []
     gaps, good = [], 0
     seen = set()
-    for instance in found:
+    for instance in change.instances:
         key = (instance["Account"], instance["Region"])
+        if key not in wanted:  # a suspended account, or one outside the targets: nothing to keep in sync there
+            continue
         seen.add(key)
         detailed = (instance.get("StackInstanceStatus") or {}).get("DetailedStatus", "")
         if (instance.get("Status"), detailed) == IN_SYNC_INSTANCE:
@@ -119,6 +119,8 @@ def pack_gaps(plan: run.Plan, pack: org_packs.PackChange) -> tuple[Row, list[Gap
     gaps, good, seen = [], 0, set()
     for member in members:
         account = member["AccountId"]
+        if account not in wanted:  # excluded, suspended or closed: AWS Config still lists it
+            continue
         seen.add(account)
         if member.get("Status") in org_packs.DONE:
             good += account in wanted
@@ -128,5 +130,5 @@ def pack_gaps(plan: run.Plan, pack: org_packs.PackChange) -> tuple[Row, list[Gap
         gaps.append(Gap(name, account, pack.region, f"{reason}: {detail}" if detail else reason))
     for account in sorted(wanted - seen):
         gaps.append(Gap(name, account, pack.region, "no member status yet" if exists else "pack not deployed"))
-    drift = [reason for reason in pack.reasons if not reason.endswith("member account(s) failed")]
+    drift = [reason for reason in pack.reasons if "member account(s) failed" not in reason]
     return Row(f"{name} ({pack.region})", "pack", len(wanted), good, drift), gaps

@@ -109,6 +109,8 @@ class OrgControlPlane:
         self.operations: dict[str, dict] = {}
         self.packs: dict[tuple[str, str], dict] = {}
         self.calls: Counter = Counter()
+        self.denied: dict[str, str] = {}  # account -> why every stack there fails (an SCP, say)
+        self.members: dict[tuple[str, str], dict[str, dict]] = {}  # (region, pack) -> account -> member status
         self.clock = itertools.count()
         self._ids = itertools.count(1)
 
@@ -253,6 +255,10 @@ class OrgControlPlane:
 
     def _UpdateStackSet(self, params):
         self._check_call_as(params)
+        if "AutoDeployment" in params and ("DeploymentTargets" in params or "Regions" in params):
+            raise FakeClientError(
+                "ValidationError", "AutoDeployment cannot be specified with DeploymentTargets or Regions"
+            )
         found = self._stack_set(params["StackSetName"])
         found["TemplateBody"] = (
             self._template(params) if ("TemplateBody" in params or "TemplateURL" in params) else found["TemplateBody"]
@@ -264,7 +270,7 @@ class OrgControlPlane:
             found["Parameters"] = _with_defaults(found["TemplateBody"], params["Parameters"])
         for key in found["instances"]:
             found["instances"][key] = self._deploy(found, *key)
-        return {"OperationId": self._operation(found, "UPDATE")}
+        return {"OperationId": self._operation(found, "UPDATE", params)}
 
     def _CreateStackInstances(self, params):
         self._check_call_as(params)
@@ -275,7 +281,7 @@ class OrgControlPlane:
         found["OrganizationalUnitIds"] = sorted(set(found["OrganizationalUnitIds"]) | set(ous))
         found["Regions"] = sorted(set(found["Regions"]) | set(params["Regions"]))
         self.reconcile(force=True)
-        return {"OperationId": self._operation(found, "CREATE")}
+        return {"OperationId": self._operation(found, "CREATE", params)}
 
     def _DeleteStackInstances(self, params):
         self._check_call_as(params)
@@ -289,7 +295,7 @@ class OrgControlPlane:
         found["Regions"] = (
             sorted(set(found["Regions"]) - regions) if not found["OrganizationalUnitIds"] else found["Regions"]
         )
-        return {"OperationId": self._operation(found, "DELETE")}
+        return {"OperationId": self._operation(found, "DELETE", params)}
 
     def _DeleteStackSet(self, params):
         self._check_call_as(params)
@@ -321,14 +327,18 @@ class OrgControlPlane:
             answer["NextToken"] = str(start + size)
         return answer
 
-    def _operation(self, stack_set: dict, action: str) -> str:
+    def _operation(self, stack_set: dict, action: str, params: dict) -> str:
+        """An operation that fails only when more instances failed than FailureTolerancePercentage allows (0 by
+        default); below that it SUCCEEDS, and its results still list the failed instances."""
         operation_id = f"op-{next(self._ids):06d}"
         failed = [(k, v) for k, v in stack_set["instances"].items() if v["DetailedStatus"] == "FAILED"]
+        tolerance = params.get("OperationPreferences", {}).get("FailureTolerancePercentage", 0)
+        total = max(len(stack_set["instances"]), 1)
         self.operations[operation_id] = {
             "StackSetName": stack_set["StackSetName"],
             "Action": action,
             "polls": 0,
-            "Status": "FAILED" if failed else "SUCCEEDED",
+            "Status": "FAILED" if len(failed) * 100 > tolerance * total else "SUCCEEDED",
             "failed": failed,
         }
         return operation_id
@@ -361,7 +371,9 @@ class OrgControlPlane:
     # ---- deployment, as CloudFormation in each account would do it ----
 
     def reconcile(self, force: bool = False) -> None:
-        """Auto-deployment: instances follow the accounts under each StackSet's OUs, dependencies first."""
+        """Auto-deployment: instances follow the accounts under each StackSet's OUs, dependencies first. AWS Config
+        deploys an organization pack to an account as it joins, before StackSets reach it: so here too."""
+        self._members_of_new_accounts()
         for stack_set in self._dependency_order():
             if stack_set["Status"] == "DELETED" or not stack_set["OrganizationalUnitIds"]:
                 continue
@@ -391,7 +403,11 @@ class OrgControlPlane:
 
     def _deploy(self, stack_set: dict, account: str, region: str) -> dict:
         template = parsed(stack_set["TemplateBody"])
-        problem = self._missing_code(template, region) or self._missing_role(stack_set, template, account, region)
+        problem = (
+            self.denied.get(account, "")
+            or self._missing_code(template, region)
+            or self._missing_role(stack_set, template, account, region)
+        )
         if problem:
             return {"Status": "OUTDATED", "DetailedStatus": "FAILED", "StatusReason": problem, "template": template}
         return {"Status": "CURRENT", "DetailedStatus": "SUCCEEDED", "StatusReason": "", "template": template}
@@ -461,11 +477,14 @@ class OrgControlPlane:
         region = self._region(params)
         name = params["OrganizationConformancePackName"]
         body = params.get("TemplateBody") or self._s3_uri(params["TemplateS3Uri"], region)
+        self.reconcile()
         self.packs[(region, name)] = {
             "body": body,
             "ExcludedAccounts": params.get("ExcludedAccounts", []),
             "LastUpdateTime": datetime(2026, 12, 7, tzinfo=UTC) + timedelta(minutes=next(self.clock)),
         }
+        self.members[(region, name)] = {}
+        self._members_of_new_accounts()  # a put deploys to every member again
         arn = f"arn:aws:config:{region}:{self.admin_account}:organization-conformance-pack/{name}-fake"
         return {"OrganizationConformancePackArn": arn}
 
@@ -502,23 +521,29 @@ class OrgControlPlane:
             )
         return {"OrganizationConformancePacks": answer}
 
+    def _members_of_new_accounts(self) -> None:
+        """Each member's status is decided when the pack reaches it (a put, or the account joining), and stays."""
+        for (region, name), pack in self.packs.items():
+            known = self.members.setdefault((region, name), {})
+            template = parsed(pack["body"])
+            for account in sorted(self.active_accounts() - set(pack["ExcludedAccounts"]) - set(known)):
+                problem = self._uninvokable(template, account, region)
+                status = {
+                    "AccountId": account,
+                    "ConformancePackName": f"OrgConformsPack-{name}-fake",
+                    "Status": "CREATE_SUCCESSFUL",
+                }
+                if problem:
+                    status.update(
+                        Status="CREATE_FAILED", ErrorCode="InsufficientPermissionsException", ErrorMessage=problem
+                    )
+                known[account] = status
+
     def member_statuses(self, region: str, name: str) -> list[dict]:
         pack = self._pack(region, name)
-        template = parsed(pack["body"])
-        statuses = []
-        for account in sorted(self.active_accounts() - set(pack["ExcludedAccounts"])):
-            problem = self._uninvokable(template, account, region)
-            status = {
-                "AccountId": account,
-                "ConformancePackName": f"OrgConformsPack-{name}-fake",
-                "Status": "CREATE_SUCCESSFUL",
-            }
-            if problem:
-                status.update(
-                    Status="CREATE_FAILED", ErrorCode="InsufficientPermissionsException", ErrorMessage=problem
-                )
-            statuses.append(status)
-        return statuses
+        self.reconcile()
+        members = self.members[(region, name)]
+        return [members[a] for a in sorted(members) if a not in pack["ExcludedAccounts"]]
 
     def _uninvokable(self, template: dict, account: str, region: str) -> str:
         for resource in (template.get("Resources") or {}).values():
@@ -564,6 +589,7 @@ class OrgControlPlane:
         region = self._region(params)
         self._pack(region, params["OrganizationConformancePackName"])
         del self.packs[(region, params["OrganizationConformancePackName"])]
+        self.members.pop((region, params["OrganizationConformancePackName"]), None)
         return {}
 
 

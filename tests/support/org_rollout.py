@@ -81,7 +81,7 @@ class Organization:
     def project(self):
         return load_project(self.root)
 
-    def rollout(self) -> list[str]:
+    def rollout(self, ous=()) -> list[str]:
         said = []
-        run.apply(run.plan(self.session, self.project()), say=said.append, sleep=no_sleep)
+        run.apply(run.plan(self.session, self.project(), ous=ous), say=said.append, sleep=no_sleep)
         return said

@@ -72,31 +72,57 @@ def test_rollout_dry_run_writes_nothing(organization, monkeypatch, capsys):
 
 def test_rollout_covers_an_account_that_joins_an_ou_afterwards(organization):
     organization.rollout()
-    organization.fake.calls.clear()
     late = organization.org.create_account(AccountName="late", Email="late@example.com")["CreateAccountStatus"]
+    account = late["AccountId"]
     organization.org.move_account(
-        AccountId=late["AccountId"], SourceParentId=organization.root_id, DestinationParentId=organization.workloads
+        AccountId=account, SourceParentId=organization.root_id, DestinationParentId=organization.workloads
     )
+    organization.fake.calls.clear()
+    result = status.read(organization.session, organization.project())
+    rows = {row.component: (row.expected, row.in_sync) for row in result.rows}
+    assert rows["rdk-guardrails-rule-functions"] == (14, 14)  # auto-deployment: no command
+    # AWS Config reached the account as it joined, before its functions existed; that member stays failed.
+    assert [(g.account, g.region, g.reason.split(":")[0]) for g in result.gaps] == [
+        (account, "eu-west-1", "CREATE_FAILED"),
+        (account, "us-east-1", "CREATE_FAILED"),
+    ]
+    assert organization.fake.writes() == {}
+
+    said = organization.rollout()  # what a scheduled rollout does: put the packs again, nothing else
+    assert [line for line in said if not line.startswith("pack ")] == []
     result = status.read(organization.session, organization.project())
     assert result.in_sync, [gap.line() for gap in result.gaps]
     rows = {row.component: (row.expected, row.in_sync) for row in result.rows}
-    assert rows["rdk-guardrails-rule-functions"] == (14, 14)
     assert rows["pack rdk-guardrails-org-baseline (eu-west-1)"] == (6, 6)
-    assert organization.fake.writes() == {}
 
 
-def test_rollout_status_shows_a_member_whose_functions_are_missing_with_aws_reason(organization):
-    organization.rollout()
-    functions = organization.fake.stack_sets["rdk-guardrails-rule-functions"]
-    del functions["instances"][(organization.production[0], "us-east-1")]
-    functions["AutoDeployment"]["Enabled"] = False  # as while auto-deployment has not reached the account yet
+def test_rollout_failures_within_the_tolerance_are_shown_then_retried_by_the_next_run(organization):
+    path = organization.root / "rdk-config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["rollout"]["operationPreferences"]["failureTolerancePercentage"] = 20
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    account = organization.production[0]
+    organization.fake.denied[account] = "User is not authorized to perform iam:CreateRole with an explicit deny (SCP)"
+    organization.rollout()  # 1 account of 6 fails: within 20 %, so every operation SUCCEEDS
+
     result = status.read(organization.session, organization.project())
     assert not result.in_sync
-    lines = [gap.line() for gap in result.gaps]
-    account = organization.production[0]
-    assert f"{account} us-east-1: rdk-guardrails-rule-functions: no instance yet" in "\n".join(lines)
-    pack_gap = next(line for line in lines if line.startswith(f"{account} us-east-1: pack "))
-    assert "InsufficientPermissionsException" in pack_gap and "cannot be invoked" in pack_gap
+    lines = "\n".join(gap.line() for gap in result.gaps)
+    assert f"{account} us-east-1: rdk-guardrails-iam-roles: OUTDATED (FAILED): User is not authorized" in lines
+    member = f"{account} eu-west-1: pack rdk-guardrails-org-baseline: CREATE_FAILED: InsufficientPermissionsException"
+    assert member in lines
+    again = run.plan(organization.session, organization.project())
+    assert [p.put for p in again.packs] == [False, False]  # its functions still fail: a put would change nothing
+
+    del organization.fake.denied[account]  # the SCP is fixed
+    plan = run.plan(organization.session, organization.project())
+    retried = {c.component.name: c.reasons for c in plan.changes if c.actions}
+    assert retried["rdk-guardrails-iam-roles"] == ["1 instance(s) FAILED"]
+    run.apply(plan, say=lambda _: None, sleep=no_sleep)
+    plan = run.plan(organization.session, organization.project())  # now the functions exist there
+    assert [p.reasons for p in plan.packs] == [["1 member account(s) failed where the rule functions now exist"]] * 2
+    run.apply(plan, say=lambda _: None, sleep=no_sleep)
+    assert status.read(organization.session, organization.project()).in_sync
 
 
 def test_rollout_a_changed_rule_parameter_shows_as_drift_then_a_second_rollout_brings_it_back(
@@ -218,3 +244,47 @@ def test_rollout_wait_gives_up_after_its_timeout_naming_what_it_waited_for():
             sleep=seen.append,
         )
     assert seen == [10, 10, 10]
+
+
+def test_rollout_to_some_ous_excludes_the_rest_from_the_packs_and_status_keeps_those_targets(organization):
+    organization.rollout(ous=(organization.workloads,))
+    result = status.read(organization.session, organization.project())  # no --ous: the deployed targets
+    assert result.in_sync, [gap.line() for gap in result.gaps] + [row.drift for row in result.rows]
+    rows = {row.component: (row.expected, row.in_sync) for row in result.rows}
+    assert rows["rdk-guardrails-rule-functions"] == (8, 8)  # the admin and 3 production accounts x 2 regions
+    assert rows["pack rdk-guardrails-org-baseline (us-east-1)"] == (4, 4)
+
+    late = organization.org.create_account(AccountName="late", Email="late@example.com")["CreateAccountStatus"]
+    account = late["AccountId"]
+    result = status.read(organization.session, organization.project())
+    # Outside the targets: no functions there, so the packs must exclude it (organization packs reach every account).
+    assert any("excluded accounts" in d for row in result.rows for d in row.drift)
+    assert not [gap for gap in result.gaps if gap.account == account]
+
+    organization.org.move_account(
+        AccountId=account, SourceParentId=organization.root_id, DestinationParentId=organization.workloads
+    )
+    result = status.read(organization.session, organization.project())
+    assert {(g.account, g.component) for g in result.gaps} == {(account, "pack rdk-guardrails-org-baseline")}
+    assert not any(row.drift for row in result.rows)  # inside now: the excluded accounts are right again
+    organization.rollout()
+    assert status.read(organization.session, organization.project()).in_sync
+
+
+def test_rollout_remove_takes_no_regions_because_a_stackset_goes_from_every_region_at_once(organization, capsys):
+    assert cli.main(["--project", str(organization.root), "remove", "--org", "--regions", "eu-west-1"]) == 2
+    assert "unrecognized arguments: --regions" in capsys.readouterr().err
+
+
+def test_rollout_fake_refuses_what_aws_refuses_auto_deployment_beside_targets_on_update(organization):
+    organization.rollout()
+    cloudformation = organization.session.client("cloudformation")
+    with pytest.raises(cloudformation.exceptions.ClientError, match="AutoDeployment cannot be specified"):
+        cloudformation.update_stack_set(
+            StackSetName="rdk-guardrails-iam-roles",
+            CallAs="DELEGATED_ADMIN",
+            UsePreviousTemplate=True,
+            AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False},
+            Regions=["us-east-1"],
+            DeploymentTargets={"OrganizationalUnitIds": [organization.root_id]},
+        )
