@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rdkpack import aws
 from rdkpack.packs import build
 from rdkpack.project.config import load_project
@@ -35,3 +37,11 @@ def test_scan_role_allows_every_read_the_inventory_makes_and_nothing_that_writes
     assert {aws.iam_action(service, operation) for service, operation in SCAN_OPERATIONS} <= allowed
     writes = {a for a in allowed if a.split(":")[1].startswith(("Put", "Create", "Delete", "Update", "Batch"))}
     assert writes == {"config:BatchGetResourceConfig", "securityhub:BatchImportFindings"}
+
+
+def test_readme_lists_exactly_the_actions_the_rollout_identity_needs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("The identity running the commands needs these actions")
+    listed = readme[start : readme.index("**What `rollout --org` does**", start)]
+
+    assert re.findall(r"`([a-z0-9-]+:[A-Za-z]+)`", listed.split(":\n", 1)[1]) == permissions.actions()
