@@ -147,14 +147,12 @@ def cmd_rollout(args: argparse.Namespace) -> int:
 
     project = load_project(project_root())
     session = rollout_session(args, project)
-    plan = run.plan(session, project, ous=args.ous or (), regions=args.regions or ())
+    plan = run.plan(session, project, ous=args.ous or (), regions=args.regions or (), retry_failed=args.retry_failed)
     print("\n".join(plan.lines()))
     if args.dry_run:
         print("dry run: nothing written")
         return 0
-    if not plan.writes():
-        return 0
-    failed = run.apply(plan)
+    failed = run.apply(plan) if plan.writes() else []
     result = status.read(session, project, regions=args.regions or ())
     report.print_rollout_status(Console(), result)
     if failed:
@@ -410,6 +408,12 @@ def add_rollout_commands(commands) -> None:
             )
         if name in ("rollout", "remove"):
             command.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
+        if name == "rollout":
+            command.add_argument(
+                "--retry-failed",
+                action="store_true",
+                help="deploy again the StackSet instances that failed (only those), once their cause is fixed",
+            )
         if name == "remove":
             command.add_argument("--confirm", action="store_true", help="really remove")
         if name == "status":

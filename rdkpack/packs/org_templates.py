@@ -181,7 +181,6 @@ def recorder_template(project: Project) -> dict:
             },
             "DeliveryChannel": {
                 "Type": "AWS::Config::DeliveryChannel",
-                "DependsOn": "ConfigurationRecorder",  # PutDeliveryChannel needs a recorder in the region
                 "Properties": {"Name": "default", "S3BucketName": project.rollout.recorder_bucket},
             },
         },

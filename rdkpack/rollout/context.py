@@ -77,7 +77,12 @@ def reach(session, project: Project, ous: tuple[str, ...] = (), regions: tuple[s
         roots = organizations.list_roots()["Roots"]
     # Targets only grow: an earlier rollout's OUs stay, so a run for one OU never drops the guardrails from another.
     deployed = deployed_targets(session, project, account != organization["MasterAccountId"])
-    ous = tuple(dict.fromkeys((*deployed, *ous))) or (roots[0]["Id"],)
+    if deployed == ("",) and not ous:
+        raise RolloutError(
+            f"StackSet {project.rollout.stack_set_prefix}-iam-roles exists with no target OUs (an earlier rollout "
+            "stopped after creating it): pass --ous with the OUs it was for, or the root to cover the organization"
+        )
+    ous = tuple(dict.fromkeys((*(d for d in deployed if d), *ous))) or (roots[0]["Id"],)
     known = desired.regions_of(project)
     unknown = sorted(set(regions) - set(known))
     if unknown:
@@ -111,7 +116,9 @@ def deployed_targets(session, project: Project, delegated: bool) -> tuple[str, .
         if is_not_found(error, "StackSetNotFoundException"):
             return ()
         raise
-    return tuple(found.get("OrganizationalUnitIds") or ()) if found.get("Status") != "DELETED" else ()
+    if found.get("Status") == "DELETED":
+        return ()
+    return tuple(found.get("OrganizationalUnitIds") or ("",))  # ("",): it exists, targeting nothing yet
 
 
 def accounts_under(target: Reach) -> dict[str, str]:

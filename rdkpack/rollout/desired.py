@@ -97,12 +97,13 @@ def components(project: Project, organization_id: str, built: dict[str, str]) ->
             **extra,
         )
 
+    buckets = tuple(dict.fromkeys((*home, *regions)))  # the home region's holds the StackSets' large templates
     parts = [
         part(
             "artifact-bucket",
             build.ARTIFACT_BUCKET,
             "stack",
-            regions,
+            buckets,
             parameters=(("OrganizationId", organization_id),),
         ),
         part("iam-roles", "iam-roles.yaml", "stackset", home, capabilities=IAM_CAPABILITIES),

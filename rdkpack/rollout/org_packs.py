@@ -128,7 +128,9 @@ def change(
     result.failed_members = [
         m for m in result.members if m.get("Status") in FAILED and (not accounts or m["AccountId"] in accounts)
     ]
-    fixable = [m for m in result.failed_members if ready(m["AccountId"])]
+    # Failed at the last put with the functions already there: a cause a put cannot fix (no recorder, an SCP).
+    hopeless = {account for account, was_ready in (record.get("failedAtPut") or {}).items() if was_ready}
+    fixable = [m for m in result.failed_members if ready(m["AccountId"]) and m["AccountId"] not in hopeless]
     if fixable:
         result.reasons.append(f"{len(fixable)} member account(s) failed where the rule functions now exist")
     result.put = bool(result.reasons)
@@ -142,9 +144,12 @@ def template_argument(target: Reach, pack: OrgPack, region: str) -> dict:
     return {"TemplateS3Uri": f"s3://{target.bucket(region)}/{key}"}
 
 
-def put(target: Reach, pack: OrgPack, region: str, documents_sha256: str, sleep=time.sleep) -> tuple[str, str]:
-    """Put the pack, wait for its final status, then write the record; returns the status and AWS's reason (a pack
-    that failed in some member accounts is recorded too: those accounts are status's to show)."""
+def put(
+    target: Reach, pack: OrgPack, region: str, documents_sha256: str, *, ready=lambda _account: True, sleep=time.sleep
+) -> tuple[str, str]:
+    """Put the pack, wait for its final status, then write the record; returns the status and AWS's reason. The
+    record keeps the members that failed and whether their functions existed then: a member that fails although
+    they did is not worth another organization-wide put until something else changes."""
     config = target.client("config", region)
     with aws_call():
         config.put_organization_conformance_pack(
@@ -160,6 +165,11 @@ def put(target: Reach, pack: OrgPack, region: str, documents_sha256: str, sleep=
         "documentsSha256": documents_sha256,
         "excludedAccounts": list(pack.excluded_accounts),
         "lastUpdateTime": updated.isoformat() if updated else None,
+        "failedAtPut": {
+            m["AccountId"]: ready(m["AccountId"])
+            for m in members(target, pack.name, region)
+            if m.get("Status") in FAILED
+        },
     }
     with aws_call():
         target.client("s3", region).put_object(

@@ -24,6 +24,7 @@ class Plan:
     packs: list[org_packs.PackChange]
     documents_sha256: str
     objects: list = field(default_factory=list, repr=False)  # the artifacts to stage
+    ready: set = field(default_factory=set, repr=False)  # (account, region) pairs whose rule functions are current
 
     def stack_set_accounts(self) -> int:
         """Service-managed StackSets never deploy to the management account."""
@@ -59,6 +60,8 @@ class Plan:
             component = change.component
             what = "stack" if component.kind == "stack" else "StackSet"
             state = ", ".join(change.actions) + f" ({'; '.join(change.reasons)})" if change.actions else "in sync"
+            if change.failed and "retry" not in change.actions:
+                state += f"; {len(change.failed)} failed instance(s): `status --org` names them, --retry-failed retries"
             lines.append(f"  {what} {component.name}: {state}; {self.instances(component)} instance(s)")
         for pack in self.packs:
             state = f"put ({'; '.join(pack.reasons)})" if pack.put else "in sync"
@@ -92,11 +95,12 @@ def functions_ready(target: Reach, changes: list[stacksets.Change], accounts) ->
 
 
 def staging_regions(target: Reach) -> tuple[str, ...]:
-    """--regions, and always the home region: the StackSets read their large templates from its bucket."""
-    return tuple(dict.fromkeys((target.home, *target.regions)))
+    """Every region of the packs, whatever --regions says (a StackSet update reaches every instance, and each needs
+    its region's code), and the home region, whose bucket holds the templates the StackSets read."""
+    return tuple(dict.fromkeys((target.home, *desired.regions_of(target.project))))
 
 
-def plan(session, project, ous=(), regions=()) -> Plan:
+def plan(session, project, ous=(), regions=(), retry_failed=False) -> Plan:
     target = context.reach(session, project, tuple(ous), tuple(regions))
     accounts = context.accounts_under(target)
     built = desired.rendered(project)
@@ -111,10 +115,10 @@ def plan(session, project, ous=(), regions=()) -> Plan:
         found = stacksets.describe(target, component.name)
         if found and found.get("StackSetARN"):
             arns[component.name] = found["StackSetARN"]
-        changes.append(stacksets.stack_set_change(target, component, found, arns, accounts))
+        changes.append(stacksets.stack_set_change(target, component, found, arns, accounts, retry_failed=retry_failed))
     objects = stage.wanted(project, built)
     staged = stage.stage(session, project, staging_regions(target), dry_run=True, objects=objects)
-    ready = functions_ready(target, changes, accounts)
+    ready = functions_ready(target, changes, accounts)  # before this run's writes: a put records against it
     packs = [
         org_packs.change(
             target, pack, region, documents.sha256, accounts=accounts, ready=lambda a, r=region: (a, r) in ready
@@ -123,7 +127,7 @@ def plan(session, project, ous=(), regions=()) -> Plan:
         for region in pack.regions
         if region in target.regions
     ]
-    return Plan(target, accounts, changes, staged, packs, documents.sha256, objects)
+    return Plan(target, accounts, changes, staged, packs, documents.sha256, objects, ready)
 
 
 def apply(plan: Plan, say: Callable[[str], None] = print, sleep=time.sleep) -> list[str]:
@@ -158,7 +162,15 @@ def apply(plan: Plan, say: Callable[[str], None] = print, sleep=time.sleep) -> l
         if pack.in_sync:
             continue
         say(f"pack {pack.pack.name} in {pack.region}: put")
-        state, reason = org_packs.put(target, pack.pack, pack.region, plan.documents_sha256, sleep=sleep)
+        region = pack.region
+        state, reason = org_packs.put(
+            target,
+            pack.pack,
+            region,
+            plan.documents_sha256,
+            ready=lambda a, r=region: (a, r) in plan.ready,
+            sleep=sleep,
+        )
         say(f"pack {pack.pack.name} in {pack.region}: {state}" + (f": {reason}" if reason else ""))
         if state in org_packs.FAILED:
             failed.append(f"{pack.pack.name} in {pack.region}")

@@ -56,6 +56,7 @@ class Change:
     missing_regions: tuple[str, ...] = ()  # stacks: regions where the stack does not exist yet
     instances: list[dict] = field(default_factory=list)  # StackSets: every instance, as ListStackInstances gave it
     recreate: tuple[str, ...] = ()  # stacks: regions where a failed first create must be deleted before a new one
+    failed: list[dict] = field(default_factory=list)  # StackSets: failed instances of the active target accounts
 
     @property
     def in_sync(self) -> bool:
@@ -101,7 +102,9 @@ def describe(target: Reach, name: str) -> dict | None:
         raise
 
 
-def stack_set_change(target: Reach, component: Component, found: dict | None, arns: dict[str, str], accounts) -> Change:
+def stack_set_change(
+    target: Reach, component: Component, found: dict | None, arns: dict[str, str], accounts, *, retry_failed=False
+) -> Change:
     """What differs from `rdkpack build`, and which instances of the active accounts under the targets are missing
     or failed (a failure within the operation's tolerance leaves the operation SUCCEEDED: the next run retries)."""
     change = Change(component)
@@ -121,18 +124,17 @@ def stack_set_change(target: Reach, component: Component, found: dict | None, ar
     found_auto = found.get("AutoDeployment") or {}
     if {k: found_auto.get(k) for k in wanted_auto} != wanted_auto:
         change.reasons.append(f"auto-deployment {found_auto} is not {wanted_auto}")
-    change.instances = instances(target, component.name)
-    failed = [i for i in change.instances if i["Account"] in accounts and detailed_status(i) in RETRIED]
-    if failed:
-        change.reasons.append(f"{len(failed)} instance(s) {'/'.join(sorted({detailed_status(i) for i in failed}))}")
     if change.reasons:
         change.actions.append("update")
-    wanted = {(a, r) for a in set(accounts) - {target.management_account} for r in component_regions(target, component)}
-    missing = wanted - {(i["Account"], i["Region"]) for i in change.instances}
     missing_ous = sorted(set(target.ous) - set(found.get("OrganizationalUnitIds", [])))
-    if missing_ous or missing:
+    missing_regions = sorted(set(component.regions) - set(found.get("Regions", [])))
+    if missing_ous or missing_regions:
         change.actions.append("add-targets")
-        change.reasons.append(f"not yet deployed to {', '.join(missing_ous) or f'{len(missing)} account/region(s)'}")
+        change.reasons.append(f"not yet deployed to {', '.join(missing_ous + missing_regions)}")
+    change.instances = instances(target, component.name)
+    change.failed = [i for i in change.instances if i["Account"] in accounts and detailed_status(i) in RETRIED]
+    if change.failed and retry_failed and "update" not in change.actions:  # an update redeploys them anyway
+        change.actions.append("retry")
     return change
 
 
@@ -141,10 +143,9 @@ def detailed_status(instance: dict) -> str:
 
 
 def component_regions(target: Reach, component: Component) -> tuple[str, ...]:
-    """The component's regions within --regions (a home-region-only component stays in the home region)."""
-    if component.regions == (target.home,):
-        return component.regions
-    return tuple(region for region in component.regions if region in target.regions)
+    """Every region of the component, whatever --regions says: a StackSet has one template for all its instances
+    (an update reaches each of them, so each region needs its staged code), and --regions limits the packs only."""
+    return component.regions
 
 
 def preferences(target: Reach) -> dict:
@@ -178,6 +179,26 @@ def apply_stack_set(target: Reach, change: Change, arns: dict[str, str], wait) -
             # No DeploymentTargets or Regions: the update reaches every instance, and AWS refuses AutoDeployment
             # beside either of them.
             operation = cloudformation.update_stack_set(**common, **settings, OperationPreferences=preferences(target))
+            wait(target, component.name, operation["OperationId"])
+        if "retry" in change.actions:
+            # Only the failed instances, with the template they have: a template or parameters in the call would mark
+            # every instance OUTDATED and redeploy the organization.
+            found = describe(target, component.name) or {}
+            operation = cloudformation.update_stack_set(
+                **common,
+                UsePreviousTemplate=True,
+                Parameters=[
+                    {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True} for p in found.get("Parameters", [])
+                ],
+                Capabilities=list(component.capabilities),
+                DeploymentTargets={
+                    "OrganizationalUnitIds": found.get("OrganizationalUnitIds") or list(target.ous),
+                    "Accounts": sorted({i["Account"] for i in change.failed}),
+                    "AccountFilterType": "INTERSECTION",
+                },
+                Regions=sorted({i["Region"] for i in change.failed}),
+                OperationPreferences=preferences(target),
+            )
             wait(target, component.name, operation["OperationId"])
         if "add-targets" in change.actions:
             operation = cloudformation.create_stack_instances(

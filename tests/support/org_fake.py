@@ -110,6 +110,8 @@ class OrgControlPlane:
         self.packs: dict[tuple[str, str], dict] = {}
         self.calls: Counter = Counter()
         self.denied: dict[str, str] = {}  # account -> why every stack there fails (an SCP, say)
+        self.redeployed: list[tuple[str, int]] = []  # (StackSet, instances) of each UpdateStackSet
+        self.no_recorder: set[str] = set()  # accounts where AWS Config records nothing: their pack members fail
         self.members: dict[tuple[str, str], dict[str, dict]] = {}  # (region, pack) -> account -> member status
         self.clock = itertools.count()
         self._ids = itertools.count(1)
@@ -260,16 +262,36 @@ class OrgControlPlane:
                 "ValidationError", "AutoDeployment cannot be specified with DeploymentTargets or Regions"
             )
         found = self._stack_set(params["StackSetName"])
-        found["TemplateBody"] = (
-            self._template(params) if ("TemplateBody" in params or "TemplateURL" in params) else found["TemplateBody"]
-        )
+        if ("TemplateBody" in params or "TemplateURL" in params) == bool(params.get("UsePreviousTemplate")):
+            raise FakeClientError(
+                "ValidationError", "give exactly one of TemplateBody, TemplateURL, UsePreviousTemplate"
+            )
+        if not params.get("UsePreviousTemplate"):
+            found["TemplateBody"] = self._template(params)
         for key in ("Capabilities", "AutoDeployment"):
             if key in params:
                 found[key] = params[key]
         if "Parameters" in params:
-            found["Parameters"] = _with_defaults(found["TemplateBody"], params["Parameters"])
-        for key in found["instances"]:
+            previous = {p["ParameterKey"]: p["ParameterValue"] for p in found["Parameters"]}
+            given = [
+                {"ParameterKey": p["ParameterKey"], "ParameterValue": previous.get(p["ParameterKey"], "")}
+                if p.get("UsePreviousValue")
+                else p
+                for p in params["Parameters"]
+            ]
+            found["Parameters"] = _with_defaults(found["TemplateBody"], given)
+        # Without targets every instance; with them (service-managed: OUs, optionally intersected with accounts) only
+        # those instances, in those regions.
+        targets = params.get("DeploymentTargets")
+        chosen = set(found["instances"])
+        if targets:
+            accounts = self.accounts_under(targets.get("OrganizationalUnitIds", []))
+            if targets.get("AccountFilterType") == "INTERSECTION":
+                accounts &= set(targets.get("Accounts", []))
+            chosen = {(a, r) for a, r in chosen if a in accounts and r in params.get("Regions", [])}
+        for key in chosen:
             found["instances"][key] = self._deploy(found, *key)
+        self.redeployed.append((found["StackSetName"], len(chosen)))
         return {"OperationId": self._operation(found, "UPDATE", params)}
 
     def _CreateStackInstances(self, params):
@@ -528,15 +550,19 @@ class OrgControlPlane:
             template = parsed(pack["body"])
             for account in sorted(self.active_accounts() - set(pack["ExcludedAccounts"]) - set(known)):
                 problem = self._uninvokable(template, account, region)
+                code = "InsufficientPermissionsException"
+                if account in self.no_recorder:
+                    problem, code = (
+                        "No configuration recorder is available",
+                        "NoAvailableConfigurationRecorderException",
+                    )
                 status = {
                     "AccountId": account,
                     "ConformancePackName": f"OrgConformsPack-{name}-fake",
                     "Status": "CREATE_SUCCESSFUL",
                 }
                 if problem:
-                    status.update(
-                        Status="CREATE_FAILED", ErrorCode="InsufficientPermissionsException", ErrorMessage=problem
-                    )
+                    status.update(Status="CREATE_FAILED", ErrorCode=code, ErrorMessage=problem)
                 known[account] = status
 
     def member_statuses(self, region: str, name: str) -> list[dict]:

@@ -17,6 +17,7 @@ from rdkpack.errors import RolloutError
 from rdkpack.packs import write
 from rdkpack.rollout import remove, run, stage, status
 from rdkpack.rollout.context import poll
+from tests.support import org_fake
 from tests.support.org_rollout import Organization, no_sleep
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -96,7 +97,7 @@ def test_rollout_covers_an_account_that_joins_an_ou_afterwards(organization):
     assert rows["pack rdk-guardrails-org-baseline (eu-west-1)"] == (6, 6)
 
 
-def test_rollout_failures_within_the_tolerance_are_shown_then_retried_by_the_next_run(organization):
+def test_rollout_failures_within_the_tolerance_are_shown_and_retried_only_on_request(organization):
     path = organization.root / "rdk-config.json"
     config = json.loads(path.read_text(encoding="utf-8"))
     config["rollout"]["operationPreferences"]["failureTolerancePercentage"] = 20
@@ -106,23 +107,50 @@ def test_rollout_failures_within_the_tolerance_are_shown_then_retried_by_the_nex
     organization.rollout()  # 1 account of 6 fails: within 20 %, so every operation SUCCEEDS
 
     result = status.read(organization.session, organization.project())
-    assert not result.in_sync
+    assert not result.in_sync and not any(row.drift for row in result.rows)  # failures are gaps, not drift
     lines = "\n".join(gap.line() for gap in result.gaps)
     assert f"{account} us-east-1: rdk-guardrails-iam-roles: OUTDATED (FAILED): User is not authorized" in lines
     member = f"{account} eu-west-1: pack rdk-guardrails-org-baseline: CREATE_FAILED: InsufficientPermissionsException"
     assert member in lines
+    organization.fake.calls.clear()
     again = run.plan(organization.session, organization.project())
-    assert [p.put for p in again.packs] == [False, False]  # its functions still fail: a put would change nothing
+    assert again.writes() == 0  # neither a retry nobody asked for nor a put that would change nothing
+    assert "1 failed instance(s)" in "\n".join(again.lines())
 
     del organization.fake.denied[account]  # the SCP is fixed
-    plan = run.plan(organization.session, organization.project())
-    retried = {c.component.name: c.reasons for c in plan.changes if c.actions}
-    assert retried["rdk-guardrails-iam-roles"] == ["1 instance(s) FAILED"]
+    organization.fake.redeployed.clear()
+    plan = run.plan(organization.session, organization.project(), retry_failed=True)
+    assert {c.component.name: c.actions for c in plan.changes if c.actions} == {
+        name: ["retry"]
+        for name in (
+            "rdk-guardrails-iam-roles",
+            "rdk-guardrails-ssm-documents",
+            "rdk-guardrails-shared-values",
+            "rdk-guardrails-rule-functions",
+            "rdk-guardrails-scan-role",
+        )
+    }
     run.apply(plan, say=lambda _: None, sleep=no_sleep)
-    plan = run.plan(organization.session, organization.project())  # now the functions exist there
+    assert {count for _, count in organization.fake.redeployed} <= {1, 2}  # that account's instances, no others
+    plan = run.plan(organization.session, organization.project())  # now its functions exist: the packs go again
     assert [p.reasons for p in plan.packs] == [["1 member account(s) failed where the rule functions now exist"]] * 2
     run.apply(plan, say=lambda _: None, sleep=no_sleep)
     assert status.read(organization.session, organization.project()).in_sync
+
+
+def test_rollout_puts_a_pack_again_only_once_for_a_member_failure_a_put_cannot_fix(organization):
+    organization.rollout()
+    late = organization.org.create_account(AccountName="late", Email="late@example.com")["CreateAccountStatus"]
+    organization.fake.no_recorder.add(late["AccountId"])
+    said = organization.rollout()  # the member failed as it joined: worth one put once its functions exist
+    assert [line for line in said if line.endswith(": put")] == [
+        f"pack rdk-guardrails-org-baseline in {region}: put" for region in REGIONS
+    ]
+    organization.fake.calls.clear()
+    plan = run.plan(organization.session, organization.project())
+    assert plan.writes() == 0  # it failed again with its functions there: no recorder, not ours to fix
+    gaps = status.read(organization.session, organization.project()).gaps
+    assert {g.reason.split(":")[1].strip() for g in gaps} == {"NoAvailableConfigurationRecorderException"}
 
 
 def test_rollout_a_changed_rule_parameter_shows_as_drift_then_a_second_rollout_brings_it_back(
@@ -288,3 +316,23 @@ def test_rollout_fake_refuses_what_aws_refuses_auto_deployment_beside_targets_on
             Regions=["us-east-1"],
             DeploymentTargets={"OrganizationalUnitIds": [organization.root_id]},
         )
+
+
+def test_rollout_deploys_the_recorder_when_asked_in_every_account_and_region(organization):
+    path = organization.root / "rdk-config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["rollout"]["recorder"] = {"deliveryBucketName": "org-config-logs"}
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    write.stale_files(organization.root, write=True)
+    organization.rollout()
+    result = status.read(organization.session, organization.project())
+    assert result.in_sync, [gap.line() for gap in result.gaps]
+    rows = {row.component: (row.expected, row.in_sync) for row in result.rows}
+    assert rows["rdk-guardrails-config-recorder"] == (12, 12)
+    recorder = organization.fake.stack_sets["rdk-guardrails-config-recorder"]
+    template = org_fake.parsed(recorder["TemplateBody"])["Resources"]
+    assert template["ConfigurationRecorder"]["Properties"]["RecordingGroup"]["ResourceTypes"] == [
+        "AWS::EC2::VPCEndpoint",
+        "AWS::Lambda::Function",
+        "AWS::S3::Bucket",
+    ]
