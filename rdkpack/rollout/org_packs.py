@@ -151,13 +151,14 @@ def put(
     record keeps the members that failed and whether their functions existed then: a member that fails although
     they did is not worth another organization-wide put until something else changes."""
     config = target.client("config", region)
+    before = (status(target, pack.name, region) or (None, None, None))[2]
     with aws_call():
         config.put_organization_conformance_pack(
             OrganizationConformancePackName=pack.name,
             ExcludedAccounts=list(pack.excluded_accounts),
             **template_argument(target, pack, region),
         )
-    outcome = wait(target, pack.name, region, sleep=sleep)
+    outcome = wait(target, pack.name, region, before=before, sleep=sleep)
     found = describe(target, pack.name, region) or {}
     updated = found.get("LastUpdateTime")
     record = {
@@ -181,7 +182,8 @@ def put(
     return outcome
 
 
-def status(target: Reach, name: str, region: str) -> tuple[str, str] | None:
+def status(target: Reach, name: str, region: str) -> tuple[str, str, object] | None:
+    """(status, AWS's reason, LastUpdateTime), or None when there is no such pack."""
     try:
         with aws_call():
             found = target.client("config", region).describe_organization_conformance_pack_statuses(
@@ -191,23 +193,39 @@ def status(target: Reach, name: str, region: str) -> tuple[str, str] | None:
         if is_not_found(error, *NO_PACK):
             return None
         raise
-    return (found[0]["Status"], found[0].get("ErrorMessage", "")) if found else None
+    return (found[0]["Status"], found[0].get("ErrorMessage", ""), found[0].get("LastUpdateTime")) if found else None
 
 
 def wait(
-    target: Reach, name: str, region: str, *, deleting=False, timeout_seconds=3600, poll_seconds=15, sleep=time.sleep
+    target: Reach,
+    name: str,
+    region: str,
+    *,
+    deleting=False,
+    before=None,
+    timeout_seconds=3600,
+    poll_seconds=15,
+    sleep=time.sleep,
 ):
-    """The pack's final (status, reason): done, failed, or gone after a delete (right after a put, a pack not listed
-    yet is still on its way)."""
-    gone = ("DELETE_SUCCESSFUL", "") if deleting else ("CREATE_IN_PROGRESS", "")
-    return poll(
+    """The pack's final (status, reason): done, failed, or gone after a delete. Right after a put, a pack not listed
+    yet is still on its way, and a final status as old as the one read before the put (`before`, its
+    LastUpdateTime) is the previous operation's, not this one's."""
+    gone = ("DELETE_SUCCESSFUL", "", None) if deleting else ("CREATE_IN_PROGRESS", "", None)
+
+    def settled(found) -> bool:
+        state, _, updated = found
+        fresh = before is None or updated is None or updated != before
+        return (state in DONE | FAILED and fresh) or state == "DELETE_SUCCESSFUL"
+
+    state, reason, _ = poll(
         lambda: status(target, name, region) or gone,
-        lambda found: found[0] in DONE | FAILED | {"DELETE_SUCCESSFUL"},
+        settled,
         f"pack {name} in {region}",
         timeout_seconds=timeout_seconds,
         poll_seconds=poll_seconds,
         sleep=sleep,
     )
+    return state, reason
 
 
 def delete(target: Reach, name: str, region: str, sleep=time.sleep) -> bool:

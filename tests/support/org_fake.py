@@ -111,6 +111,7 @@ class OrgControlPlane:
         self.calls: Counter = Counter()
         self.denied: dict[str, str] = {}  # account -> why every stack there fails (an SCP, say)
         self.redeployed: list[tuple[str, int]] = []  # (StackSet, instances) of each UpdateStackSet
+        self.stale_status: dict[tuple[str, str], dict] = {}
         self.no_recorder: set[str] = set()  # accounts where AWS Config records nothing: their pack members fail
         self.members: dict[tuple[str, str], dict[str, dict]] = {}  # (region, pack) -> account -> member status
         self.clock = itertools.count()
@@ -500,6 +501,8 @@ class OrgControlPlane:
         name = params["OrganizationConformancePackName"]
         body = params.get("TemplateBody") or self._s3_uri(params["TemplateS3Uri"], region)
         self.reconcile()
+        if (region, name) in self.packs:
+            self.stale_status[(region, name)] = self._pack_status(region, name)
         self.packs[(region, name)] = {
             "body": body,
             "ExcludedAccounts": params.get("ExcludedAccounts", []),
@@ -589,18 +592,24 @@ class OrgControlPlane:
         region = self._region(params)
         answer = []
         for name in params.get("OrganizationConformancePackNames", []):
-            failed = [m for m in self.member_statuses(region, name) if m["Status"] != "CREATE_SUCCESSFUL"]
-            entry = {
-                "OrganizationConformancePackName": name,
-                "Status": "CREATE_FAILED" if failed else "CREATE_SUCCESSFUL",
-            }
-            if failed:
-                entry.update(
-                    ErrorCode="OrganizationConformancePackFailed",
-                    ErrorMessage=f"{len(failed)} member account(s) failed",
-                )
-            answer.append(entry)
+            if (region, name) in self.stale_status:  # the first read after a put may still show the last operation
+                answer.append(self.stale_status.pop((region, name)))
+                continue
+            answer.append(self._pack_status(region, name))
         return {"OrganizationConformancePackStatuses": answer}
+
+    def _pack_status(self, region: str, name: str) -> dict:
+        failed = [m for m in self.member_statuses(region, name) if m["Status"] != "CREATE_SUCCESSFUL"]
+        entry = {
+            "OrganizationConformancePackName": name,
+            "Status": "CREATE_FAILED" if failed else "CREATE_SUCCESSFUL",
+            "LastUpdateTime": self._pack(region, name)["LastUpdateTime"],
+        }
+        if failed:
+            entry.update(
+                ErrorCode="OrganizationConformancePackFailed", ErrorMessage=f"{len(failed)} member account(s) failed"
+            )
+        return entry
 
     def _GetOrganizationConformancePackDetailedStatus(self, params):
         statuses = self.member_statuses(self._region(params), params["OrganizationConformancePackName"])
