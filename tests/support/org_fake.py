@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -492,6 +493,25 @@ class OrgControlPlane:
                     and p["Properties"]["Principal"] == "config.amazonaws.com"
                 }
                 found[resource["Properties"]["FunctionName"]] = invokers
+        if account == self.admin_account:
+            found.update(self._admin_functions(region))
+        return found
+
+    def _admin_functions(self, region: str) -> dict[str, set[str]]:
+        """Functions moto holds in the admin account (central mode deploys them as plain stacks), with the accounts
+        their resource policies let AWS Config invoke them from."""
+        client = self.admin_session.client("lambda", region_name=region)
+        found = {}
+        for function in client.list_functions()["Functions"]:
+            try:
+                policy = json.loads(client.get_policy(FunctionName=function["FunctionName"])["Policy"])
+            except client.exceptions.ResourceNotFoundException:
+                policy = {"Statement": []}
+            found[function["FunctionName"]] = {
+                statement.get("Condition", {}).get("StringEquals", {}).get("AWS:SourceAccount", "*")
+                for statement in policy["Statement"]
+                if statement.get("Principal", {}).get("Service") == "config.amazonaws.com"
+            }
         return found
 
     # ---- organization conformance packs ----

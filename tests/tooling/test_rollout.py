@@ -337,3 +337,27 @@ def test_rollout_deploys_the_recorder_when_asked_in_every_account_and_region(org
         "AWS::Lambda::Function",
         "AWS::S3::Bucket",
     ]
+
+
+def test_rollout_central_functions_serve_only_the_accounts_their_permissions_name(organization):
+    path = organization.root / "rdk-config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    left_out = organization.production[2]
+    invokers = [a for a in (organization.admin, *organization.production, *organization.dev) if a != left_out]
+    config["ruleLambdas"] = {
+        "location": "central",
+        "centralAccountId": organization.admin,
+        "lambdaRoleName": "RdkGuardrailsRuleLambdaRole",
+        "invokerAccountIds": invokers,
+    }
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    write.stale_files(organization.root, write=True)
+    said = organization.rollout()
+    assert "stack rdk-guardrails-rule-functions: create-stack" in said
+    functions = organization.session.client("lambda", region_name="eu-west-1").list_functions()["Functions"]
+    assert len(functions) == 5  # one copy per region, in the central account, as a plain stack (moto)
+    result = status.read(organization.session, organization.project())
+    assert {(g.account, g.reason.split(":")[1].strip()) for g in result.gaps} == {
+        (left_out, "InsufficientPermissionsException")
+    }
+    assert "rdk-guardrails-rule-functions" not in organization.fake.stack_sets
