@@ -26,6 +26,7 @@ from rdkpack.project.kit import scaffold
 from rdkpack.report import security_hub
 
 SCALE_MAX = 1000
+CONCURRENCY_MAX = 256  # threads, each with its own clients and connection pools
 DEMO_REPORTS = (("demo-report.md", "markdown"), ("demo-report.html", "html"))
 _project_option: str | None = None  # --project DIR, set by main() for this run
 
@@ -332,13 +333,20 @@ def scan_many(args: argparse.Namespace, project, pack: str, session, show_progre
     )
     only = tuple(args.rules) if args.rules else None
     plan = org.RoleScan(project, pack, args.role_name, tuple(regions), only, args.source)
-    return org.scan_with_role(plan, session, accounts, progress=progress_bar(show_progress, "accounts")), plan
+    progress = progress_bar(show_progress, "account x region")
+    return org.scan_with_role(plan, session, accounts, progress=progress, concurrency=args.concurrency), plan
 
 
 def account_id(text: str) -> str:
     if not re.fullmatch(r"\d{12}", text):
         raise argparse.ArgumentTypeError(f"expected a 12-digit account ID, got {text!r}")
     return text
+
+
+def concurrency(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= CONCURRENCY_MAX:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {CONCURRENCY_MAX}, got {text!r}")
+    return int(text)
 
 
 def scale(text: str) -> int:
@@ -380,6 +388,14 @@ def add_many_accounts_options(command: argparse.ArgumentParser) -> None:
         help="role to assume in each account: read-only, plus securityhub:BatchImportFindings for --security-hub",
     )
     many.add_argument("--regions", nargs="+", metavar="REGION", help="regions to scan (default: the pack's regions)")
+    many.add_argument(
+        "--concurrency",
+        type=concurrency,
+        default=org.DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"account x region pairs scanned at once with --accounts or --org (default {org.DEFAULT_CONCURRENCY}); "
+        "the results are the same for any N",
+    )
 
 
 def add_rollout_commands(commands) -> None:

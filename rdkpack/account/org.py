@@ -10,6 +10,7 @@ others go on.
 from __future__ import annotations
 
 import functools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -35,7 +36,11 @@ from rdkpack.aws import aws_errors, explain
 from rdkpack.errors import RdkPackError, ScanError
 from rdkpack.project.config import Project
 
-ACCOUNTS_AT_ONCE = 4  # each account scans its regions in turn; its own API quotas are untouched by the others
+ACCOUNTS_AT_ONCE = 4  # Security Hub imports, an account at a time each
+# Account x region pairs scanned at once (--concurrency). A pair's calls are bound by request latency, not CPU, and
+# each pair has its own per-account, per-region API quotas (the code-signing sweep paces its Lambda calls within a
+# pair); only AssumeRole, once per account, goes through the scanning account's STS.
+DEFAULT_CONCURRENCY = 16
 ROLE_SESSION_NAME = "rdkpack-scan"
 
 
@@ -239,28 +244,36 @@ class RoleScan:
             RoleArn=role_arn(self.project, account, self.role_name), RoleSessionName=ROLE_SESSION_NAME
         )["Credentials"]
 
-    def account(self, sts, account: str) -> tuple[list[Result], list[Failure]]:
-        """Every region of one account; each failure is named and the other regions are still scanned."""
+    def refusal(self, error: ClientError, account: str) -> str:
+        """Why AssumeRole was refused, naming who must act: the member account's role, or the scanner."""
+        if not aws.is_access_denied(error):
+            return f"cannot assume {self.role_name}: {explain(error)}"
+        return (
+            f"cannot assume {self.role_name}: access denied for sts:AssumeRole on "
+            f"{role_arn(self.project, account, self.role_name)}: in account {account}, the role is missing or does "
+            "not trust the scanning account (deploy it there with `rdkpack rollout --org` and rollout.scanRole, "
+            "prerequisites/scan-role.yaml); or the scanning identity may not call sts:AssumeRole on it"
+        )
+
+    def region(self, credentials: dict, account: str, region: str) -> tuple[list[Result], list[Failure]]:
+        """One account and region; a failure is named, with the region's own reason where it is not enabled."""
+        session = assumed_session(credentials, region)
         try:
-            credentials = self.credentials(sts, account)
-        except ClientError as error:
-            reason = f"cannot assume {self.role_name}: {explain(error)}"
-            return [], [Failure(account, region, reason) for region in self.regions]
-        results, failures = [], []
-        for region in self.regions:
-            session = assumed_session(credentials, region)
-            try:
-                found = scan_account(self.project, self.pack, session, only=self.only, source=self.source)
-            except (RdkPackError, ClientError, BotoCoreError) as error:
-                reason = str(error) if isinstance(error, RdkPackError) else explain(error)
-                failures.append(Failure(account, region, reason))
-                continue
-            results += [replace(result, account=account, region=region) for result in found.before]
-        return results, failures
+            found = scan_account(self.project, self.pack, session, only=self.only, source=self.source)
+        except (RdkPackError, ClientError, BotoCoreError) as error:
+            reason = str(error) if isinstance(error, RdkPackError) else explain(error)
+            if "credentials are invalid" in reason:  # a token the region does not know: an opt-in region not enabled
+                reason = (
+                    f"region {region} does not accept the role's credentials: it is most likely an opt-in region "
+                    f"not enabled in account {account} (enable it, or leave it out of --regions)"
+                )
+            return [], [Failure(account, region, reason)]
+        return [replace(result, account=account, region=region) for result in found.before], []
 
 
-def scan_with_role(plan: RoleScan, session, accounts, *, progress=None) -> OrgReport:
-    """Assume the role in each account, ACCOUNTS_AT_ONCE at a time, and scan each region; read-only."""
+def scan_with_role(plan: RoleScan, session, accounts, *, progress=None, concurrency=DEFAULT_CONCURRENCY) -> OrgReport:
+    """Assume the role once in each account and scan its regions, `concurrency` account x region pairs at a time;
+    read-only. The report is in the order of the accounts and regions given, whatever the concurrency."""
     pack = plan.project.packs.get(plan.pack)
     if pack is None:
         raise ScanError(f"no pack {plan.pack!r} in rdk-config.json; packs: {', '.join(plan.project.packs)}")
@@ -268,23 +281,49 @@ def scan_with_role(plan: RoleScan, session, accounts, *, progress=None) -> OrgRe
     for rule in rules:  # load once, before the threads
         rule_module(plan.project.root, rule.name)
     sts = aws.client(session, "sts")
-    tick = progress(len(accounts)) if progress else None
+    pairs = [(account, region) for account in accounts for region in plan.regions]
+    tick = progress(len(pairs)) if progress else None
     descriptions = {rule.name: plan.project.rules[rule.name].description for rule in rules}
     report = OrgReport(pack.name, f"role {plan.role_name}", [], descriptions=descriptions)
+    credentials = _Credentials(plan, sts)
 
-    def one(account):
+    def one(pair):
+        account, region = pair
         try:
-            return plan.account(sts, account)
-        except Exception as error:  # one account's surprise must not lose the others' results
-            return [], [
-                Failure(account, region, f"scan stopped: {type(error).__name__}: {error}") for region in plan.regions
-            ]
+            granted = credentials.of(account)
+            if isinstance(granted, str):
+                return [], [Failure(account, region, granted)]
+            return plan.region(granted, account, region)
+        except Exception as error:  # one pair's surprise must not lose the others' results
+            return [], [Failure(account, region, f"scan stopped: {type(error).__name__}: {error}")]
         finally:
             if tick:
                 tick()
 
-    with ThreadPoolExecutor(max_workers=ACCOUNTS_AT_ONCE) as pool:
-        for results, failures in pool.map(one, accounts):
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        for results, failures in pool.map(one, pairs):
             report.before += results
             report.failures += failures
     return report
+
+
+class _Credentials:
+    """Each account's assumed-role credentials, asked for once however many of its regions run at once; a refusal
+    is kept as its reason (a str)."""
+
+    def __init__(self, plan: RoleScan, sts):
+        self.plan, self.sts = plan, sts
+        self.found: dict[str, dict | str] = {}
+        self.locks: dict[str, threading.Lock] = {}
+        self.guard = threading.Lock()
+
+    def of(self, account: str) -> dict | str:
+        with self.guard:
+            lock = self.locks.setdefault(account, threading.Lock())
+        with lock:
+            if account not in self.found:
+                try:
+                    self.found[account] = self.plan.credentials(self.sts, account)
+                except ClientError as error:
+                    self.found[account] = self.plan.refusal(error, account)
+            return self.found[account]

@@ -95,9 +95,9 @@ def organization(seeded_organization, monkeypatch):
     return base
 
 
-def role_scan(base, accounts=(*ACCOUNTS, DENIED)) -> org.OrgReport:
+def role_scan(base, accounts=(*ACCOUNTS, DENIED), concurrency=org.DEFAULT_CONCURRENCY) -> org.OrgReport:
     plan = org.RoleScan(PROJECT, PACK, ROLE, REGIONS, ITEM_ONLY, "api")
-    return org.scan_with_role(plan, base, list(accounts))
+    return org.scan_with_role(plan, base, list(accounts), concurrency=concurrency)
 
 
 def test_each_account_and_region_is_scanned_and_grouped_with_its_endpoint_cost(organization):
@@ -119,7 +119,56 @@ def test_an_account_that_cannot_be_assumed_is_reported_and_the_others_are_scanne
     report = role_scan(organization)
     assert [(f.account, f.region) for f in report.failures] == [(DENIED, r) for r in REGIONS]
     assert all(f.reason.startswith(f"cannot assume {ROLE}: access denied for sts:AssumeRole") for f in report.failures)
+    # Who must act: the member account's role (and the template that creates it), or the scanner's permission.
+    assert (
+        f"in account {DENIED}, the role is missing or does not trust the scanning account" in report.failures[0].reason
+    )
+    assert "prerequisites/scan-role.yaml" in report.failures[0].reason
     assert {r.account for r in report.before} == set(ACCOUNTS)
+
+
+def test_any_concurrency_gives_the_same_rows_in_the_same_order_and_assumes_each_role_once(organization):
+    assumed_accounts = []
+    organization.events.register_first(
+        "before-call.sts.AssumeRole", lambda params, **_: assumed_accounts.append(params["body"]["RoleArn"])
+    )
+    rows = lambda report: [(r.account, r.region, r.rule, r.resource_id, r.compliance) for r in report.before]  # noqa: E731
+    one, many = role_scan(organization, concurrency=1), role_scan(organization, concurrency=8)
+    assert rows(one) == rows(many) and rows(one)
+    assert [(f.account, f.region) for f in one.failures] == [(f.account, f.region) for f in many.failures]
+    assert sorted(assumed_accounts) == sorted(2 * [f"arn:aws:iam::{a}:role/{ROLE}" for a in (*ACCOUNTS, DENIED)])
+
+
+def test_a_region_that_refuses_the_roles_credentials_is_named_as_not_enabled(organization):
+    """An opt-in region not enabled in the account answers every call as if the credentials were unknown."""
+
+    def opt_in_region(context, **_):
+        if context.get("client_region") == "ap-east-1":
+            error = {
+                "Error": {
+                    "Code": "AuthFailure",
+                    "Message": "AWS was not able to validate the provided access credentials",
+                }
+            }
+            return SimpleNamespace(status_code=401, headers={}), {**error, "ResponseMetadata": {}}
+        return None
+
+    plan = org.RoleScan(PROJECT, PACK, ROLE, ("ap-east-1", "us-east-1"), ("VPC_ENDPOINT_AZ_COUNT_CHECK",), "api")
+    original = org.assumed_session
+
+    def session_for(credentials, region):
+        made = original(credentials, region)
+        made.events.register_first("before-call", opt_in_region)
+        return made
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(org, "assumed_session", session_for)
+        report = org.scan_with_role(plan, organization, [ACCOUNTS[0]])
+    [failure] = report.failures
+    assert (failure.account, failure.region) == (ACCOUNTS[0], "ap-east-1")
+    assert failure.reason.startswith("region ap-east-1 does not accept the role's credentials")
+    assert f"not enabled in account {ACCOUNTS[0]}" in failure.reason
+    assert {r.region for r in report.before} == {"us-east-1"}
 
 
 def test_every_assumed_session_reads_service_models_through_one_loader():
@@ -237,14 +286,14 @@ def test_wrong_organization_options_are_one_line_and_exit_2(extra, message, monk
 
 
 def test_an_unexpected_error_in_one_account_is_its_failure_and_the_others_are_kept(organization, monkeypatch):
-    real = org.RoleScan.account
+    real = org.RoleScan.region
 
-    def flaky(self, sts, account):
+    def flaky(self, credentials, account, region):
         if account == ACCOUNTS[1]:
             raise RuntimeError("boom")
-        return real(self, sts, account)
+        return real(self, credentials, account, region)
 
-    monkeypatch.setattr(org.RoleScan, "account", flaky)
+    monkeypatch.setattr(org.RoleScan, "region", flaky)
     report = role_scan(organization, ACCOUNTS)
     assert {r.account for r in report.before} == {ACCOUNTS[0]}
     assert [(f.account, f.reason) for f in report.failures] == [(ACCOUNTS[1], "scan stopped: RuntimeError: boom")] * 2
