@@ -40,6 +40,7 @@ from tests.support.lambda_account import PAGE, LambdaAccount, run_sweep  # noqa:
 
 sys.path.insert(0, str(ROOT / "bench"))
 from handlers import handler_throughput  # noqa: E402
+from org_scan_latency import org_scan_latency  # noqa: E402
 from rollout import rollout_dry_run  # noqa: E402
 from scans import organization_scan, scan_help_startup, whole_pack_scan  # noqa: E402
 
@@ -351,6 +352,7 @@ def main() -> int:
         "scan_help_startup": scan_help_startup(),
         "organization_scan": organization_scan(),
         "rollout_dry_run": rollout_dry_run(),
+        "org_scan_latency": org_scan_latency(),
     }
     results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -380,7 +382,14 @@ def main() -> int:
     for name, size in results["pack_bytes"].items():
         print(f"pack {name}: {size} bytes of 51,200")
     print(f"demo: {results['demo_seconds']}")
-    for key in ("handler_throughput", "scan_whole_pack", "scan_help_startup", "organization_scan", "rollout_dry_run"):
+    for key in (
+        "handler_throughput",
+        "scan_whole_pack",
+        "scan_help_startup",
+        "organization_scan",
+        "rollout_dry_run",
+        "org_scan_latency",
+    ):
         print(f"{key}: {json.dumps(results[key])}")
     print("written: bench/results.json")
     return 0
