@@ -176,11 +176,7 @@ class OrgControlPlane:
     def _accounts_page(params, pages) -> dict:
         """Organizations returns at most 20 accounts a page (MaxResults 1..20), whatever moto does."""
         accounts = [account for page in pages for account in page["Accounts"]]
-        start, size = int(params.get("NextToken", 0)), min(params.get("MaxResults", ACCOUNTS_PAGE), ACCOUNTS_PAGE)
-        answer = {"Accounts": accounts[start : start + size]}
-        if start + size < len(accounts):
-            answer["NextToken"] = str(start + size)
-        return answer
+        return _page(accounts, "Accounts", params, "MaxResults", ACCOUNTS_PAGE)
 
     def _ListOrganizationalUnitsForParent(self, params):
         return _strip(self.organizations.list_organizational_units_for_parent(**params))
@@ -344,12 +340,7 @@ class OrgControlPlane:
             }
             for (account, region), state in sorted(found["instances"].items())
         ]
-        start = int(params.get("NextToken", 0))
-        size = min(params.get("MaxResults", PAGE), PAGE)
-        answer = {"Summaries": summaries[start : start + size]}
-        if start + size < len(summaries):
-            answer["NextToken"] = str(start + size)
-        return answer
+        return _page(summaries, "Summaries", params, "MaxResults", PAGE)
 
     def _operation(self, stack_set: dict, action: str, params: dict) -> str:
         """An operation that fails only when more instances failed than FailureTolerancePercentage allows (0 by
@@ -633,12 +624,7 @@ class OrgControlPlane:
 
     def _GetOrganizationConformancePackDetailedStatus(self, params):
         statuses = self.member_statuses(self._region(params), params["OrganizationConformancePackName"])
-        start = int(params.get("NextToken", 0))
-        size = min(params.get("Limit", PAGE), PAGE)
-        answer = {"OrganizationConformancePackDetailedStatuses": statuses[start : start + size]}
-        if start + size < len(statuses):
-            answer["NextToken"] = str(start + size)
-        return answer
+        return _page(statuses, "OrganizationConformancePackDetailedStatuses", params, "Limit", PAGE)
 
     def _DeleteOrganizationConformancePack(self, params):
         region = self._region(params)
@@ -646,6 +632,15 @@ class OrgControlPlane:
         del self.packs[(region, params["OrganizationConformancePackName"])]
         self.members.pop((region, params["OrganizationConformancePackName"]), None)
         return {}
+
+
+def _page(items: list, key: str, params: dict, size_parameter: str, largest: int) -> dict:
+    """One page of items, at most `largest` whatever the caller asks, with a NextToken while more remain."""
+    start, size = int(params.get("NextToken", 0)), min(params.get(size_parameter, largest), largest)
+    answer = {key: items[start : start + size]}
+    if start + size < len(items):
+        answer["NextToken"] = str(start + size)
+    return answer
 
 
 def _with_defaults(body: str, given: list[dict]) -> list[dict]:
