@@ -249,7 +249,8 @@ def failed_instances(target: Reach, name: str, operation_id: str) -> str:
         pages = target.client("cloudformation").get_paginator("list_stack_set_operation_results")
         for page in pages.paginate(StackSetName=name, OperationId=operation_id, CallAs=target.call_as):
             results += [r for r in page["Summaries"] if r.get("Status") != "SUCCEEDED"]
-    results.sort(key=lambda r: r.get("Status") != "FAILED")  # the failures first, then the cancelled
+    # The failures first, then the cancelled; by account and region, so the same failures read the same.
+    results.sort(key=lambda r: (r.get("Status") != "FAILED", r.get("Account", ""), r.get("Region", "")))
     shown = [f"{r.get('Account')}/{r.get('Region')}: {r.get('StatusReason') or r.get('Status')}" for r in results[:10]]
     more = f" (+{len(results) - 10} more)" if len(results) > 10 else ""
     return "; ".join(shown) + more or "CloudFormation gave no failing instance"

@@ -257,7 +257,9 @@ def test_rollout_a_failed_stackset_operation_names_the_accounts_and_cloudformati
         organization.rollout()
     message = str(raised.value)
     assert message.startswith("StackSet rdk-guardrails-rule-functions: operation ")
-    assert f"{organization.production[0]}/us-east-1: RdklibLayer: " in message and "not found" in message
+    first = min(organization.admin, *organization.production, *organization.dev)
+    assert f"FAILED: {first}/eu-west-1: RdklibLayer: " in message and "not found" in message
+    assert message.count("RdklibLayer: ") == 10 and message.endswith("(+2 more)")  # 6 accounts x 2 regions
     assert organization.fake.packs == {}  # the packs wait for their functions
 
 
