@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 
 import yaml
@@ -318,4 +320,12 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def render(template: dict) -> str:
+    """The template as committed YAML. PyYAML's emitter is pure Python (a second for the SSM documents template),
+    and a rollout renders every template for each plan: the same template is rendered once per process."""
+    return _rendered(json.dumps(template))
+
+
+@functools.lru_cache(maxsize=256)
+def _rendered(template_json: str) -> str:
+    template = json.loads(template_json)
     return HEADER + yaml.dump(template, Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=True)

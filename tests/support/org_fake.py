@@ -134,6 +134,13 @@ class OrgControlPlane:
         events.register("before-parameter-build", self._count)  # emitted for every call, answered here or not
         self.admin_session = session
 
+    def _client(self, service: str, region: str):
+        """The admin session's client of a service and region, made once (a client costs about 18 ms to make)."""
+        clients = self.__dict__.setdefault("_clients", {})
+        if (service, region) not in clients:
+            clients[(service, region)] = self.admin_session.client(service, region_name=region)
+        return clients[(service, region)]
+
     @staticmethod
     def _keep_params(params, context, **_):
         context["org_fake_params"] = dict(params)
@@ -217,7 +224,7 @@ class OrgControlPlane:
             return params["TemplateBody"]
         url = urlparse(params["TemplateURL"])
         bucket, region = url.hostname.split(".s3.")[0], url.hostname.split(".s3.")[1].split(".")[0]
-        s3 = self.admin_session.client("s3", region_name=region)
+        s3 = self._client("s3", region)
         try:
             return s3.get_object(Bucket=bucket, Key=url.path.lstrip("/"))["Body"].read().decode("utf-8")
         except Exception as error:
@@ -428,7 +435,7 @@ class OrgControlPlane:
         return {"Status": "CURRENT", "DetailedStatus": "SUCCEEDED", "StatusReason": "", "template": template}
 
     def _missing_code(self, template: dict, region: str) -> str:
-        s3 = self.admin_session.client("s3", region_name=region)
+        s3 = self._client("s3", region)
         present = self.__dict__.setdefault("_present_code", set())
         for logical, resource in (template.get("Resources") or {}).items():
             properties = resource.get("Properties") or {}
@@ -491,7 +498,7 @@ class OrgControlPlane:
     def _admin_functions(self, region: str) -> dict[str, set[str]]:
         """Functions moto holds in the admin account (central mode deploys them as plain stacks), with the accounts
         their resource policies let AWS Config invoke them from."""
-        client = self.admin_session.client("lambda", region_name=region)
+        client = self._client("lambda", region)
         found = {}
         for function in client.list_functions()["Functions"]:
             try:
@@ -526,12 +533,7 @@ class OrgControlPlane:
 
     def _s3_uri(self, uri: str, region: str) -> str:
         bucket, key = uri.removeprefix("s3://").split("/", 1)
-        return (
-            self.admin_session.client("s3", region_name=region)
-            .get_object(Bucket=bucket, Key=key)["Body"]
-            .read()
-            .decode()
-        )
+        return self._client("s3", region).get_object(Bucket=bucket, Key=key)["Body"].read().decode()
 
     def _region(self, params) -> str:
         return self._current_region
