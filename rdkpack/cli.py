@@ -168,6 +168,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.pack and args.pack not in project.packs:
         raise UsageError(f"--pack {args.pack}: no such pack in rdk-config.json ({', '.join(project.packs)})")
     result = status.read(rollout_session(args, project), project, args.pack, regions=args.regions or ())
+    for note in getattr(result, "notes", ()):
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
@@ -205,6 +207,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     reports = [report.Output(project_root() / "reports" / name, kind) for name, kind in DEMO_REPORTS] + outputs
     for output in reports:
         output.write(result, "rdk guardrails demo")
+    for note in getattr(result, "notes", ()):
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
@@ -271,6 +275,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         )
     for output in outputs:
         output.write(result, f"rdk guardrails scan of {args.profile or 'default credentials'}")
+    for note in getattr(result, "notes", ()):
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     elif isinstance(result, org.OrgReport):
@@ -324,6 +330,8 @@ def scan_many(args: argparse.Namespace, project, pack: str, session, show_progre
         raise UsageError("--accounts and --org need --role-name, the role to assume in each account")
     if args.accounts and args.org:
         raise UsageError("give --accounts or --org, not both")
+    if args.regions and org.ALL_REGIONS in args.regions and len(args.regions) > 1:
+        raise UsageError("--regions all stands alone: it scans each account's enabled regions")
     # The pack's excluded accounts, and the management account, where service-managed StackSets create no roles.
     excluded = set(project.packs[pack].excluded_accounts) if pack in project.packs else set()
     excluded |= {project.management_account_id} if project.management_account_id else set()
@@ -387,7 +395,12 @@ def add_many_accounts_options(command: argparse.ArgumentParser) -> None:
         metavar="ROLE",
         help="role to assume in each account: read-only, plus securityhub:BatchImportFindings for --security-hub",
     )
-    many.add_argument("--regions", nargs="+", metavar="REGION", help="regions to scan (default: the pack's regions)")
+    many.add_argument(
+        "--regions",
+        nargs="+",
+        metavar="REGION",
+        help="regions to scan (default: the pack's regions); `all`: each account's enabled regions",
+    )
     many.add_argument(
         "--concurrency",
         type=concurrency,

@@ -41,6 +41,8 @@ ACCOUNTS_AT_ONCE = 4  # Security Hub imports, an account at a time each
 # each pair has its own per-account, per-region API quotas (the code-signing sweep paces its Lambda calls within a
 # pair); only AssumeRole, once per account, goes through the scanning account's STS.
 DEFAULT_CONCURRENCY = 16
+ALL_REGIONS = "all"  # --regions all: each account's enabled regions
+ENABLED_REGIONS = {"opt-in-not-required", "opted-in"}  # DescribeRegions OptInStatus
 ROLE_SESSION_NAME = "rdkpack-scan"
 
 
@@ -60,6 +62,7 @@ class OrgReport:
     before: list[Result]
     failures: list[Failure] = field(default_factory=list)
     skipped_rules: dict[str, str] = field(default_factory=dict)  # rule -> why the source cannot evaluate it
+    notes: list[str] = field(default_factory=list)  # what was left out on purpose (regions not enabled), said on stderr
     remediations: list = field(default_factory=list)
     after: list = field(default_factory=list)
     descriptions: dict = field(default_factory=dict)  # rule -> what it checks, for SARIF
@@ -281,11 +284,19 @@ def scan_with_role(plan: RoleScan, session, accounts, *, progress=None, concurre
     for rule in rules:  # load once, before the threads
         rule_module(plan.project.root, rule.name)
     sts = aws.client(session, "sts")
-    pairs = [(account, region) for account in accounts for region in plan.regions]
-    tick = progress(len(pairs)) if progress else None
     descriptions = {rule.name: plan.project.rules[rule.name].description for rule in rules}
     report = OrgReport(pack.name, f"role {plan.role_name}", [], descriptions=descriptions)
     credentials = _Credentials(plan, sts)
+    if plan.regions == (ALL_REGIONS,):
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            listed = list(pool.map(lambda a: enabled_regions(credentials, a, session.region_name), accounts))
+        pairs = [
+            (account, region) for account, (regions, _) in zip(accounts, listed, strict=True) for region in regions
+        ]
+        report.notes += [note for _, note in listed if note]
+    else:
+        pairs = [(account, region) for account in accounts for region in plan.regions]
+    tick = progress(len(pairs)) if progress else None
 
     def one(pair):
         account, region = pair
@@ -305,6 +316,25 @@ def scan_with_role(plan: RoleScan, session, accounts, *, progress=None, concurre
             report.before += results
             report.failures += failures
     return report
+
+
+def enabled_regions(credentials: _Credentials, account: str, home: str) -> tuple[list[str], str]:
+    """The regions enabled in an account (ec2:DescribeRegions with AllRegions, through its role), and a note naming
+    those that are not; an account whose role or regions cannot be read gets one pair, which then fails with why."""
+    granted = credentials.of(account)
+    if isinstance(granted, str):
+        return [home], ""
+    try:
+        with aws_errors():
+            found = aws.client(assumed_session(granted, home), "ec2").describe_regions(AllRegions=True)["Regions"]
+    except (RdkPackError, ClientError, BotoCoreError):
+        return [home], ""  # the home region's scan meets the same refusal and names it
+    enabled = sorted(r["RegionName"] for r in found if r.get("OptInStatus", "opt-in-not-required") in ENABLED_REGIONS)
+    disabled = sorted(r["RegionName"] for r in found if r["RegionName"] not in enabled)
+    note = (
+        f"account {account}: {len(disabled)} region(s) not enabled, skipped: {', '.join(disabled)}" if disabled else ""
+    )
+    return enabled, note
 
 
 class _Credentials:

@@ -16,6 +16,7 @@ SCAN_OPERATIONS = (
     ("s3", "GetBucketLifecycleConfiguration"),
     ("s3", "GetBucketTagging"),
     ("ec2", "DescribeVpcEndpoints"),
+    ("ec2", "DescribeRegions"),  # scan --regions all: each account's enabled regions
     ("resourcegroupstaggingapi", "GetResources"),
 )
 # `scan --security-hub` imports each account's findings through the role, into the account's default product.

@@ -339,3 +339,46 @@ def test_unprocessed_keys_are_asked_again_a_bounded_number_of_times():
     assert pauses == [0.2, 0.4]
     with pytest.raises(ScanError, match=r"left 1 item\(s\) unprocessed after 5 attempts \(first: x\)"):
         inventory.read_in_batches(lambda batch: {"left": batch}, ["x"], ("found", "left"), sleep=pauses.append)
+
+
+def test_regions_all_scans_each_accounts_enabled_regions_and_notes_the_others(organization):
+    """--regions all: DescribeRegions (AllRegions) through each account's role; a region not enabled is a note."""
+    model = organization.client("ec2").meta.service_model.operation_model("DescribeRegions")
+    listed = []
+
+    def regions(params, **_):
+        listed.append(params)
+        answer = {
+            "Regions": [
+                {"RegionName": "us-east-1", "OptInStatus": "opt-in-not-required"},
+                {"RegionName": "eu-west-1", "OptInStatus": "opted-in"},
+                {"RegionName": "ap-east-1", "OptInStatus": "not-opted-in"},
+            ]
+        }
+        validate_parameters(answer, model.output_shape)
+        return SimpleNamespace(status_code=200, headers={}), answer
+
+    plan = org.RoleScan(PROJECT, PACK, ROLE, (org.ALL_REGIONS,), ITEM_ONLY, "api")
+    original = org.assumed_session
+
+    def session_for(credentials, region):
+        made = original(credentials, region)
+        made.events.register_first("before-call.ec2.DescribeRegions", regions)
+        return made
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(org, "assumed_session", session_for)
+        report = org.scan_with_role(plan, organization, [*ACCOUNTS, DENIED], concurrency=4)
+    assert {(r.account, r.region) for r in report.before} == {(a, r) for a in ACCOUNTS for r in REGIONS}
+    assert report.notes == [f"account {a}: 1 region(s) not enabled, skipped: ap-east-1" for a in ACCOUNTS]
+    [failure] = report.failures  # the account whose role is refused: once, in the scanning region
+    assert (failure.account, failure.region) == (DENIED, "us-east-1") and "the role is missing" in failure.reason
+    assert len(listed) == len(ACCOUNTS)
+
+
+def test_regions_all_stands_alone(capsys):
+    arguments = ["scan", "--region", "us-east-1", "--accounts", ACCOUNTS[0], "--role-name", ROLE]
+    assert main([*arguments, "--regions", "all", "eu-west-1"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --regions all stands alone: it scans each account's enabled regions"
+    )
