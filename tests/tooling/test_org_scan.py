@@ -3,6 +3,7 @@ account, and through an aggregator (faked in front of moto, which ignores the so
 
 from __future__ import annotations
 
+import contextlib
 import json
 from types import SimpleNamespace
 
@@ -139,6 +140,21 @@ def test_any_concurrency_gives_the_same_rows_in_the_same_order_and_assumes_each_
     assert sorted(assumed_accounts) == sorted(2 * [f"arn:aws:iam::{a}:role/{ROLE}" for a in (*ACCOUNTS, DENIED)])
 
 
+@contextlib.contextmanager
+def answered_in_members(event: str, handler):
+    """Every session the scan makes in a member account answers `event` with handler first (as AWS would there)."""
+    original = org.assumed_session
+
+    def session_for(credentials, region):
+        made = original(credentials, region)
+        made.events.register_first(event, handler)
+        return made
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(org, "assumed_session", session_for)
+        yield
+
+
 def test_a_region_that_refuses_the_roles_credentials_is_named_as_not_enabled(organization):
     """An opt-in region not enabled in the account answers every call as if the credentials were unknown."""
 
@@ -154,15 +170,7 @@ def test_a_region_that_refuses_the_roles_credentials_is_named_as_not_enabled(org
         return None
 
     plan = org.RoleScan(PROJECT, PACK, ROLE, ("ap-east-1", "us-east-1"), ("VPC_ENDPOINT_AZ_COUNT_CHECK",), "api")
-    original = org.assumed_session
-
-    def session_for(credentials, region):
-        made = original(credentials, region)
-        made.events.register_first("before-call", opt_in_region)
-        return made
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(org, "assumed_session", session_for)
+    with answered_in_members("before-call", opt_in_region):
         report = org.scan_with_role(plan, organization, [ACCOUNTS[0]])
     [failure] = report.failures
     assert (failure.account, failure.region) == (ACCOUNTS[0], "ap-east-1")
@@ -359,15 +367,7 @@ def test_regions_all_scans_each_accounts_enabled_regions_and_notes_the_others(or
         return SimpleNamespace(status_code=200, headers={}), answer
 
     plan = org.RoleScan(PROJECT, PACK, ROLE, (org.ALL_REGIONS,), ITEM_ONLY, "api")
-    original = org.assumed_session
-
-    def session_for(credentials, region):
-        made = original(credentials, region)
-        made.events.register_first("before-call.ec2.DescribeRegions", regions)
-        return made
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(org, "assumed_session", session_for)
+    with answered_in_members("before-call.ec2.DescribeRegions", regions):
         report = org.scan_with_role(plan, organization, [*ACCOUNTS, DENIED], concurrency=4)
     assert {(r.account, r.region) for r in report.before} == {(a, r) for a in ACCOUNTS for r in REGIONS}
     assert report.notes == [f"account {a}: 1 region(s) not enabled, skipped: ap-east-1" for a in ACCOUNTS]
