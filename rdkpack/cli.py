@@ -170,6 +170,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     result = status.read(rollout_session(args, project), project, args.pack, regions=args.regions or ())
     for note in getattr(result, "notes", ()):
         print(f"note: {note}", file=sys.stderr)
+    for warning in getattr(result, "warnings", ()):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
@@ -209,6 +211,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         output.write(result, "rdk guardrails demo")
     for note in getattr(result, "notes", ()):
         print(f"note: {note}", file=sys.stderr)
+    for warning in getattr(result, "warnings", ()):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
@@ -277,6 +281,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         output.write(result, f"rdk guardrails scan of {args.profile or 'default credentials'}")
     for note in getattr(result, "notes", ()):
         print(f"note: {note}", file=sys.stderr)
+    for warning in getattr(result, "warnings", ()):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     elif isinstance(result, org.OrgReport):

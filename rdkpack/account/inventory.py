@@ -291,10 +291,46 @@ def read_in_batches(fetch, keys: list, fields: tuple[str, str], *, sleep=time.sl
     return items
 
 
-def collect(session, resource_types, source: str = "auto", tagged_types=frozenset()) -> tuple[list[dict], str]:
-    """Items of the given types and where they came from: 'config' (the recorder) or 'api'."""
-    if source == "auto":
-        source = "config" if recorder_is_on(session) else "api"
-    fetch = items_from_recorder if source == "config" else items_from_apis
-    items = [item for kind in resource_types for item in fetch(session, kind, kind in tagged_types)]
-    return items, source
+def collect(session, resource_types, source: str = "auto", tagged_types=frozenset(), warnings=None):
+    """Items of the given types and where they came from: 'config' (the recorder) or 'api'.
+
+    A recorder that is on may still not record a type the rules evaluate: under 'auto' that type is read from the
+    service APIs ('config+api'), under 'config' it has no items; either way a line is added to `warnings`.
+    """
+    fallback = source == "auto"  # a type the recorder skips comes from the service APIs
+    if fallback and not recorder_is_on(session):
+        source = "api"
+    if source == "api":
+        return [item for kind in resource_types for item in items_from_apis(session, kind, kind in tagged_types)], "api"
+    records = recorded_types(session)
+    unrecorded = [kind for kind in resource_types if not records(kind)]
+    if unrecorded and warnings is not None:
+        consequence = "read from the service APIs" if fallback else "the rules see no such items"
+        warnings.append(f"the AWS Config recorder does not record {', '.join(unrecorded)}: {consequence}")
+    items = []
+    for kind in resource_types:
+        if kind not in unrecorded:
+            items += items_from_recorder(session, kind, kind in tagged_types)
+        elif fallback:
+            items += items_from_apis(session, kind, kind in tagged_types)
+    return items, ("config+api" if unrecorded and fallback else "config")
+
+
+def recorded_types(session):
+    """Whether the region's recorder records a resource type: its recording group (all supported types, a list, or
+    all but an exclusion list) as a predicate."""
+    client = aws.client(session, "config")
+    with aws_errors():
+        recorders = client.describe_configuration_recorders().get("ConfigurationRecorders", [])
+    listed, everything, excluded = set(), False, set()
+    for recorder in recorders:
+        group = recorder.get("recordingGroup") or {"allSupported": True}
+        strategy = (group.get("recordingStrategy") or {}).get("useOnly", "")
+        if strategy == "EXCLUSION_BY_RESOURCE_TYPES":
+            everything = True
+            excluded |= set((group.get("exclusionByResourceTypes") or {}).get("resourceTypes", []))
+        elif group.get("allSupported") or strategy == "ALL_SUPPORTED_RESOURCE_TYPES":
+            everything = True
+        else:
+            listed |= set(group.get("resourceTypes", []))
+    return lambda kind: (everything and kind not in excluded) or kind in listed

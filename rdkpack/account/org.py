@@ -258,8 +258,9 @@ class RoleScan:
             "prerequisites/scan-role.yaml); or the scanning identity may not call sts:AssumeRole on it"
         )
 
-    def region(self, credentials: dict, account: str, region: str) -> tuple[list[Result], list[Failure]]:
-        """One account and region; a failure is named, with the region's own reason where it is not enabled."""
+    def region(self, credentials: dict, account: str, region: str) -> tuple[list[Result], list[Failure], list[str]]:
+        """One account and region: its results, or its failure (with the region's own reason where it is not
+        enabled), and notes (a type the recorder skips)."""
         session = assumed_session(credentials, region)
         try:
             found = scan_account(self.project, self.pack, session, only=self.only, source=self.source)
@@ -270,8 +271,9 @@ class RoleScan:
                     f"region {region} does not accept the role's credentials: it is most likely an opt-in region "
                     f"not enabled in account {account} (enable it, or leave it out of --regions)"
                 )
-            return [], [Failure(account, region, reason)]
-        return [replace(result, account=account, region=region) for result in found.before], []
+            return [], [Failure(account, region, reason)], []
+        notes = [f"account {account} {region}: {warning}" for warning in found.warnings]
+        return [replace(result, account=account, region=region) for result in found.before], [], notes
 
 
 def scan_with_role(plan: RoleScan, session, accounts, *, progress=None, concurrency=DEFAULT_CONCURRENCY) -> OrgReport:
@@ -303,18 +305,19 @@ def scan_with_role(plan: RoleScan, session, accounts, *, progress=None, concurre
         try:
             granted = credentials.of(account)
             if isinstance(granted, str):
-                return [], [Failure(account, region, granted)]
+                return [], [Failure(account, region, granted)], []
             return plan.region(granted, account, region)
         except Exception as error:  # one pair's surprise must not lose the others' results
-            return [], [Failure(account, region, f"scan stopped: {type(error).__name__}: {error}")]
+            return [], [Failure(account, region, f"scan stopped: {type(error).__name__}: {error}")], []
         finally:
             if tick:
                 tick()
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        for results, failures in pool.map(one, pairs):
+        for results, failures, notes in pool.map(one, pairs):
             report.before += results
             report.failures += failures
+            report.notes += notes
     return report
 
 

@@ -57,6 +57,7 @@ class ScanReport:
     remediations: list = field(default_factory=list)
     after: list = field(default_factory=list)
     descriptions: dict = field(default_factory=dict)  # rule -> what it checks (parameters.json), for SARIF
+    warnings: list = field(default_factory=list)  # what the reader could not see (a type the recorder skips)
 
     def as_dict(self) -> dict:
         return {
@@ -244,7 +245,8 @@ def scan_account(project: Project, pack_name: str, session, *, only=None, source
     for rule in rules:  # a rule that cannot load fails the scan before it reads the account
         rule_module(project.root, rule.name)
     kinds = sorted({kind for rule in rules for kind in project.rules[rule.name].resource_types})
-    items, used = collect(session, kinds, source, frozenset(tagged_types(project, rules)))
+    warnings: list[str] = []
+    items, used = collect(session, kinds, source, frozenset(tagged_types(project, rules)), warnings)
     factory = SessionClientFactory(session)
     total = sum(len(applicable(project.rules[rule.name].resource_types, items)) for rule in rules)
     tick = progress(total) if progress else None
@@ -253,4 +255,4 @@ def scan_account(project: Project, pack_name: str, session, *, only=None, source
         with aws_errors():
             results += evaluate_direct(project.root, rule.name, scan_parameters(rule), items, factory, on_item=tick)
     descriptions = {rule.name: project.rules[rule.name].description for rule in rules}
-    return ScanReport(pack.name, used, results, descriptions=descriptions)
+    return ScanReport(pack.name, used, results, descriptions=descriptions, warnings=warnings)

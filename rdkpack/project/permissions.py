@@ -9,6 +9,7 @@ from __future__ import annotations
 # (botocore service, operation): reads that build the configuration items, from the recorder or the service APIs.
 SCAN_OPERATIONS = (
     ("config", "DescribeConfigurationRecorderStatus"),
+    ("config", "DescribeConfigurationRecorders"),  # which types the recorder records
     ("config", "ListDiscoveredResources"),
     ("config", "BatchGetResourceConfig"),
     ("lambda", "ListFunctions"),

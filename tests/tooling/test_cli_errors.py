@@ -111,7 +111,11 @@ DENIED = {
     "denied-batch-get": scan_case(
         ["--source", "config", *S3_RULE],
         "access denied for config:BatchGetResourceConfig",
-        {"ListDiscoveredResources": ONE_BUCKET, "BatchGetResourceConfig": "AccessDeniedException"},
+        {
+            "DescribeConfigurationRecorders": {"ConfigurationRecorders": [{"recordingGroup": {"allSupported": True}}]},
+            "ListDiscoveredResources": ONE_BUCKET,
+            "BatchGetResourceConfig": "AccessDeniedException",
+        },
     ),
     "denied-tag-get-resources": Case(
         ["--project", "{project}", "scan", "--source", "api", "--rules", "LAMBDA_LAYER_CHECK"],

@@ -280,3 +280,23 @@ def test_scan_imports_neither_moto_nor_cfn_lint(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("source", "used", "consequence"),
+    [("auto", "config+api", "read from the service APIs"), ("config", "config", "the rules see no such items")],
+)
+def test_a_recorder_that_skips_a_type_the_pack_evaluates_is_named(account, source, used, consequence):
+    session, _ = account
+    client = session.client("config")
+    group = {"allSupported": False, "includeGlobalResourceTypes": False, "resourceTypes": ["AWS::S3::Bucket"]}
+    recorder = {"name": "default", "roleARN": "arn:aws:iam::123456789012:role/config", "recordingGroup": group}
+    client.put_configuration_recorder(ConfigurationRecorder=recorder)
+    client.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "demo-clean-0"})
+    client.start_configuration_recorder(ConfigurationRecorderName="default")
+    only = ["S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "VPC_ENDPOINT_AZ_COUNT_CHECK"]
+    result = scan.scan_account(PROJECT, "rdk-guardrails-sandbox", session, only=only, source=source)
+    assert result.source == used
+    assert result.warnings == [f"the AWS Config recorder does not record AWS::EC2::VPCEndpoint: {consequence}"]
+    endpoints = [r for r in result.before if r.resource_type == "AWS::EC2::VPCEndpoint"]
+    assert bool(endpoints) == (source == "auto")  # under auto, the skipped type still comes from the EC2 API
