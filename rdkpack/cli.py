@@ -117,25 +117,28 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-def rollout_session(args: argparse.Namespace, project):
+def home_session(args: argparse.Namespace, project):
     """A session in the rollout's home region (StackSets live there; regional clients are made per region)."""
     if project.rollout is None:
         raise RdkPackError('rdk-config.json has no "rollout" section: add adminAccountId and homeRegion')
-    if not args.org:
-        raise UsageError(f"{args.command} works on the organization: pass --org")
     try:
         return boto3.Session(profile_name=args.profile, region_name=project.rollout.home_region)
     except ProfileNotFound as error:
         raise UsageError(f"{error}: check --profile or AWS_PROFILE") from error
 
 
+def rollout_session(args: argparse.Namespace, project):
+    """The home-region session of a command that works on the whole organization (--org)."""
+    if not args.org:
+        raise UsageError(f"{args.command} works on the organization: pass --org")
+    return home_session(args, project)
+
+
 def cmd_stage(args: argparse.Namespace) -> int:
     from rdkpack.rollout import desired, stage  # noqa: PLC0415
 
     project = load_project(project_root())
-    if project.rollout is None:
-        raise RdkPackError('rdk-config.json has no "rollout" section: add adminAccountId and homeRegion')
-    session = boto3.Session(profile_name=args.profile, region_name=project.rollout.home_region)
+    session = home_session(args, project)
     regions = args.regions or desired.regions_of(project)
     for staged in stage.stage(session, project, regions, dry_run=args.dry_run):
         verb = ("would upload" if args.dry_run else "uploaded") if staged.uploaded else "in place"
@@ -168,10 +171,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.pack and args.pack not in project.packs:
         raise UsageError(f"--pack {args.pack}: no such pack in rdk-config.json ({', '.join(project.packs)})")
     result = status.read(rollout_session(args, project), project, args.pack, regions=args.regions or ())
-    for note in getattr(result, "notes", ()):
-        print(f"note: {note}", file=sys.stderr)
-    for warning in getattr(result, "warnings", ()):
-        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
@@ -209,10 +208,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     reports = [report.Output(project_root() / "reports" / name, kind) for name, kind in DEMO_REPORTS] + outputs
     for output in reports:
         output.write(result, "rdk guardrails demo")
-    for note in getattr(result, "notes", ()):
-        print(f"note: {note}", file=sys.stderr)
-    for warning in getattr(result, "warnings", ()):
-        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
@@ -38,7 +38,6 @@ class Reach:
     root_id: str
     ous: tuple[str, ...]  # deployment targets of every StackSet: the root unless --ous
     regions: tuple[str, ...]
-    calls: dict = field(default_factory=dict)
 
     @property
     def call_as(self) -> str:

@@ -13,6 +13,8 @@ from rdkpack.rollout import run
 from tests.support.org_fake import OrgControlPlane
 from tests.support.project import copy_project
 
+REGIONS = ("us-east-1", "eu-west-1")  # the organization pack's regions in the project's rdk-config.json
+
 
 def no_sleep(_seconds: float) -> None:
     """Waits return at once: the fake's operations end on their second poll."""
@@ -60,23 +62,33 @@ class Organization:
         return account
 
     def configure(self, root: Path, regions: tuple[str, ...]) -> Path:
-        path = root / "rdk-config.json"
-        config = json.loads(path.read_text(encoding="utf-8"))
         management = self.org.describe_organization()["Organization"]["MasterAccountId"]
-        config["organization"]["managementAccountId"] = management
-        config["rollout"]["adminAccountId"] = self.admin
-        config["rollout"]["scanRole"]["scanningAccountId"] = self.admin
-        config["packs"]["rdk-guardrails-sandbox"]["accountId"] = self.dev[0]
-        config["packs"]["rdk-guardrails-org-baseline"]["excludedAccounts"] = [self.dev[0]]
-        if regions:  # every per-region shared value needs a value in each
-            config["packs"]["rdk-guardrails-org-baseline"]["regions"] = list(regions)
-            for value in config["sharedValues"]["values"].values():
-                if value["varies"] == "region":
-                    template = next(iter(value["byRegion"].values()))
-                    value["byRegion"] = {r: template.replace(template.split(":")[3], r) for r in regions}
-        path.write_text(json.dumps(config, indent=2), encoding="utf-8")
-        write.stale_files(root, write=True)
+
+        def for_this_organization(config: dict) -> None:
+            config["organization"]["managementAccountId"] = management
+            config["rollout"]["adminAccountId"] = self.admin
+            config["rollout"]["scanRole"]["scanningAccountId"] = self.admin
+            config["packs"]["rdk-guardrails-sandbox"]["accountId"] = self.dev[0]
+            config["packs"]["rdk-guardrails-org-baseline"]["excludedAccounts"] = [self.dev[0]]
+            if regions:  # every per-region shared value needs a value in each
+                config["packs"]["rdk-guardrails-org-baseline"]["regions"] = list(regions)
+                for value in config["sharedValues"]["values"].values():
+                    if value["varies"] == "region":
+                        template = next(iter(value["byRegion"].values()))
+                        value["byRegion"] = {r: template.replace(template.split(":")[3], r) for r in regions}
+
+        self.root = root
+        self.edit_config(for_this_organization)
         return root
+
+    def edit_config(self, change, build: bool = True) -> None:
+        """Apply change(config) to the project's rdk-config.json; with build, regenerate its files (`rdkpack build`)."""
+        path = self.root / "rdk-config.json"
+        config = json.loads(path.read_text(encoding="utf-8"))
+        change(config)
+        path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+        if build:
+            write.stale_files(self.root, write=True)
 
     def project(self):
         return load_project(self.root)

@@ -15,11 +15,15 @@ import pytest
 from rdkpack import cli
 from rdkpack.packs import write
 from rdkpack.rollout import remove, run, status
-from tests.support.org_rollout import Organization, no_sleep
+from tests.support.org_rollout import REGIONS, Organization, no_sleep
 
-REGIONS = ("us-east-1", "eu-west-1")
 # moto's CloudFormation skips the artifact bucket's policy (the fake checks what the policy is for: who reads the code).
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..S3..BucketPolicy")
+
+
+def baseline_parameters(config: dict, rule: str) -> dict:
+    """A rule's parameters in the organization baseline pack of rdk-config.json."""
+    return config["packs"]["rdk-guardrails-org-baseline"]["rules"][rule]["parameters"]
 
 
 @pytest.fixture
@@ -98,11 +102,9 @@ def test_rollout_a_changed_rule_parameter_shows_as_drift_then_a_second_rollout_b
     organization, capsys, monkeypatch
 ):
     organization.rollout()
-    path = organization.root / "rdk-config.json"
-    config = json.loads(path.read_text(encoding="utf-8"))
-    config["packs"]["rdk-guardrails-org-baseline"]["rules"]["LAMBDA_LAYER_CHECK"]["parameters"]["MinLayerVersion"] = "3"
-    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
-    write.stale_files(organization.root, write=True)
+    organization.edit_config(
+        lambda config: baseline_parameters(config, "LAMBDA_LAYER_CHECK").update(MinLayerVersion="3")
+    )
 
     monkeypatch.setattr(cli.boto3, "Session", lambda **_: organization.session)
     assert cli.main(["--project", str(organization.root), "status", "--org", "--json"]) == 1
@@ -158,10 +160,8 @@ def test_rollout_a_document_update_updates_its_stackset_and_puts_the_packs_again
 
 
 def test_rollout_refuses_templates_that_are_not_what_the_config_builds(organization, monkeypatch, capsys):
-    path = organization.root / "rdk-config.json"
-    config = json.loads(path.read_text(encoding="utf-8"))
-    config["packs"]["rdk-guardrails-org-baseline"]["rules"]["VPC_ENDPOINT_IDLE_CHECK"]["parameters"]["IdleDays"] = "45"
-    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    idle = lambda config: baseline_parameters(config, "VPC_ENDPOINT_IDLE_CHECK").update(IdleDays="45")  # noqa: E731
+    organization.edit_config(idle, build=False)
     monkeypatch.setattr(cli.boto3, "Session", lambda **_: organization.session)
     assert cli.main(["--project", str(organization.root), "rollout", "--org"]) == 2
     error = capsys.readouterr().err

@@ -8,19 +8,15 @@ answered by tests/support/org_fake.py in front of it, S3 and the admin account's
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from rdkpack import cli
 from rdkpack.errors import RolloutError
-from rdkpack.packs import write
 from rdkpack.rollout import run, stage, status
 from rdkpack.rollout.context import poll
 from tests.support import org_fake
-from tests.support.org_rollout import Organization, no_sleep
+from tests.support.org_rollout import REGIONS, Organization, no_sleep
 
-REGIONS = ("us-east-1", "eu-west-1")
 # moto's CloudFormation skips the artifact bucket's policy (the fake checks what the policy is for: who reads the code).
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..S3..BucketPolicy")
 
@@ -31,10 +27,9 @@ def organization(aws, tmp_path):
 
 
 def test_rollout_failures_within_the_tolerance_are_shown_and_retried_only_on_request(organization):
-    path = organization.root / "rdk-config.json"
-    config = json.loads(path.read_text(encoding="utf-8"))
-    config["rollout"]["operationPreferences"]["failureTolerancePercentage"] = 20
-    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    organization.edit_config(
+        lambda config: config["rollout"]["operationPreferences"].update(failureTolerancePercentage=20)
+    )
     account = organization.production[0]
     organization.fake.denied[account] = "User is not authorized to perform iam:CreateRole with an explicit deny (SCP)"
     organization.rollout()  # 1 account of 6 fails: within 20 %, so every operation SUCCEEDS
@@ -163,11 +158,9 @@ def test_rollout_fake_refuses_what_aws_refuses_auto_deployment_beside_targets_on
 
 
 def test_rollout_deploys_the_recorder_when_asked_in_every_account_and_region(organization):
-    path = organization.root / "rdk-config.json"
-    config = json.loads(path.read_text(encoding="utf-8"))
-    config["rollout"]["recorder"] = {"deliveryBucketName": "org-config-logs"}
-    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
-    write.stale_files(organization.root, write=True)
+    organization.edit_config(
+        lambda config: config["rollout"].update(recorder={"deliveryBucketName": "org-config-logs"})
+    )
     organization.rollout()
     result = status.read(organization.session, organization.project())
     assert result.in_sync, [gap.line() for gap in result.gaps]
@@ -183,18 +176,15 @@ def test_rollout_deploys_the_recorder_when_asked_in_every_account_and_region(org
 
 
 def test_rollout_central_functions_serve_only_the_accounts_their_permissions_name(organization):
-    path = organization.root / "rdk-config.json"
-    config = json.loads(path.read_text(encoding="utf-8"))
     left_out = organization.production[2]
     invokers = [a for a in (organization.admin, *organization.production, *organization.dev) if a != left_out]
-    config["ruleLambdas"] = {
+    central = {
         "location": "central",
         "centralAccountId": organization.admin,
         "lambdaRoleName": "RdkGuardrailsRuleLambdaRole",
         "invokerAccountIds": invokers,
     }
-    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
-    write.stale_files(organization.root, write=True)
+    organization.edit_config(lambda config: config.update(ruleLambdas=central))
     said = organization.rollout()
     assert "stack rdk-guardrails-rule-functions: create-stack" in said
     functions = organization.session.client("lambda", region_name="eu-west-1").list_functions()["Functions"]
