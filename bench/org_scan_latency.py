@@ -1,18 +1,22 @@
 """`scan --org` against request latency: the same faked organization at --concurrency 1 and higher.
 
-moto answers in-process at CPU speed, which hides what a real scan waits on: every request's round trip.
-Here each request first waits LATENCY seconds (as a real API round trip would, outside the GIL), then
-moto answers. Measured: wall time per concurrency, requests per account and region, and the model
-floor (requests x latency / concurrency) beside it; the rows must be the same at every concurrency.
+moto answers at CPU speed, which hides what a real scan waits on: every request's round trip. Here moto
+runs as a server in its own process (AWS's work is not done under the scanner's GIL either), and each
+request first waits LATENCY seconds (as a real API round trip would), then moto answers. Measured: wall
+time per concurrency, requests per account and region, and the model floor (requests x latency /
+concurrency) beside it; the rows must be the same at every concurrency.
 
 Run with `.venv/bin/python bench/org_scan_latency.py` (writes bench/org_scan_latency.json).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -25,7 +29,7 @@ os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 import boto3  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import requests  # noqa: E402
 from scans import ITEM_ONLY, PACK, seed_buckets_and_endpoints  # noqa: E402
 
 from rdkpack.account import org  # noqa: E402
@@ -34,7 +38,7 @@ from rdkpack.project.config import load_project  # noqa: E402
 LATENCY = 0.060  # seconds: a real API round trip
 ACCOUNTS, REGIONS, PER_REGION = 24, ("us-east-1", "eu-west-1"), 6
 CONCURRENCIES = (1, 4, 16, 32)
-RUNS = 3  # each figure is the median of this many scans
+RUNS = 1  # each figure is the median of this many scans
 
 
 class Latency:
@@ -52,6 +56,34 @@ class Latency:
     def attach(self, session):
         session.events.register_first("before-send", self.wait)
         return session
+
+
+@contextlib.contextmanager
+def moto_server():
+    """moto_server on a free 127.0.0.1 port, in its own process; every client of this process talks to it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            with contextlib.suppress(requests.ConnectionError):
+                requests.post(f"{url}/moto-api/reset", timeout=5)
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError(f"moto_server did not answer on {url}")
+        os.environ["AWS_ENDPOINT_URL"] = url
+        yield url
+    finally:
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def seeded(account_ids) -> None:
@@ -85,7 +117,7 @@ def scan(account_ids, concurrency: int, latency: Latency) -> tuple[float, list]:
 def org_scan_latency() -> dict:
     account_ids = [f"{200000000000 + n:012d}" for n in range(ACCOUNTS)]
     runs = {}
-    with mock_aws():
+    with moto_server():
         seeded(account_ids)
         reference = None
         for concurrency in CONCURRENCIES:

@@ -9,18 +9,15 @@ others go on.
 
 from __future__ import annotations
 
-import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-import boto3
-import botocore.loaders
-import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from rdkpack import aws
 from rdkpack.account.inventory import from_recorded, read_in_batches
+from rdkpack.account.role_session import RoleSession
 from rdkpack.account.scan import (
     REPORT_FORMAT,
     Result,
@@ -191,43 +188,9 @@ def role_arn(project: Project, account: str, role_name: str) -> str:
     return f"arn:{project.partition}:iam::{account}:role/{role_name}"
 
 
-def assumed_session(credentials: dict, region: str):
-    """A session in one region with an assumed role's temporary credentials.
-
-    Every such session reads service models through one shared loader: a new session would parse the EC2,
-    S3, Lambda and CloudWatch models again (about 0.3 s of CPU per account and region, minutes in a large
-    organization), while the models are the same files for all of them.
-    """
-    botocore_session = botocore.session.get_session()
-    botocore_session.register_component("data_loader", shared_model_loader())
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
-        botocore_session=botocore_session,
-    )
-
-
-@functools.cache
-def shared_model_loader():
-    """botocore's loader of service models and endpoint rules, with its cache, made once per process.
-
-    It searches the paths a new session's loader would (AWS_DATA_PATH included). boto3 appends its own data
-    folder to the loader of every session it makes: on this shared one a path already there is not added again.
-    """
-    default = botocore.session.get_session().get_component("data_loader")
-    return botocore.loaders.Loader(
-        extra_search_paths=_PathsOnce(default.search_paths), include_default_search_paths=False
-    )
-
-
-class _PathsOnce(list):
-    """A search-path list that ignores a path it already holds."""
-
-    def append(self, path) -> None:
-        if path not in self:
-            super().append(path)
+def assumed_session(credentials: dict, region: str) -> RoleSession:
+    """What the scan uses of a boto3 Session, with an assumed role's temporary credentials, in one region."""
+    return RoleSession(credentials, region)
 
 
 @dataclass(frozen=True)

@@ -179,18 +179,30 @@ def test_a_region_that_refuses_the_roles_credentials_is_named_as_not_enabled(org
     assert {r.region for r in report.before} == {"us-east-1"}
 
 
-def test_every_assumed_session_reads_service_models_through_one_loader():
-    """One model parse per process, not per account and region (0.3 s of CPU each: bench organization_scan)."""
-    credentials = {"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "secret", "SessionToken": "token"}
-    sessions = [org.assumed_session(credentials, region) for region in REGIONS for _ in ACCOUNTS]
-    loaders = {id(s._session.get_component("data_loader")): s._session.get_component("data_loader") for s in sessions}
-    assert len(loaders) == 1
-    (loader,) = loaders.values()
-    assert len(loader.search_paths) == len(set(loader.search_paths)), "boto3's data folder is added once"
-    assert len({id(s._session) for s in sessions}) == len(sessions), "credentials stay per session"
-    assert [s.region_name for s in sessions] == [r for r in REGIONS for _ in ACCOUNTS]
-    frozen = sessions[0].get_credentials().get_frozen_credentials()
-    assert (frozen.access_key, frozen.secret_key, frozen.token) == ("ASIAEXAMPLE", "secret", "token")
+def test_assumed_sessions_share_one_session_classes_and_models_but_not_credentials():
+    """A client per account and region costs little CPU (bench org_scan_latency): one botocore session, one
+    class and one model per service; each client still signs with its own account's credentials."""
+    keys = [{"AccessKeyId": f"ASIA{n}", "SecretAccessKey": f"secret{n}", "SessionToken": f"token{n}"} for n in range(4)]
+    sessions = [org.assumed_session(credentials, region) for credentials in keys[:2] for region in REGIONS]
+    clients = [session.client("ec2") for session in sessions]
+    assert len({type(client) for client in clients}) == 1
+    assert len({id(client.meta.service_model) for client in clients}) == 1
+    assert [client.meta.region_name for client in clients] == [r for _ in keys[:2] for r in REGIONS]
+    signed = [client._request_signer._credentials.get_frozen_credentials() for client in clients]
+    assert [(f.access_key, f.secret_key, f.token) for f in signed] == [
+        (k["AccessKeyId"], k["SecretAccessKey"], k["SessionToken"]) for k in keys[:2] for _ in REGIONS
+    ]
+    elsewhere = boto3.Session(region_name="us-east-1").client("ec2")
+    assert type(elsewhere) is not type(clients[0]), "other sessions build their classes as botocore does"
+
+
+def test_a_handler_registered_on_an_assumed_session_reaches_only_its_clients(organization):
+    keys = {"AccessKeyId": "ASIA0", "SecretAccessKey": "s", "SessionToken": "t"}
+    mine, other = org.assumed_session(keys, "us-east-1"), org.assumed_session(keys, "us-east-1")
+    answer = SimpleNamespace(status_code=200, headers={}), {"Regions": [], "ResponseMetadata": {}}
+    mine.events.register_first("before-call.ec2.DescribeRegions", lambda **_: answer)
+    assert mine.client("ec2").describe_regions()["Regions"] == []
+    assert other.client("ec2").describe_regions()["Regions"], "moto answers the other session"
 
 
 # ---- through an aggregator ----
