@@ -21,12 +21,33 @@ from botocore.exceptions import (
 
 from rdkpack.errors import ScanError
 
-BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+# Adaptive retries: standard's backoff, plus a client-side rate that slows down when AWS throttles the client
+# (each client is one account, region and service: the scope of the quota that throttles it).
+MAX_ATTEMPTS = 10
+BOTO_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": MAX_ATTEMPTS})
+SCANNER = "the scanning identity (read-only)"  # who is told to grant a permission a read lacked
 SERVICE_KEY = "rdkpackService"  # added to an error response by the client's after-call hook
 # botocore 1.44 takes the region from AWS_DEFAULT_REGION or the profile, never from AWS_REGION.
 NO_REGION = "no AWS region set: pass --region, set AWS_DEFAULT_REGION, or set region in the profile"
 
 EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+# Throttling error codes botocore retries (botocore.retries.standard); one that reaches us outlasted every retry.
+THROTTLING_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+}
 INVALID_CODES = {
     "UnrecognizedClientException",  # JSON services (Lambda, Config, tagging): unknown access key
     "InvalidClientTokenId",  # query services (STS): unknown key or session token
@@ -93,7 +114,7 @@ def action_of(error: ClientError) -> str:
     return iam_action(service, error.operation_name) if service else f"the IAM action of {error.operation_name}"
 
 
-def explain(error: Exception, grantee: str = "the scanning identity (read-only)") -> str:
+def explain(error: Exception, grantee: str = SCANNER) -> str:
     """One line: what went wrong and what to do about it."""
     if isinstance(error, ClientError):
         return _explain_response(error, grantee)
@@ -119,12 +140,18 @@ def _explain_response(error: ClientError, grantee: str) -> str:
         )
     if is_access_denied(error):
         return f"access denied for {action_of(error)}: grant it to {grantee}"
+    if code in THROTTLING_CODES:
+        return (
+            f"AWS throttled {action_of(error)} ({code}) through all {MAX_ATTEMPTS} attempts: something else is "
+            "spending this account and region's quota too; scan again later (with --resume, only what is missing), "
+            "with a lower --concurrency, or ask for a higher quota in Service Quotas"
+        )
     message = error.response.get("Error", {}).get("Message", "")
     return f"{error.operation_name} failed ({code}): {message}"
 
 
 @contextlib.contextmanager
-def aws_errors(error_class: type[Exception] = ScanError, grantee: str = "the scanning identity (read-only)"):
+def aws_errors(error_class: type[Exception] = ScanError, grantee: str = SCANNER):
     """Errors the user can fix (credentials, region, network, permissions) as error_class, saying how."""
     try:
         yield

@@ -7,13 +7,14 @@ import importlib.util
 import json
 import re
 import sys
+import threading
 from pathlib import Path
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from rdkpack import report
 from rdkpack.account import org, scan
@@ -23,7 +24,7 @@ from rdkpack.packs import deploy, validate, write
 from rdkpack.project import documents, kit
 from rdkpack.project.config import find_root, load_project
 from rdkpack.project.kit import scaffold
-from rdkpack.report import security_hub
+from rdkpack.report import security_hub, stream
 
 SCALE_MAX = 1000
 CONCURRENCY_MAX = 256  # threads, each with its own clients and connection pools
@@ -254,6 +255,46 @@ def progress_bar(enabled: bool, label: str = "evaluating"):
     return start
 
 
+def pair_progress(enabled: bool):
+    """An organization scan's progress bar (rich, on stderr), or None when it would not be seen."""
+    return PairProgress(Console(stderr=True)) if enabled else None
+
+
+class PairProgress:
+    """Called with the pairs in all and those already done (resumed), it shows a bar of account x region pairs
+    done, failed and done a second, and returns the tick(failed) each finished pair calls, from any thread."""
+
+    def __init__(self, console: Console):
+        self.bar = Progress(
+            TextColumn("account x region"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self.lock, self.failed = threading.Lock(), 0
+
+    def __call__(self, total: int, done: int):
+        self.bar.start()
+        task = self.bar.add_task("scan", total=total, completed=done, failed=0, rate="")
+        if done >= total:
+            self.bar.stop()
+
+        def tick(failed: bool) -> None:
+            with self.lock:
+                self.failed += failed
+                self.bar.advance(task)
+                speed = self.bar.tasks[0].speed
+                self.bar.update(task, failed=self.failed, rate=f"{speed:.1f} pairs/s" if speed else "")
+                if self.bar.finished:
+                    self.bar.stop()
+
+        return tick
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     outputs = report.plan_outputs(args.output, args.format)  # before any AWS call
     project = load_project(project_root())
@@ -266,14 +307,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
     show_progress = not args.json and sys.stderr.isatty()
     pack = args.pack or next(iter(project.packs))
     plan = None
+    if args.resume and not (args.accounts or args.org):
+        raise UsageError("--resume continues a scan with --accounts or --org from its --output FILE.jsonl")
     if args.aggregator or args.accounts or args.org:
-        result, plan = scan_many(args, project, pack, session, show_progress)
+        result, plan = scan_many(args, project, pack, session, show_progress=show_progress, outputs=outputs)
     else:
         result = scan.scan_account(
             project, pack, session, only=args.rules, source=args.source, progress=progress_bar(show_progress)
         )
     for output in outputs:
-        output.write(result, f"rdk guardrails scan of {args.profile or 'default credentials'}")
+        if not (plan and output.format == STREAM):  # a role scan's stream is written as it goes
+            output.write(result, f"rdk guardrails scan of {args.profile or 'default credentials'}")
     for note in getattr(result, "notes", ()):
         print(f"note: {note}", file=sys.stderr)
     for warning in getattr(result, "warnings", ()):
@@ -304,8 +348,12 @@ def import_findings(args: argparse.Namespace, result, session, plan) -> int:
 def scan_exit_code(args: argparse.Namespace, result) -> int:
     """1, with a warning line, when an account, a region or a resource could not be scanned; 1 for NON_COMPLIANT
     with --fail-on-noncompliant; else 0."""
+    if isinstance(result, org.OrgReport) and result.failures:
+        print(f"warning: {len(result.failures)} account/region(s) not (fully) scanned: see Failures", file=sys.stderr)
+        return 1
+    for failure in getattr(result, "failures", ()):
+        print(f"warning: {failure.reason}", file=sys.stderr)
     if getattr(result, "failures", None):
-        print(f"warning: {len(result.failures)} account/region(s) could not be scanned: see Failures", file=sys.stderr)
         return 1
     summary = scan.counts(result.before)
     if summary.get(scan.ERROR):
@@ -314,9 +362,10 @@ def scan_exit_code(args: argparse.Namespace, result) -> int:
     return 1 if args.fail_on_noncompliant and summary["NON_COMPLIANT"] else 0
 
 
-def scan_many(args: argparse.Namespace, project, pack: str, session, show_progress: bool):
+def scan_many(args: argparse.Namespace, project, pack: str, session, *, show_progress: bool, outputs):
     """An aggregator's accounts, or a role assumed in each listed (or every active) account and region; with the
-    role scan's plan (None for an aggregator)."""
+    role scan's plan (None for an aggregator). A role scan appends each account and region to its .jsonl outputs
+    as it finishes; with --resume, it first takes the pairs that one holds complete."""
     if args.aggregator and (args.accounts or args.org):
         raise UsageError("--aggregator reads every member from one account: give it without --accounts or --org")
     if args.aggregator and args.security_hub:
@@ -336,14 +385,60 @@ def scan_many(args: argparse.Namespace, project, pack: str, session, show_progre
     # The pack's excluded accounts, and the management account, where service-managed StackSets create no roles.
     excluded = set(project.packs[pack].excluded_accounts) if pack in project.packs else set()
     excluded |= {project.management_account_id} if project.management_account_id else set()
-    accounts = args.accounts or [a for a in org.organization_accounts(session) if a not in excluded]
+    notes: list[str] = []
+    accounts = args.accounts or [a for a in org.organization_accounts(session, notes) if a not in excluded]
     regions = (
         args.regions or list(project.packs[pack].regions if pack in project.packs else ()) or [session.region_name]
     )
     only = tuple(args.rules) if args.rules else None
     plan = org.RoleScan(project, pack, args.role_name, tuple(regions), only, args.source)
-    progress = progress_bar(show_progress, "account x region")
-    return org.scan_with_role(plan, session, accounts, progress=progress, concurrency=args.concurrency), plan
+    streams = [output for output in outputs if output.format == STREAM]
+    first_line = stream.header(pack, f"role {args.role_name}", stream_plan(project, plan))
+    finished = resumed_pairs(args, streams, first_line)
+    writers = [stream.StreamWriter(output.path, first_line, resume=args.resume) for output in streams]
+    try:
+        result = org.scan_with_role(
+            plan,
+            session,
+            accounts,
+            progress=pair_progress(show_progress),
+            concurrency=args.concurrency,
+            finished=finished,
+            on_pair=lambda account, region, rows: [writer.pair(account, region, rows) for writer in writers],
+        )
+    finally:
+        for writer in writers:
+            writer.close()
+    result.notes[:0] = notes
+    return result, plan
+
+
+def stream_plan(project, plan: org.RoleScan) -> dict:
+    """What a stream's rows depend on, so --resume refuses another scan's file: role, source, rules, parameters."""
+    rules = scan.pack_rules(project, project.packs[plan.pack], plan.only) if plan.pack in project.packs else []
+    return {
+        "role": plan.role_name,
+        "source": plan.source,
+        "rules": {rule.name: scan.scan_parameters(rule) for rule in rules},
+    }
+
+
+def resumed_pairs(args: argparse.Namespace, streams, first_line: dict) -> dict:
+    """--resume: the pairs the one .jsonl output holds complete (none when it does not exist yet, said in a note)."""
+    if not args.resume:
+        return {}
+    if len(streams) != 1:
+        raise UsageError(f"--resume needs exactly one --output FILE.jsonl to continue, got {len(streams)}")
+    (output,) = streams
+    if not output.path.exists():
+        print(f"note: --resume: {output.path} does not exist yet: scanning every account and region", file=sys.stderr)
+        return {}
+    finished = stream.finished_pairs(output.path, first_line)
+    print(f"note: --resume: {len(finished)} account/region pair(s) complete in {output.path}", file=sys.stderr)
+    return finished
+
+
+STREAM = "jsonl"  # the output format a role scan writes as it goes
 
 
 def account_id(text: str) -> str:
@@ -401,6 +496,12 @@ def add_many_accounts_options(command: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="REGION",
         help="regions to scan (default: the pack's regions); `all`: each account's enabled regions",
+    )
+    many.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted --accounts or --org scan from its --output FILE.jsonl: the account and region "
+        "pairs it holds complete are not scanned again (nor are failed ones kept)",
     )
     many.add_argument(
         "--concurrency",

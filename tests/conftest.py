@@ -22,6 +22,9 @@ from werkzeug.serving import make_server
 from tests.support.model_cache import share_loaded_models
 from tests.support.request_constraints import check_every_request
 
+# The seeded organization's fixtures, for the organization-scan test modules.
+pytest_plugins = ["tests.support.org_scan"]
+
 # Hermetic: dummy credentials and region, never a real profile or endpoint.
 os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
 for name in (

@@ -291,17 +291,30 @@ def read_in_batches(fetch, keys: list, fields: tuple[str, str], *, sleep=time.sl
     return items
 
 
-def collect(session, resource_types, source: str = "auto", tagged_types=frozenset(), warnings=None):
+def collect(session, resource_types, source: str = "auto", tagged_types=frozenset(), *, warnings=None, lost=None):
     """Items of the given types and where they came from: 'config' (the recorder) or 'api'.
 
     A recorder that is on may still not record a type the rules evaluate: under 'auto' that type is read from the
     service APIs ('config+api'), under 'config' it has no items; either way a line is added to `warnings`.
+    A type that cannot be read (its API denied, or throttled past every retry) is added to `lost` with why, and
+    the other types are still read: only the rules of that type lose their results. Without `lost`, it raises.
     """
     fallback = source == "auto"  # a type the recorder skips comes from the service APIs
+
+    def read(reader, kind) -> list[dict]:
+        try:
+            return reader(session, kind, kind in tagged_types)
+        except (ClientError, ScanError) as error:
+            cause = error if isinstance(error, ClientError) else error.__cause__
+            if lost is None or not isinstance(cause, ClientError) or is_credential_problem(cause):
+                raise
+            lost[kind] = str(error) if isinstance(error, ScanError) else explain(error)
+            return []
+
     if fallback and not recorder_is_on(session):
         source = "api"
     if source == "api":
-        return [item for kind in resource_types for item in items_from_apis(session, kind, kind in tagged_types)], "api"
+        return [item for kind in resource_types for item in read(items_from_apis, kind)], "api"
     records = recorded_types(session)
     unrecorded = [kind for kind in resource_types if not records(kind)]
     if unrecorded and warnings is not None:
@@ -310,9 +323,9 @@ def collect(session, resource_types, source: str = "auto", tagged_types=frozense
     items = []
     for kind in resource_types:
         if kind not in unrecorded:
-            items += items_from_recorder(session, kind, kind in tagged_types)
+            items += read(items_from_recorder, kind)
         elif fallback:
-            items += items_from_apis(session, kind, kind in tagged_types)
+            items += read(items_from_apis, kind)
     return items, ("config+api" if unrecorded and fallback else "config")
 
 

@@ -19,7 +19,9 @@ from rdkpack import aws
 from rdkpack.account.inventory import from_recorded, read_in_batches
 from rdkpack.account.role_session import RoleSession
 from rdkpack.account.scan import (
+    ERROR,
     REPORT_FORMAT,
+    Failure,
     Result,
     counts,
     evaluate_direct,
@@ -41,13 +43,7 @@ DEFAULT_CONCURRENCY = 16
 ALL_REGIONS = "all"  # --regions all: each account's enabled regions
 ENABLED_REGIONS = {"opt-in-not-required", "opted-in"}  # DescribeRegions OptInStatus
 ROLE_SESSION_NAME = "rdkpack-scan"
-
-
-@dataclass(frozen=True)
-class Failure:
-    account: str
-    region: str
-    reason: str
+ACTIVE = "ACTIVE"  # an organization account's state (ListAccounts, DescribeAccount)
 
 
 @dataclass
@@ -93,7 +89,7 @@ class OrgReport:
             "source": self.source,
             "totals": self.totals(groups),
             "accounts": [{**g, "results": [r.as_dict() for r in grouped[(g["account"], g["region"])]]} for g in groups],
-            "failures": [failure.__dict__ for failure in self.failures],
+            "failures": [failure.as_dict() for failure in self.failures],
             "skipped_rules": self.skipped_rules,
         }
 
@@ -173,15 +169,33 @@ def scan_aggregator(project: Project, pack_name: str, session, aggregator: str, 
 # ---- with a role in each account ----
 
 
-def organization_accounts(session) -> list[str]:
-    """The organization's active accounts (ListAccounts: the management or a delegated administrator account)."""
+def organization_accounts(session, notes: list[str] | None = None) -> list[str]:
+    """The organization's active accounts (ListAccounts: the management or a delegated administrator account); one
+    line in `notes` for each account left out because it is not active (suspended, or being closed)."""
     client = aws.client(session, "organizations")
     with aws_errors():
         pages = client.get_paginator("list_accounts").paginate()
-        # State replaces Status (retired September 2026); an answer with neither is taken as active.
-        return sorted(
-            a["Id"] for page in pages for a in page["Accounts"] if a.get("State", a.get("Status", "ACTIVE")) == "ACTIVE"
-        )
+        listed = {a["Id"]: account_state(a) for page in pages for a in page["Accounts"]}
+    for account, state in sorted(listed.items()):
+        if state != ACTIVE and notes is not None:
+            notes.append(f"account {account} is {state} in the organization: not scanned")
+    return sorted(account for account, state in listed.items() if state == ACTIVE)
+
+
+def account_state(account: dict) -> str:
+    # State replaces Status (retired September 2026); an answer with neither is taken as active.
+    return account.get("State", account.get("Status", ACTIVE))
+
+
+def inactive_state(session, account: str) -> str | None:
+    """The account's state in the organization when it is not active (organizations:DescribeAccount, asked only
+    after AWS refused its role); None when active or when the scanner may not ask."""
+    try:
+        found = aws.client(session, "organizations").describe_account(AccountId=account)["Account"]
+    except (ClientError, BotoCoreError):
+        return None
+    state = account_state(found)
+    return None if state == ACTIVE else state
 
 
 def role_arn(project: Project, account: str, role_name: str) -> str:
@@ -210,8 +224,14 @@ class RoleScan:
             RoleArn=role_arn(self.project, account, self.role_name), RoleSessionName=ROLE_SESSION_NAME
         )["Credentials"]
 
-    def refusal(self, error: ClientError, account: str) -> str:
-        """Why AssumeRole was refused, naming who must act: the member account's role, or the scanner."""
+    def refusal(self, error: ClientError, account: str, state: str | None = None) -> str:
+        """Why AssumeRole was refused, naming who must act: the organization (an account not active), the member
+        account's role, or the scanner."""
+        if state:
+            return (
+                f"cannot assume {self.role_name}: account {account} is {state} in the organization, and AWS refuses "
+                "its roles until it is reinstated: nothing to fix in the role (leave it out of --accounts)"
+            )
         if not aws.is_access_denied(error):
             return f"cannot assume {self.role_name}: {explain(error)}"
         return (
@@ -223,10 +243,10 @@ class RoleScan:
 
     def region(self, credentials: dict, account: str, region: str) -> tuple[list[Result], list[Failure], list[str]]:
         """One account and region: its results, or its failure (with the region's own reason where it is not
-        enabled), and notes (a type the recorder skips)."""
+        enabled), the rules an API they need left unevaluated, and notes (a type the recorder skips)."""
         session = assumed_session(credentials, region)
         try:
-            found = scan_account(self.project, self.pack, session, only=self.only, source=self.source)
+            found = scan_account(self.project, self.pack, session, only=self.only, source=self.source, partial=True)
         except (RdkPackError, ClientError, BotoCoreError) as error:
             reason = str(error) if isinstance(error, RdkPackError) else explain(error)
             if "credentials are invalid" in reason:  # a token the region does not know: an opt-in region not enabled
@@ -234,24 +254,50 @@ class RoleScan:
                     f"region {region} does not accept the role's credentials: it is most likely an opt-in region "
                     f"not enabled in account {account} (enable it, or leave it out of --regions)"
                 )
-            return [], [Failure(account, region, reason)], []
+            return [], [Failure(account, region, self.blame(reason, account))], []
         notes = [f"account {account} {region}: {warning}" for warning in found.warnings]
-        return [replace(result, account=account, region=region) for result in found.before], [], notes
+        failures = [replace(f, account=account, reason=self.blame(f.reason, account)) for f in found.failures]
+        results = [
+            replace(r, account=account, region=region, annotation=self.blame(r.annotation, account))
+            if r.compliance == ERROR
+            else replace(r, account=account, region=region)
+            for r in found.before
+        ]
+        return results, failures, notes
+
+    def blame(self, reason: str, account: str) -> str:
+        """A permission the scan lacked in a member account is the member role's to grant, not the scanner's."""
+        grantee = f"role {self.role_name} in account {account} (prerequisites/scan-role.yaml grants every scan action)"
+        return reason.replace(aws.SCANNER, grantee)
 
 
-def scan_with_role(plan: RoleScan, session, accounts, *, progress=None, concurrency=DEFAULT_CONCURRENCY) -> OrgReport:
+def scan_with_role(
+    plan: RoleScan,
+    session,
+    accounts,
+    *,
+    progress=None,
+    concurrency=DEFAULT_CONCURRENCY,
+    finished: dict | None = None,
+    on_pair=None,
+) -> OrgReport:
     """Assume the role once in each account and scan its regions, `concurrency` account x region pairs at a time;
-    read-only. The report is in the order of the accounts and regions given, whatever the concurrency."""
+    read-only. The report is in the order of the accounts and regions given, whatever the concurrency.
+
+    `finished` holds pairs already scanned (account, region) -> (results, failures, notes), taken as they are;
+    `on_pair(account, region, rows)` is called as each other pair finishes, from its thread; `progress(total,
+    finished)` returns a tick(failed) called as each pair finishes.
+    """
     pack = plan.project.packs.get(plan.pack)
     if pack is None:
         raise ScanError(f"no pack {plan.pack!r} in rdk-config.json; packs: {', '.join(plan.project.packs)}")
     rules = pack_rules(plan.project, pack, plan.only)
     for rule in rules:  # load once, before the threads
         rule_module(plan.project.root, rule.name)
-    sts = aws.client(session, "sts")
     descriptions = {rule.name: plan.project.rules[rule.name].description for rule in rules}
     report = OrgReport(pack.name, f"role {plan.role_name}", [], descriptions=descriptions)
-    credentials = _Credentials(plan, sts)
+    credentials = _Credentials(plan, session)
+    finished = finished or {}
     if plan.regions == (ALL_REGIONS,):
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             listed = list(pool.map(lambda a: enabled_regions(credentials, a, session.region_name), accounts))
@@ -261,20 +307,25 @@ def scan_with_role(plan: RoleScan, session, accounts, *, progress=None, concurre
         report.notes += [note for _, note in listed if note]
     else:
         pairs = [(account, region) for account in accounts for region in plan.regions]
-    tick = progress(len(pairs)) if progress else None
+    tick = progress(len(pairs), sum(pair in finished for pair in pairs)) if progress else None
 
     def one(pair):
+        if pair in finished:
+            return finished[pair]
         account, region = pair
         try:
             granted = credentials.of(account)
             if isinstance(granted, str):
-                return [], [Failure(account, region, granted)], []
-            return plan.region(granted, account, region)
+                rows = [], [Failure(account, region, granted)], []
+            else:
+                rows = plan.region(granted, account, region)
         except Exception as error:  # one pair's surprise must not lose the others' results
-            return [], [Failure(account, region, f"scan stopped: {type(error).__name__}: {error}")], []
-        finally:
-            if tick:
-                tick()
+            rows = [], [Failure(account, region, f"scan stopped: {type(error).__name__}: {error}")], []
+        if on_pair:
+            on_pair(account, region, rows)
+        if tick:
+            tick(bool(rows[1]))
+        return rows
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         for results, failures, notes in pool.map(one, pairs):
@@ -307,8 +358,8 @@ class _Credentials:
     """Each account's assumed-role credentials, asked for once however many of its regions run at once; a refusal
     is kept as its reason (a str)."""
 
-    def __init__(self, plan: RoleScan, sts):
-        self.plan, self.sts = plan, sts
+    def __init__(self, plan: RoleScan, session):
+        self.plan, self.session, self.sts = plan, session, aws.client(session, "sts")
         self.found: dict[str, dict | str] = {}
         self.locks: dict[str, threading.Lock] = {}
         self.guard = threading.Lock()
@@ -321,5 +372,6 @@ class _Credentials:
                 try:
                     self.found[account] = self.plan.credentials(self.sts, account)
                 except ClientError as error:
-                    self.found[account] = self.plan.refusal(error, account)
+                    state = inactive_state(self.session, account) if aws.is_access_denied(error) else None
+                    self.found[account] = self.plan.refusal(error, account, state)
             return self.found[account]

@@ -23,6 +23,11 @@ import botocore.credentials
 import botocore.loaders
 import botocore.session
 
+from rdkpack.project.kit.rule_kit import RateCap
+
+# Lambda throttles its control-plane APIs per account and region at about 15 requests a second; a scan keeps a
+# third of that to the account's own deployments. One pair (account and region) is one RoleSession.
+LAMBDA_REQUESTS_PER_SECOND = 10
 _build_class = botocore.client.ClientCreator._create_client_class
 _load_model = botocore.client.ClientCreator._load_service_model
 
@@ -39,12 +44,15 @@ class RoleSession:
             "aws_session_token": credentials["SessionToken"],
         }
         self.events = Registrations()
+        self.lambda_pace = RateCap(LAMBDA_REQUESTS_PER_SECOND)  # every Lambda client of this account and region
 
     def client(self, service_name: str, region_name: str | None = None, config=None, **options):
-        made = shared_session().client(
-            service_name, region_name=region_name or self.region_name, config=config, **self._keys, **options
-        )
+        region = region_name or self.region_name
+        made = shared_session().client(service_name, region_name=region, config=config, **self._keys, **options)
         self.events.apply(made.meta.events)
+        if service_name == "lambda" and region == self.region_name:
+            # its own id: a rule's stricter RateCap on the same client must not replace it
+            made.meta.events.register("before-send", self.lambda_pace.wait, unique_id="rdkpack.scan.lambda_pace")
         return made
 
     def get_credentials(self) -> botocore.credentials.Credentials:

@@ -47,6 +47,20 @@ class Result:
         return {key: value for key, value in asdict(self).items() if value or key not in ("account", "region")}
 
 
+@dataclass(frozen=True)
+class Failure:
+    """What could not be scanned in an account and region: all of it, or only `rules` (an API they need failed)."""
+
+    account: str
+    region: str
+    reason: str
+    rules: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        found = {"account": self.account, "region": self.region, "reason": self.reason}
+        return {**found, "rules": list(self.rules)} if self.rules else found
+
+
 @dataclass
 class ScanReport:
     """Results of one scan, shaped like the demo's report so one renderer serves both."""
@@ -58,6 +72,7 @@ class ScanReport:
     after: list = field(default_factory=list)
     descriptions: dict = field(default_factory=dict)  # rule -> what it checks (parameters.json), for SARIF
     warnings: list = field(default_factory=list)  # what the reader could not see (a type the recorder skips)
+    failures: list[Failure] = field(default_factory=list)  # rules not evaluated: an API they need failed
 
     def as_dict(self) -> dict:
         return {
@@ -66,6 +81,7 @@ class ScanReport:
             "source": self.source,
             "summary": counts(self.before),
             "results": [r.as_dict() for r in self.before],
+            **({"failures": [f.as_dict() for f in self.failures]} if self.failures else {}),
         }
 
 
@@ -236,8 +252,12 @@ def tagged_types(project: Project, rules) -> set[str]:
     }
 
 
-def scan_account(project: Project, pack_name: str, session, *, only=None, source="auto", progress=None) -> ScanReport:
-    """Evaluate live resources with the pack's rules and parameters; read-only."""
+def scan_account(
+    project: Project, pack_name: str, session, *, only=None, source="auto", progress=None, partial=False
+) -> ScanReport:
+    """Evaluate live resources with the pack's rules and parameters; read-only. With `partial` (one of many accounts
+    and regions), a resource type that cannot be read loses only its rules (report.failures); without, the scan
+    stops with why."""
     pack = project.packs.get(pack_name)
     if pack is None:
         raise ScanError(f"no pack {pack_name!r} in rdk-config.json; packs: {', '.join(project.packs)}")
@@ -246,7 +266,10 @@ def scan_account(project: Project, pack_name: str, session, *, only=None, source
         rule_module(project.root, rule.name)
     kinds = sorted({kind for rule in rules for kind in project.rules[rule.name].resource_types})
     warnings: list[str] = []
-    items, used = collect(session, kinds, source, frozenset(tagged_types(project, rules)), warnings)
+    lost: dict[str, str] | None = {} if partial else None
+    items, used = collect(session, kinds, source, frozenset(tagged_types(project, rules)), warnings=warnings, lost=lost)
+    failures = lost_rules(project, rules, lost or {}, session.region_name)
+    rules = [rule for rule in rules if not any(rule.name in f.rules for f in failures)]
     factory = SessionClientFactory(session)
     total = sum(len(applicable(project.rules[rule.name].resource_types, items)) for rule in rules)
     tick = progress(total) if progress else None
@@ -255,4 +278,14 @@ def scan_account(project: Project, pack_name: str, session, *, only=None, source
         with aws_errors():
             results += evaluate_direct(project.root, rule.name, scan_parameters(rule), items, factory, on_item=tick)
     descriptions = {rule.name: project.rules[rule.name].description for rule in rules}
-    return ScanReport(pack.name, used, results, descriptions=descriptions, warnings=warnings)
+    return ScanReport(pack.name, used, results, descriptions=descriptions, warnings=warnings, failures=failures)
+
+
+def lost_rules(project: Project, rules, lost: dict[str, str], region: str) -> list[Failure]:
+    """One failure per resource type that could not be read, naming the rules it leaves unevaluated (a rule with
+    one of its types unread is not evaluated at all: its verdicts would be partial)."""
+    failures = []
+    for kind, reason in sorted(lost.items()):
+        names = tuple(rule.name for rule in rules if kind in project.rules[rule.name].resource_types)
+        failures.append(Failure("", region, f"{', '.join(names)} not evaluated: reading {kind}: {reason}", names))
+    return failures

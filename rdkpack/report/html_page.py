@@ -141,7 +141,7 @@ def summary_section(report) -> str:
 def groups_section(report) -> str:
     """An organization's counts and endpoint AZ cost per account and region, then the totals."""
     groups = report.groups()
-    failed = {(f.account, f.region) for f in report.failures}
+    failed = {(f.account, f.region) for f in report.failures if not f.rules}  # not those that lost some rules
     head = "<th scope='col'>Account</th><th scope='col'>Region</th><th scope='col'>Verdicts</th>"
     head += "".join(f'<th scope="col" class="num">{c}</th>' for c in (*VERDICTS, GROUP_COLUMNS[-1]))
     rows = []

@@ -12,14 +12,30 @@ from rdkpack.report.html_page import to_html
 from rdkpack.report.junit import to_junit
 from rdkpack.report.markdown import to_markdown
 from rdkpack.report.sarif import to_sarif
+from rdkpack.report.stream import to_jsonl
 
 
 def to_json(report, title: str) -> str:
     return json.dumps(report.as_dict(), indent=2) + "\n"
 
 
-FORMATS = {"markdown": to_markdown, "html": to_html, "json": to_json, "junit": to_junit, "sarif": to_sarif}
-SUFFIXES = {".md": "markdown", ".html": "html", ".htm": "html", ".json": "json", ".xml": "junit", ".sarif": "sarif"}
+FORMATS = {
+    "markdown": to_markdown,
+    "html": to_html,
+    "json": to_json,
+    "junit": to_junit,
+    "sarif": to_sarif,
+    "jsonl": to_jsonl,
+}
+SUFFIXES = {
+    ".md": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".json": "json",
+    ".xml": "junit",
+    ".sarif": "sarif",
+    ".jsonl": "jsonl",
+}
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,7 @@ def plan_outputs(paths: list[str], format_name: str | None) -> list[Output]:
     if format_name and len(paths) > 1:
         raise ScanError(
             f"--format {format_name} with {len(paths)} --output files: --format applies to a single file; "
-            "with several, give each a suffix (.sarif, .xml, .json, .html, .md)"
+            "with several, give each a suffix (.sarif, .xml, .json, .jsonl, .html, .md)"
         )
     if format_name and not paths:
         raise ScanError(f"--format {format_name} needs an --output FILE to write")

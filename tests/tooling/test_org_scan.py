@@ -12,88 +12,21 @@ import pytest
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
-from rdkpack.account import inventory, org
+from rdkpack import aws
+from rdkpack.account import inventory, org, role_session
 from rdkpack.cli import main
 from rdkpack.errors import ScanError
-from rdkpack.project.config import load_project
-from tests.support.project import ROOT
-
-PROJECT = load_project(ROOT)
-PACK = "rdk-guardrails-sandbox"  # MaxAzCount 1: every endpoint AZ over one is priced
-ACCOUNTS = ("555555555555", "666666666666")
-DENIED = "777777777777"
-REGIONS = ("us-east-1", "eu-west-1")
-ROLE = "RdkGuardrailsScanRole"
-ITEM_ONLY = ("LAMBDA_LAYER_CHECK", "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "VPC_ENDPOINT_AZ_COUNT_CHECK")
-AZ_MONTH = 0.01 * 730
-
-
-def assumed(base, account: str, region: str):
-    credentials = base.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="seed")[
-        "Credentials"
-    ]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
-    )
-
-
-def seed(session, account: str, region: str, extra_azs: int) -> None:
-    """Per account and region: an endpoint in 1 + extra_azs AZs, a `*` bucket and a clean one, a function."""
-    ec2 = session.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
-        for n, az in enumerate("abc"[: 1 + extra_azs])
-    ]
-    ec2.create_vpc_endpoint(
-        VpcId=vpc, ServiceName=f"com.amazonaws.{region}.ssm", VpcEndpointType="Interface", SubnetIds=subnets
-    )
-    s3 = session.client("s3")
-    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    for name, prefix in ((f"star-{account}-{region}", "*"), (f"clean-{account}-{region}", "logs/")):
-        s3.create_bucket(Bucket=name, **location)
-        rule = {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": prefix}, "Expiration": {"Days": 30}}
-        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [rule]})
-    role = session.client("iam").create_role(RoleName=f"fn-{region}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    session.client("lambda").create_function(
-        FunctionName="orders", Role=role, Runtime="python3.12", Handler="h.h", Code={"ZipFile": b"PK"}
-    )
-
-
-def member_session() -> boto3.Session:
-    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
-
-
-@pytest.fixture(scope="module")
-def seeded_organization(module_moto_server_url):
-    """Two member accounts in two regions (the second account's endpoints span one AZ more), seeded once:
-    every test here only reads them."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_ENDPOINT_URL", module_moto_server_url)
-        base = member_session()
-        for extra, account in enumerate(ACCOUNTS, start=1):
-            for region in REGIONS:
-                seed(assumed(base, account, region), account, region, extra)
-    return module_moto_server_url
-
-
-@pytest.fixture
-def organization(seeded_organization, monkeypatch):
-    """A session in the seeded organization in which the third account's role cannot be assumed."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", seeded_organization)
-    base = member_session()
-
-    def deny_assume_role(params, **_):
-        if DENIED in params["body"].get("RoleArn", ""):
-            error = {"Error": {"Code": "AccessDenied", "Message": "not authorized"}, "ResponseMetadata": {}}
-            return SimpleNamespace(status_code=403, headers={}), error
-        return None
-
-    base.events.register("before-call.sts.AssumeRole", deny_assume_role)
-    return base
+from tests.support.org_scan import (
+    ACCOUNTS,
+    AZ_MONTH,
+    DENIED,
+    ITEM_ONLY,
+    PACK,
+    PROJECT,
+    REGIONS,
+    ROLE,
+    assumed,
+)
 
 
 def role_scan(base, accounts=(*ACCOUNTS, DENIED), concurrency=org.DEFAULT_CONCURRENCY) -> org.OrgReport:
@@ -153,6 +86,78 @@ def answered_in_members(event: str, handler):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(org, "assumed_session", session_for)
         yield
+
+
+def aws_error(code: str, status: int = 400):
+    """A before-call answer: AWS's error, as the client sees it once its retries are over."""
+    body = {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {}}
+    return lambda **_: (SimpleNamespace(status_code=status, headers={}), body)
+
+
+LAMBDA_RULES = ("LAMBDA_LAYER_CHECK",)  # of ITEM_ONLY, the rule that reads Lambda functions
+
+
+def test_throttling_that_outlasts_the_retries_loses_only_the_rules_of_that_api(organization):
+    """ListFunctions throttled past every attempt in one account and region: the bucket and endpoint rules keep
+    their verdicts there, the failure names the Lambda rule, the API and what to do."""
+    plan = org.RoleScan(PROJECT, PACK, ROLE, ("us-east-1",), ITEM_ONLY, "api")
+    with answered_in_members("before-call.lambda.ListFunctions", aws_error("ThrottlingException")):
+        report = org.scan_with_role(plan, organization, [ACCOUNTS[0]])
+    [failure] = report.failures
+    assert (failure.account, failure.region, failure.rules) == (ACCOUNTS[0], "us-east-1", LAMBDA_RULES)
+    assert failure.reason.startswith("LAMBDA_LAYER_CHECK not evaluated: reading AWS::Lambda::Function: AWS throttled ")
+    assert "lambda:ListFunctions (ThrottlingException) through all 10 attempts" in failure.reason
+    assert "--resume" in failure.reason and "lower --concurrency" in failure.reason
+    assert {r.rule for r in report.before} == set(ITEM_ONLY) - set(LAMBDA_RULES)
+    assert report.as_dict()["failures"] == [
+        {"account": ACCOUNTS[0], "region": "us-east-1", "reason": failure.reason, "rules": list(LAMBDA_RULES)}
+    ]
+
+
+def test_a_permission_the_member_role_lacks_is_the_member_roles_to_grant(organization):
+    plan = org.RoleScan(PROJECT, PACK, ROLE, ("us-east-1",), ITEM_ONLY, "api")
+    with answered_in_members("before-call.lambda.ListFunctions", aws_error("AccessDeniedException", 403)):
+        report = org.scan_with_role(plan, organization, [ACCOUNTS[0]])
+    [failure] = report.failures
+    assert failure.rules == LAMBDA_RULES
+    assert failure.reason.endswith(
+        f"access denied for lambda:ListFunctions: grant it to role {ROLE} in account {ACCOUNTS[0]} "
+        "(prerequisites/scan-role.yaml grants every scan action)"
+    )
+    assert "scanning identity" not in failure.reason
+
+
+def test_member_clients_retry_adaptively_and_lambda_is_paced_per_account_and_region(organization):
+    """Each pair's Lambda requests stay under Lambda's control-plane rate, whatever the latency; another pair
+    (another account or region) has its own pace."""
+    keys = org.RoleScan(PROJECT, PACK, ROLE, REGIONS).credentials(organization.client("sts"), ACCOUNTS[0])
+    one, other = (org.assumed_session(keys, region) for region in REGIONS)
+    retries = aws.client(one, "lambda").meta.config.retries
+    assert retries == {"mode": "adaptive", "total_max_attempts": 10}
+    slept = []
+    for session in (one, other):
+        session.lambda_pace.clock = lambda: 100.0  # every request at the same instant
+        session.lambda_pace.sleep = slept.append
+    for _ in range(3):
+        aws.client(one, "lambda").list_functions()
+    aws.client(other, "lambda").list_functions()
+    assert slept == [
+        pytest.approx(1 / role_session.LAMBDA_REQUESTS_PER_SECOND),
+        pytest.approx(2 / role_session.LAMBDA_REQUESTS_PER_SECOND),
+    ]
+
+
+def test_a_suspended_account_named_with_accounts_is_blamed_on_its_state_not_its_role(organization):
+    suspended = {"Account": {"Id": DENIED, "Arn": "arn", "State": "SUSPENDED", "Name": "old"}}
+    organization.events.register(
+        "before-call.organizations.DescribeAccount",
+        lambda **_: (SimpleNamespace(status_code=200, headers={}), {**suspended, "ResponseMetadata": {}}),
+    )
+    report = role_scan(organization, [DENIED])
+    assert {f.reason for f in report.failures} == {
+        f"cannot assume {ROLE}: account {DENIED} is SUSPENDED in the organization, and AWS refuses its roles until "
+        "it is reinstated: nothing to fix in the role (leave it out of --accounts)"
+    }
 
 
 def test_a_region_that_refuses_the_roles_credentials_is_named_as_not_enabled(organization):
@@ -332,10 +337,13 @@ def test_org_lists_active_accounts_by_state_without_the_management_account(monke
     stub.add_response("list_accounts", {"Accounts": accounts}, {})
     stub.activate()
     monkeypatch.setattr(org.aws, "client", lambda *_: client)
-    assert org.organization_accounts(session) == sorted(["555555555555", PROJECT.management_account_id, "111111111111"])
+    notes = []
+    found = org.organization_accounts(session, notes)
+    assert found == sorted(["555555555555", PROJECT.management_account_id, "111111111111"])
+    assert notes == ["account 666666666666 is SUSPENDED in the organization: not scanned"]
     planned = []
     monkeypatch.setattr(
-        org, "organization_accounts", lambda _: ["555555555555", PROJECT.management_account_id, "111111111111"]
+        org, "organization_accounts", lambda *_: ["555555555555", PROJECT.management_account_id, "111111111111"]
     )
     monkeypatch.setattr(
         org, "scan_with_role", lambda plan, s, accounts, **_: planned.append(accounts) or org.OrgReport("p", "s", [])
