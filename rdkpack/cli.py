@@ -234,7 +234,8 @@ def add_output_options(command: argparse.ArgumentParser, extra: str = "") -> Non
         default=[],
         metavar="FILE",
         help=f"also write a report (repeatable){extra}; the suffix picks the format: .sarif (SARIF 2.1.0), "
-        ".xml (JUnit), .json, .html or .htm (web page), .md (Markdown)",
+        ".xml (JUnit), .json, .jsonl (a line per row; an --accounts or --org scan writes it as it goes), "
+        ".html or .htm (web page), .md (Markdown)",
     )
     command.add_argument(
         "--format", choices=tuple(report.FORMATS), help="the format of a single --output file, whatever its suffix"
@@ -406,6 +407,14 @@ def scan_many(args: argparse.Namespace, project, pack: str, session, *, show_pro
             finished=finished,
             on_pair=lambda account, region, rows: [writer.pair(account, region, rows) for writer in writers],
         )
+    except KeyboardInterrupt:
+        kept = (
+            f"the finished account and region pairs are in {streams[0].path}: run the same command with --resume "
+            "to scan only the rest"
+            if streams
+            else "nothing was kept (with --output FILE.jsonl a scan keeps each pair as it finishes)"
+        )
+        raise ScanError(f"interrupted: {kept}") from None
     finally:
         for writer in writers:
             writer.close()

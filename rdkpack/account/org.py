@@ -309,9 +309,13 @@ def scan_with_role(
         pairs = [(account, region) for account in accounts for region in plan.regions]
     tick = progress(len(pairs), sum(pair in finished for pair in pairs)) if progress else None
 
+    stopping = threading.Event()  # interrupted: no pair starts any more
+
     def one(pair):
         if pair in finished:
             return finished[pair]
+        if stopping.is_set():
+            return None
         account, region = pair
         try:
             granted = credentials.of(account)
@@ -321,17 +325,26 @@ def scan_with_role(
                 rows = plan.region(granted, account, region)
         except Exception as error:  # one pair's surprise must not lose the others' results
             rows = [], [Failure(account, region, f"scan stopped: {type(error).__name__}: {error}")], []
+        except BaseException:
+            stopping.set()
+            raise
         if on_pair:
             on_pair(account, region, rows)
         if tick:
             tick(bool(rows[1]))
         return rows
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    try:
         for results, failures, notes in pool.map(one, pairs):
             report.before += results
             report.failures += failures
             report.notes += notes
+    except BaseException:  # Ctrl-C: the pairs under way finish (and reach on_pair), the queued ones never start
+        stopping.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return report
 
 

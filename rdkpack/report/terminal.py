@@ -11,7 +11,19 @@ from rich.text import Text
 from rdkpack.account.scan import Result, counts
 from rdkpack.report.rows import GROUP_COLUMNS, TARGET_COLUMNS, columns, group_rows, printable, result_rows
 
+TERMINAL_ROWS = 50  # rows a terminal table shows before it says how many more there are
 STYLES = {"COMPLIANT": "green", "NON_COMPLIANT": "bold red", "NOT_APPLICABLE": "dim", "ERROR": "bold magenta"}
+
+
+def more(console: Console, count: int, what: str) -> None:
+    if count > TERMINAL_ROWS:
+        console.print(
+            Text(
+                f"... and {count - TERMINAL_ROWS:,} more {what}: write them all with --output FILE "
+                "(.html, .md, .sarif, .xml, .json or .jsonl)",
+                style="dim",
+            )
+        )
 
 
 def literal(value) -> Text:
@@ -30,14 +42,21 @@ def results_table(title: str, results: list[Result]) -> Table:
 
 
 def print_org(console: Console, report) -> None:
+    """The organization at a glance. A terminal cannot show 300 accounts x 4 regions usefully (and rich would take
+    a minute to lay out their rows): past TERMINAL_ROWS rows a table says how many more there are, and where the
+    whole scan is (every --output format holds every row)."""
     table = Table(title=f"Compliance by account and region (items from {escape(report.source)})")
     for column in GROUP_COLUMNS:
         table.add_column(column, justify="right" if column not in TARGET_COLUMNS else "left")
-    for row in group_rows(report):
+    *rows, totals = group_rows(report)
+    for row in [*rows[:TERMINAL_ROWS], totals]:
         table.add_row(*(literal(cell) for cell in row))
     console.print(table)
+    more(console, len(rows), "account/region rows")
     attention = [r for r in report.before if r.compliance in ("NON_COMPLIANT", "ERROR")]
-    console.print(results_table(f"Needing attention ({len(attention)} of {len(report.before)})", attention))
+    title = f"Needing attention ({len(attention)} of {len(report.before)})"
+    console.print(results_table(title, attention[:TERMINAL_ROWS]))
+    more(console, len(attention), "rows needing attention")
     for failure in report.failures:
         console.print(
             Text.assemble(

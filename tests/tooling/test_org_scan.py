@@ -402,3 +402,30 @@ def test_regions_all_stands_alone(capsys):
     assert capsys.readouterr().err.strip() == (
         "error: --regions all stands alone: it scans each account's enabled regions"
     )
+
+
+def test_a_recorder_that_skips_the_packs_types_is_noted_per_account_and_region_and_read_from_the_apis(organization):
+    """--source auto in a member region whose recorder records only EC2 instances: the rules' types come from the
+    service APIs there (the same verdicts), and a note names the account, region and types."""
+    ok = SimpleNamespace(status_code=200, headers={})
+    status = {"ConfigurationRecordersStatus": [{"name": "default", "recording": True}], "ResponseMetadata": {}}
+    group = {"allSupported": False, "includeGlobalResourceTypes": False, "resourceTypes": ["AWS::EC2::Instance"]}
+    recorders = {
+        "ConfigurationRecorders": [{"name": "default", "roleARN": "arn:aws:iam::1:role/r", "recordingGroup": group}],
+        "ResponseMetadata": {},
+    }
+    rows = lambda report: sorted((r.rule, r.resource_id, r.compliance) for r in report.before)  # noqa: E731
+    by_api = org.scan_with_role(
+        org.RoleScan(PROJECT, PACK, ROLE, ("eu-west-1",), ITEM_ONLY, "api"), organization, [ACCOUNTS[0]]
+    )
+    plan = org.RoleScan(PROJECT, PACK, ROLE, ("eu-west-1",), ITEM_ONLY, "auto")
+    with (
+        answered_in_members("before-call.config.DescribeConfigurationRecorderStatus", lambda **_: (ok, status)),
+        answered_in_members("before-call.config.DescribeConfigurationRecorders", lambda **_: (ok, recorders)),
+    ):
+        report = org.scan_with_role(plan, organization, [ACCOUNTS[0]])
+    assert rows(report) == rows(by_api) and rows(report)
+    [note] = report.notes
+    assert note.startswith(f"account {ACCOUNTS[0]} eu-west-1: the AWS Config recorder does not record ")
+    assert note.endswith(": read from the service APIs")
+    assert all(kind in note for kind in ("AWS::Lambda::Function", "AWS::S3::Bucket", "AWS::EC2::VPCEndpoint"))

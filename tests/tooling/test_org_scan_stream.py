@@ -172,3 +172,28 @@ def test_json_output_shows_no_progress_bar(scan_cli, monkeypatch):
     code, err, _ = scan_cli("--json")
     assert code == 1
     assert "account x region" not in err and "pairs/s" not in err
+
+
+def test_ctrl_c_keeps_the_finished_pairs_starts_no_other_and_resume_finishes(scan_cli, tmp_path, monkeypatch):
+    path = tmp_path / "r.jsonl"
+    region = org.RoleScan.region
+    started = []
+
+    def interrupted_at_the_third(plan, credentials, account, where):
+        started.append((account, where))
+        if len(started) == 3:
+            raise KeyboardInterrupt
+        return region(plan, credentials, account, where)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(org.RoleScan, "region", interrupted_at_the_third)
+        code, err, _ = scan_cli("--output", str(path), "--concurrency", "1")
+    assert code == 2 and len(started) == 3
+    assert err.strip() == (
+        f"error: interrupted: the finished account and region pairs are in {path}: run the same command with "
+        "--resume to scan only the rest"
+    )
+    assert len(stream.finished_pairs(path, stream_lines(path)[0])) == 2
+    code, _, scanned = scan_cli("--output", str(path), "--resume")
+    assert code == 1 and len(scanned) == 2 * len(REGIONS) - 2  # the refused account's pairs never reach a region
+    assert len(stream.finished_pairs(path, stream_lines(path)[0])) == 2 * len(REGIONS)

@@ -14,6 +14,8 @@ from rdkpack import report
 from rdkpack.account import scan
 from rdkpack.account.demo import RemediationRun
 from rdkpack.account.demo_account import seed
+from rdkpack.account.org import OrgReport
+from rdkpack.account.scan import Result
 from rdkpack.cli import main
 from rdkpack.project.config import load_project
 from rdkpack.report import markdown, terminal
@@ -141,3 +143,22 @@ def test_markdown_report_cells_cannot_add_html():
     assert markdown.markdown_table(("Id",), [("<img src=x onerror=alert(1)>|x",)]).splitlines()[2] == (
         "| &lt;img src=x onerror=alert(1)&gt;\\|x |"
     )
+
+
+def test_the_terminal_shows_a_large_organization_in_bounded_tables_and_says_how_much_more_there_is():
+    """300 accounts x 4 regions would be thousands of table rows (and a minute of rich's layout): the terminal
+    shows the first TERMINAL_ROWS of each table and the totals, and points at --output for the rest."""
+    accounts = [f"{n:012d}" for n in range(1, 31)]
+    results = [
+        Result("S3_LIFECYCLE_ASTERISK_PREFIX_CHECK", "AWS::S3::Bucket", f"b-{a}-{r}", "NON_COMPLIANT", "x", a, r)
+        for a in accounts
+        for r in ("eu-west-1", "us-east-1")
+    ]
+    console = Console(file=io.StringIO(), width=250, record=True)
+    report.print_org(console, OrgReport("p", "role R", results))
+    text = console.export_text()
+    shown = terminal.TERMINAL_ROWS
+    assert f"... and {60 - shown} more account/region rows: write them all with --output FILE" in text
+    assert f"... and {60 - shown} more rows needing attention" in text
+    assert f"b-{accounts[24]}-eu-west-1" in text and f"b-{accounts[25]}-us-east-1" not in text
+    assert "all 30 accounts" in text and "Needing attention (60 of 60)" in text
