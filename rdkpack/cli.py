@@ -278,6 +278,10 @@ class PairProgress:
         )
         self.lock, self.failed = threading.Lock(), 0
 
+    def stop(self) -> None:
+        """Give the terminal back (cursor, output) however the scan ended."""
+        self.bar.stop()
+
     def __call__(self, total: int, done: int):
         self.bar.start()
         task = self.bar.add_task("scan", total=total, completed=done, failed=0, rate="")
@@ -388,21 +392,21 @@ def scan_many(args: argparse.Namespace, project, pack: str, session, *, show_pro
     excluded |= {project.management_account_id} if project.management_account_id else set()
     notes: list[str] = []
     accounts = args.accounts or [a for a in org.organization_accounts(session, notes) if a not in excluded]
-    regions = (
-        args.regions or list(project.packs[pack].regions if pack in project.packs else ()) or [session.region_name]
-    )
+    pack_regions = list(project.packs[pack].regions if pack in project.packs else ()) or [session.region_name]
+    regions = list(dict.fromkeys(args.regions or pack_regions))  # a region named twice is scanned once
     only = tuple(args.rules) if args.rules else None
-    plan = org.RoleScan(project, pack, args.role_name, tuple(regions), only, args.source)
+    plan = org.RoleScan(project, pack, args.role_name, tuple(regions), only, args.source, tuple(pack_regions))
     streams = [output for output in outputs if output.format == STREAM]
     first_line = stream.header(pack, f"role {args.role_name}", stream_plan(project, plan))
-    finished = resumed_pairs(args, streams, first_line)
-    writers = [stream.StreamWriter(output.path, first_line, resume=args.resume) for output in streams]
+    finished, keep = resumed_pairs(args, streams, first_line)
+    writers = [stream.StreamWriter(output.path, first_line, keep=keep) for output in streams]
+    progress = pair_progress(show_progress)
     try:
         result = org.scan_with_role(
             plan,
             session,
             accounts,
-            progress=pair_progress(show_progress),
+            progress=progress,
             concurrency=args.concurrency,
             finished=finished,
             on_pair=lambda account, region, rows: [writer.pair(account, region, rows) for writer in writers],
@@ -418,6 +422,8 @@ def scan_many(args: argparse.Namespace, project, pack: str, session, *, show_pro
     finally:
         for writer in writers:
             writer.close()
+        if progress:
+            progress.stop()
     result.notes[:0] = notes
     return result, plan
 
@@ -432,19 +438,20 @@ def stream_plan(project, plan: org.RoleScan) -> dict:
     }
 
 
-def resumed_pairs(args: argparse.Namespace, streams, first_line: dict) -> dict:
-    """--resume: the pairs the one .jsonl output holds complete (none when it does not exist yet, said in a note)."""
+def resumed_pairs(args: argparse.Namespace, streams, first_line: dict) -> tuple[dict, int | None]:
+    """--resume: the pairs the one .jsonl output holds complete, and where its last complete pair ends (None: a new
+    file; also when it does not exist yet, said in a note)."""
     if not args.resume:
-        return {}
+        return {}, None
     if len(streams) != 1:
         raise UsageError(f"--resume needs exactly one --output FILE.jsonl to continue, got {len(streams)}")
     (output,) = streams
     if not output.path.exists():
         print(f"note: --resume: {output.path} does not exist yet: scanning every account and region", file=sys.stderr)
-        return {}
-    finished = stream.finished_pairs(output.path, first_line)
+        return {}, None
+    finished, keep = stream.read_stream(output.path, first_line)
     print(f"note: --resume: {len(finished)} account/region pair(s) complete in {output.path}", file=sys.stderr)
-    return finished
+    return finished, keep
 
 
 STREAM = "jsonl"  # the output format a role scan writes as it goes

@@ -296,28 +296,42 @@ def collect(session, resource_types, source: str = "auto", tagged_types=frozense
 
     A recorder that is on may still not record a type the rules evaluate: under 'auto' that type is read from the
     service APIs ('config+api'), under 'config' it has no items; either way a line is added to `warnings`.
-    A type that cannot be read (its API denied, or throttled past every retry) is added to `lost` with why, and
-    the other types are still read: only the rules of that type lose their results. Without `lost`, it raises.
+    With `lost` (one of many accounts and regions), a type that cannot be read (its API denied, or throttled past
+    every retry) is added to it with why, and the other types are still read: only the rules of that type lose
+    their results; a recorder that cannot be read is a warning under 'auto' (the APIs are read instead) and loses
+    every type under 'config'. Without `lost`, such an error is raised.
     """
     fallback = source == "auto"  # a type the recorder skips comes from the service APIs
+    warnings = [] if warnings is None else warnings
 
     def read(reader, kind) -> list[dict]:
-        try:
-            return reader(session, kind, kind in tagged_types)
-        except (ClientError, ScanError) as error:
-            cause = error if isinstance(error, ClientError) else error.__cause__
-            if lost is None or not isinstance(cause, ClientError) or is_credential_problem(cause):
-                raise
-            lost[kind] = str(error) if isinstance(error, ScanError) else explain(error)
-            return []
+        items, reason = tolerated(lambda: reader(session, kind, kind in tagged_types), lost)
+        if reason:
+            lost[kind] = reason
+        return items or []
 
-    if fallback and not recorder_is_on(session):
-        source = "api"
-    if source == "api":
+    def from_apis():
         return [item for kind in resource_types for item in read(items_from_apis, kind)], "api"
-    records = recorded_types(session)
+
+    def unreadable_recorder(reason: str):
+        if fallback:
+            warnings.append(f"the AWS Config recorder cannot be read ({reason}): read from the service APIs")
+            return from_apis()
+        lost.update(dict.fromkeys(resource_types, f"the AWS Config recorder cannot be read: {reason}"))
+        return [], "config"
+
+    if fallback:
+        on, reason = tolerated(lambda: recorder_is_on(session), lost)
+        if reason:
+            return unreadable_recorder(reason)
+        source = "config" if on else "api"
+    if source == "api":
+        return from_apis()
+    records, reason = tolerated(lambda: recorded_types(session), lost)
+    if reason:
+        return unreadable_recorder(reason)
     unrecorded = [kind for kind in resource_types if not records(kind)]
-    if unrecorded and warnings is not None:
+    if unrecorded:
         consequence = "read from the service APIs" if fallback else "the rules see no such items"
         warnings.append(f"the AWS Config recorder does not record {', '.join(unrecorded)}: {consequence}")
     items = []
@@ -327,6 +341,18 @@ def collect(session, resource_types, source: str = "auto", tagged_types=frozense
         elif fallback:
             items += read(items_from_apis, kind)
     return items, ("config+api" if unrecorded and fallback else "config")
+
+
+def tolerated(call, lost):
+    """(call(), None); with `lost` (one of many accounts and regions), (None, why) for an AWS error that is not the
+    credentials'. Without `lost`, or for anything else, the error is raised."""
+    try:
+        return call(), None
+    except (ClientError, ScanError) as error:
+        cause = error if isinstance(error, ClientError) else error.__cause__
+        if lost is None or not isinstance(cause, ClientError) or is_credential_problem(cause):
+            raise
+        return None, (str(error) if isinstance(error, ScanError) else explain(error))
 
 
 def recorded_types(session):

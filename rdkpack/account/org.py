@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -44,6 +45,8 @@ ALL_REGIONS = "all"  # --regions all: each account's enabled regions
 ENABLED_REGIONS = {"opt-in-not-required", "opted-in"}  # DescribeRegions OptInStatus
 ROLE_SESSION_NAME = "rdkpack-scan"
 ACTIVE = "ACTIVE"  # an organization account's state (ListAccounts, DescribeAccount)
+# Assumed-role credentials last an hour: a pair starting with less than this left gets new ones first.
+CREDENTIALS_REFRESH = timedelta(minutes=15)
 
 
 @dataclass
@@ -187,11 +190,11 @@ def account_state(account: dict) -> str:
     return account.get("State", account.get("Status", ACTIVE))
 
 
-def inactive_state(session, account: str) -> str | None:
+def inactive_state(organizations, account: str) -> str | None:
     """The account's state in the organization when it is not active (organizations:DescribeAccount, asked only
     after AWS refused its role); None when active or when the scanner may not ask."""
     try:
-        found = aws.client(session, "organizations").describe_account(AccountId=account)["Account"]
+        found = organizations.describe_account(AccountId=account)["Account"]
     except (ClientError, BotoCoreError):
         return None
     state = account_state(found)
@@ -217,6 +220,7 @@ class RoleScan:
     regions: tuple[str, ...]
     only: tuple[str, ...] | None = None
     source: str = "auto"
+    fallback_regions: tuple[str, ...] = ()  # --regions all, where an account's regions cannot be listed
 
     def credentials(self, sts, account: str) -> dict:
         """The role's temporary credentials in one account (STS AssumeRole); a ClientError when refused."""
@@ -255,7 +259,7 @@ class RoleScan:
                     f"not enabled in account {account} (enable it, or leave it out of --regions)"
                 )
             return [], [Failure(account, region, self.blame(reason, account))], []
-        notes = [f"account {account} {region}: {warning}" for warning in found.warnings]
+        notes = [f"account {account} {region}: {self.blame(warning, account)}" for warning in found.warnings]
         failures = [replace(f, account=account, reason=self.blame(f.reason, account)) for f in found.failures]
         results = [
             replace(r, account=account, region=region, annotation=self.blame(r.annotation, account))
@@ -298,9 +302,10 @@ def scan_with_role(
     report = OrgReport(pack.name, f"role {plan.role_name}", [], descriptions=descriptions)
     credentials = _Credentials(plan, session)
     finished = finished or {}
+    accounts = list(dict.fromkeys(accounts))  # an account named twice is scanned once
     if plan.regions == (ALL_REGIONS,):
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            listed = list(pool.map(lambda a: enabled_regions(credentials, a, session.region_name), accounts))
+            listed = list(pool.map(lambda a: enabled_regions(credentials, a, plan), accounts))
         pairs = [
             (account, region) for account, (regions, _) in zip(accounts, listed, strict=True) for region in regions
         ]
@@ -348,17 +353,24 @@ def scan_with_role(
     return report
 
 
-def enabled_regions(credentials: _Credentials, account: str, home: str) -> tuple[list[str], str]:
+def enabled_regions(credentials: _Credentials, account: str, plan: RoleScan) -> tuple[list[str], str]:
     """The regions enabled in an account (ec2:DescribeRegions with AllRegions, through its role), and a note naming
-    those that are not; an account whose role or regions cannot be read gets one pair, which then fails with why."""
+    those that are not. An account whose role cannot be assumed gets one pair, which then fails with why; one whose
+    regions cannot be read gets the pack's regions, and a note that says why and what to grant."""
     granted = credentials.of(account)
+    fallback = list(plan.fallback_regions) or [credentials.home]
     if isinstance(granted, str):
-        return [home], ""
+        return fallback[:1], ""
     try:
         with aws_errors():
-            found = aws.client(assumed_session(granted, home), "ec2").describe_regions(AllRegions=True)["Regions"]
-    except (RdkPackError, ClientError, BotoCoreError):
-        return [home], ""  # the home region's scan meets the same refusal and names it
+            listed = aws.client(assumed_session(granted, credentials.home), "ec2").describe_regions(AllRegions=True)
+    except (RdkPackError, ClientError, BotoCoreError) as error:
+        reason = str(error) if isinstance(error, RdkPackError) else explain(error)
+        return fallback, (
+            f"account {account}: cannot list its enabled regions ({plan.blame(reason, account)}): scanned the "
+            f"pack's regions instead: {', '.join(fallback)}"
+        )
+    found = listed["Regions"]
     enabled = sorted(r["RegionName"] for r in found if r.get("OptInStatus", "opt-in-not-required") in ENABLED_REGIONS)
     disabled = sorted(r["RegionName"] for r in found if r["RegionName"] not in enabled)
     note = (
@@ -368,11 +380,14 @@ def enabled_regions(credentials: _Credentials, account: str, home: str) -> tuple
 
 
 class _Credentials:
-    """Each account's assumed-role credentials, asked for once however many of its regions run at once; a refusal
-    is kept as its reason (a str)."""
+    """Each account's assumed-role credentials, asked for once however many of its regions run at once, and asked
+    for again when they come within CREDENTIALS_REFRESH of their expiry (a role session lasts an hour, a scan of a
+    large organization may last longer); a refusal is kept as its reason (a str)."""
 
     def __init__(self, plan: RoleScan, session):
-        self.plan, self.session, self.sts = plan, session, aws.client(session, "sts")
+        self.plan, self.session, self.home = plan, session, session.region_name
+        self.sts = aws.client(session, "sts")
+        self.organizations = None  # made on the first refusal, under the guard: sessions are not thread-safe
         self.found: dict[str, dict | str] = {}
         self.locks: dict[str, threading.Lock] = {}
         self.guard = threading.Lock()
@@ -381,10 +396,24 @@ class _Credentials:
         with self.guard:
             lock = self.locks.setdefault(account, threading.Lock())
         with lock:
-            if account not in self.found:
+            if account not in self.found or expiring(self.found[account]):
                 try:
                     self.found[account] = self.plan.credentials(self.sts, account)
                 except ClientError as error:
-                    state = inactive_state(self.session, account) if aws.is_access_denied(error) else None
+                    state = self.inactive_state(account) if aws.is_access_denied(error) else None
                     self.found[account] = self.plan.refusal(error, account, state)
+                except BotoCoreError as error:  # the network, on the scanning account's side
+                    self.found[account] = f"cannot assume {self.plan.role_name}: {explain(error)}"
             return self.found[account]
+
+    def inactive_state(self, account: str) -> str | None:
+        with self.guard:
+            if self.organizations is None:
+                self.organizations = aws.client(self.session, "organizations")
+        return inactive_state(self.organizations, account)
+
+
+def expiring(credentials: dict | str) -> bool:
+    if isinstance(credentials, str) or not isinstance(credentials.get("Expiration"), datetime):
+        return False
+    return credentials["Expiration"] - datetime.now(UTC) < CREDENTIALS_REFRESH

@@ -12,8 +12,8 @@ its `done` line:
     {"kind": "done", "account": ..., "region": ..., "results": N, "failures": N}
 
 A pair whose lines stop before its `done` line (the scan was interrupted while writing it) counts for
-nothing. `--resume` keeps the pairs that finished without a failure and scans the others again; a pair
-scanned again supersedes its earlier lines.
+nothing, and a resumed scan drops those lines. `--resume` keeps the pairs that finished without a failure
+and scans the others again; a pair scanned again supersedes its earlier lines.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def result_fields(result: Result) -> dict:
 
 
 def encode(lines: list[dict]) -> str:
-    return "".join(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n" for line in lines)
+    # ASCII: a line separator in a resource's text (U+2028, U+0085) stays an escape, never a line break.
+    return "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
 
 
 def to_jsonl(report, title: str) -> str:
@@ -74,17 +75,24 @@ def to_jsonl(report, title: str) -> str:
 
 class StreamWriter:
     """Appends each finished account and region to the file at once (one write, flushed and synced), from any
-    thread; a new scan starts the file, a resumed one keeps its complete lines."""
+    thread. A new scan refuses a file that already holds one (without --resume it would be lost); a resumed one
+    keeps the file up to the end of its last complete pair (`keep`, from `read_stream`)."""
 
-    def __init__(self, path: Path, first_line: dict, *, resume: bool):
+    def __init__(self, path: Path, first_line: dict, *, keep: int | None = None):
         self.path, self.lock = path, threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        if resume and path.exists():
-            cut_unfinished_pair(path)
+        if keep is not None:
+            with path.open("r+b") as file:
+                file.truncate(keep)
             self.file = path.open("a", encoding="utf-8")
-        else:
-            self.file = path.open("w", encoding="utf-8")
-            self._write([first_line])
+            return
+        if path.is_file() and path.stat().st_size and holds_a_stream(path):
+            raise ScanError(
+                f"--output {path} already holds a scan: add --resume to continue it, or choose another --output "
+                "(or remove the file) to start again"
+            )
+        self.file = path.open("w", encoding="utf-8")
+        self._write([first_line])
 
     def pair(self, account: str, region: str, rows: PairRows) -> None:
         self._write(pair_lines(account, region, rows))
@@ -96,39 +104,39 @@ class StreamWriter:
                 self.file.flush()
                 os.fsync(self.file.fileno())
             except OSError as error:
-                raise ScanError(
-                    f"--output {self.path}: cannot write the scan's rows: {error.strerror or error}"
-                ) from error
+                why = error.strerror or error
+                raise ScanError(f"--output {self.path}: cannot write the scan's rows: {why}") from error
 
     def close(self) -> None:
         self.file.close()
 
 
-def cut_unfinished_pair(path: Path) -> None:
-    """Drop what follows the last complete pair (or the first line): the lines of a pair the interrupted scan was
-    writing, so its lines, written again, are not mixed with them."""
+def holds_a_stream(path: Path) -> bool:
+    with path.open("rb") as file:
+        return STREAM_FORMAT.encode() in file.readline(4096)
+
+
+RESULT_FIELDS = ("rule", "resource_type", "resource_id", "compliance", "annotation")
+FIELDS = {  # each kind's fields and their types; account and region on every line
+    "result": dict.fromkeys(RESULT_FIELDS, str),
+    "failure": {"reason": str},
+    "note": {"text": str},
+    "done": {"results": int, "failures": int},
+}
+
+
+def read_stream(path: Path, first_line: dict) -> tuple[dict[tuple[str, str], PairRows], int]:
+    """The account and region pairs a stream file holds complete (done, and no failure), with their rows, and the
+    byte offset where its last complete pair ends (what a resumed scan keeps); a ScanError naming the line when
+    the file is not a stream, is another scan's (another pack, rules, parameters, source or role), or a line in
+    it is not a stream line. A pair whose lines stop before its done line counts for nothing."""
     data = path.read_bytes()
-    end, start = len(data), 0
-    for line in data.splitlines(keepends=True):
-        start += len(line)
-        if line.endswith(b"\n") and (start == len(line) or b'"kind":"done"' in line):
-            end = start
-    if end != len(data):
-        with path.open("r+b") as file:
-            file.truncate(end)
-
-
-def finished_pairs(path: Path, first_line: dict) -> dict[tuple[str, str], PairRows]:
-    """The account and region pairs a stream file holds complete (done, and no failure), with their rows; a
-    ScanError when the file is another scan's (another pack, rules, parameters, source or role)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    try:
-        head = json.loads(lines[0]) if lines else None
-    except json.JSONDecodeError:
-        head = None
+    lines = data.split(b"\n")  # only a newline ends a line: JSON escapes every other line break
+    head = _json_line(lines[0]) if data.endswith(b"\n") or len(lines) > 1 else None
     if not isinstance(head, dict) or head.get("format") != STREAM_FORMAT:
         raise ScanError(f"--resume: {path} is not a scan stream ({STREAM_FORMAT}); give the .jsonl file of the scan")
-    theirs, ours = head.get("plan") or {}, first_line.get("plan") or {}
+    theirs, ours = head.get("plan"), first_line.get("plan") or {}
+    theirs = theirs if isinstance(theirs, dict) else {}
     differing = ["pack"] if head.get("pack") != first_line.get("pack") else []
     differing += [key for key in sorted(set(theirs) | set(ours)) if theirs.get(key) != ours.get(key)]
     if differing:
@@ -139,26 +147,41 @@ def finished_pairs(path: Path, first_line: dict) -> dict[tuple[str, str], PairRo
         )
     pending: dict[tuple[str, str], PairRows] = {}
     finished: dict[tuple[str, str], PairRows] = {}
-    for number, text in enumerate(lines[1:], start=2):
-        try:
-            line = json.loads(text)
-            where = (line["account"], line["region"])
-            kind = line["kind"]
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
-            if number == len(lines):  # the interrupted write's last line
-                break
-            raise ScanError(f"--resume: {path} line {number} is not a stream line ({error})") from error
+    keep = offset = len(lines[0]) + 1
+    complete = lines[1:-1]  # the last piece has no newline after it: an unfinished write, or empty
+    for number, raw in enumerate(complete, start=2):
+        offset += len(raw) + 1
+        line = _json_line(raw)
+        kind = line.get("kind") if isinstance(line, dict) else None
+        if kind not in FIELDS or not _well_formed(line, FIELDS[kind]):
+            raise ScanError(f"--resume: {path} line {number} is not a stream line of {STREAM_FORMAT}; remove it")
+        where = (line["account"], line["region"])
         rows = pending.setdefault(where, ([], [], []))
         if kind == "result":
-            fields = {k: line[k] for k in ("rule", "resource_type", "resource_id", "compliance", "annotation")}
-            rows[0].append(Result(**fields, account=where[0], region=where[1]))
+            rows[0].append(Result(**{k: line[k] for k in RESULT_FIELDS}, account=where[0], region=where[1]))
         elif kind == "failure":
             rows[1].append(Failure(where[0], where[1], line["reason"], tuple(line.get("rules", ()))))
         elif kind == "note":
             rows[2].append(line["text"])
-        elif kind == "done":
+        else:
             done = pending.pop(where)
             finished.pop(where, None)
             if not done[1]:
                 finished[where] = done
-    return finished
+            keep = offset
+    return finished, keep
+
+
+def _json_line(raw: bytes):
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def _well_formed(line: dict, fields: dict) -> bool:
+    typed = {"account": str, "region": str, **fields}
+    if not all(type(line.get(key)) is kind for key, kind in typed.items()):
+        return False
+    rules = line.get("rules", [])
+    return isinstance(rules, list) and all(isinstance(rule, str) for rule in rules)

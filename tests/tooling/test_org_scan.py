@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
@@ -429,3 +431,68 @@ def test_a_recorder_that_skips_the_packs_types_is_noted_per_account_and_region_a
     assert note.startswith(f"account {ACCOUNTS[0]} eu-west-1: the AWS Config recorder does not record ")
     assert note.endswith(": read from the service APIs")
     assert all(kind in note for kind in ("AWS::Lambda::Function", "AWS::S3::Bucket", "AWS::EC2::VPCEndpoint"))
+
+
+def test_regions_all_where_the_role_cannot_list_regions_scans_the_packs_regions_and_says_what_to_grant(organization):
+    """A scan role deployed before it gained ec2:DescribeRegions: that account's pack regions, and a note naming
+    the permission and the role to grant it to, never a silent single region."""
+    plan = org.RoleScan(PROJECT, PACK, ROLE, (org.ALL_REGIONS,), ITEM_ONLY, "api", REGIONS)
+    with answered_in_members("before-call.ec2.DescribeRegions", aws_error("UnauthorizedOperation", 403)):
+        report = org.scan_with_role(plan, organization, [ACCOUNTS[0]])
+    assert {(r.account, r.region) for r in report.before} == {(ACCOUNTS[0], r) for r in REGIONS}
+    assert report.notes == [
+        f"account {ACCOUNTS[0]}: cannot list its enabled regions (access denied for ec2:DescribeRegions: grant it to "
+        f"role {ROLE} in account {ACCOUNTS[0]} (prerequisites/scan-role.yaml grants every scan action)): scanned "
+        f"the pack's regions instead: {', '.join(REGIONS)}"
+    ]
+
+
+def test_credentials_near_their_expiry_are_asked_for_again(organization):
+    """A role session lasts an hour; a pair that starts within CREDENTIALS_REFRESH of the end gets new ones."""
+    asked = []
+    plan = org.RoleScan(PROJECT, PACK, ROLE, REGIONS)
+    expiry = iter([datetime.now(UTC) + timedelta(minutes=5), datetime.now(UTC) + timedelta(hours=1)])
+
+    def credentials(sts, account):
+        asked.append(account)
+        return {"AccessKeyId": "A", "SecretAccessKey": "S", "SessionToken": "T", "Expiration": next(expiry)}
+
+    cache = org._Credentials(plan, organization)
+    cache.plan = SimpleNamespace(credentials=credentials)
+    for _ in range(3):
+        cache.of(ACCOUNTS[0])
+    assert asked == [ACCOUNTS[0]] * 2  # the second one lasts: asked for no more
+
+
+def test_a_network_error_on_assume_role_is_that_accounts_failure_not_the_scans(organization):
+    def unreachable(**_):
+        raise EndpointConnectionError(endpoint_url="https://sts.us-east-1.amazonaws.com")
+
+    organization.events.register_first("before-call.sts.AssumeRole", unreachable)
+    report = role_scan(organization, [ACCOUNTS[0]])
+    assert {f.reason for f in report.failures} == {
+        f"cannot assume {ROLE}: cannot reach AWS (Could not connect to the endpoint URL: "
+        '"https://sts.us-east-1.amazonaws.com"): check the network, any proxy, and the region'
+    }
+
+
+@pytest.mark.parametrize("source", ["auto", "config"])
+def test_a_recorder_that_cannot_be_read_costs_a_warning_under_auto_and_its_rules_under_config(organization, source):
+    """The role lacks config:DescribeConfigurationRecorders (it came with this version): under auto the types are
+    read from the APIs, with a note; under config every rule of the pair is lost, with why."""
+    ok = SimpleNamespace(status_code=200, headers={})
+    status = {"ConfigurationRecordersStatus": [{"name": "default", "recording": True}], "ResponseMetadata": {}}
+    plan = org.RoleScan(PROJECT, PACK, ROLE, ("eu-west-1",), ITEM_ONLY, source)
+    with (
+        answered_in_members("before-call.config.DescribeConfigurationRecorderStatus", lambda **_: (ok, status)),
+        answered_in_members("before-call.config.DescribeConfigurationRecorders", aws_error("AccessDeniedException")),
+    ):
+        report = org.scan_with_role(plan, organization, [ACCOUNTS[0]])
+    denied = f"access denied for config:DescribeConfigurationRecorders: grant it to role {ROLE} in account"
+    if source == "auto":
+        assert {r.rule for r in report.before} == set(ITEM_ONLY) and not report.failures
+        [note] = report.notes
+        assert f"the AWS Config recorder cannot be read ({denied}" in note and note.endswith("service APIs")
+    else:
+        assert not report.before and {r for f in report.failures for r in f.rules} == set(ITEM_ONLY)
+        assert all(denied in f.reason for f in report.failures)

@@ -104,7 +104,7 @@ def test_resume_scans_only_the_pairs_an_interrupted_scan_did_not_finish_and_ends
     every = [(a, r) for a in (*ACCOUNTS, DENIED) for r in REGIONS]
     assert scanned == sorted(pair for pair in every if pair not in complete and pair[0] != DENIED)
     assert (tmp_path / "cut.sarif").read_text() == (tmp_path / "whole.sarif").read_text()
-    assert stream.finished_pairs(cut, stream_lines(whole)[0]) == stream.finished_pairs(whole, stream_lines(whole)[0])
+    assert stream.read_stream(cut, stream_lines(whole)[0])[0] == stream.read_stream(whole, stream_lines(whole)[0])[0]
     assert all(line.endswith("\n") for line in cut.read_text().splitlines(keepends=True))
 
 
@@ -147,12 +147,78 @@ def test_resume_misused_is_one_line_and_exit_2(argv, message, monkeypatch, capsy
     assert err.count("\n") == 1 and message in err
 
 
-def test_a_resumed_stream_with_a_broken_line_in_the_middle_is_named(tmp_path):
+FIRST = stream.header(PACK, f"role {ROLE}", {"role": ROLE})
+WHERE = {"account": ACCOUNTS[0], "region": "us-east-1"}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "{not json",
+        "[1, 2]",
+        '"a string"',
+        json.dumps({"kind": "result", **WHERE}),  # no rule
+        json.dumps({"kind": "result", **WHERE, **dict.fromkeys(stream.RESULT_FIELDS, 5)}),
+        json.dumps({"kind": "failure", **WHERE}),  # no reason
+        json.dumps({"kind": "failure", **WHERE, "reason": "r", "rules": 5}),
+        json.dumps({"kind": "failure", **WHERE, "reason": "r", "rules": "abc"}),
+        json.dumps({"kind": "note", "account": ["x"], "region": "r", "text": "t"}),
+        json.dumps({"kind": "done", **WHERE, "results": "1", "failures": 0}),
+        json.dumps({"kind": "surprise", **WHERE}),
+    ],
+)
+def test_a_hand_edited_stream_line_is_named_not_a_traceback(tmp_path, line):
     path = tmp_path / "r.jsonl"
-    first = stream.header(PACK, f"role {ROLE}", {"role": ROLE})
-    path.write_text(json.dumps(first) + "\n{not json\n" + json.dumps({"kind": "note"}) + "\n")
-    with pytest.raises(stream.ScanError, match=r"line 2 is not a stream line"):
-        stream.finished_pairs(path, first)
+    path.write_text(json.dumps(FIRST) + "\n" + line + "\n" + json.dumps({"kind": "done", **WHERE}) + "\n")
+    with pytest.raises(stream.ScanError, match=rf"^--resume: {path} line 2 is not a stream line of "):
+        stream.read_stream(path, FIRST)
+
+
+def test_a_stream_of_another_kind_or_encoding_is_named(tmp_path):
+    path = tmp_path / "r.jsonl"
+    for body in (b"", b"\xff\xfe{", b'{"plan": []}\n', json.dumps({**FIRST, "plan": []}).encode() + b"\n"):
+        path.write_bytes(body)
+        with pytest.raises(stream.ScanError, match=r"^--resume: .* (is not a scan stream|holds another scan)"):
+            stream.read_stream(path, FIRST)
+
+
+def test_line_separators_in_a_resources_text_survive_the_round_trip(tmp_path):
+    """U+2028, U+2029 and U+0085 are line breaks to str.splitlines: they stay escapes in the file."""
+    path = tmp_path / "r.jsonl"
+    hostile = "a\u2028b\u2029c\x85d\re"
+    result = org.Result("R", "AWS::S3::Bucket", hostile, "NON_COMPLIANT", hostile, *WHERE.values())
+    lines = [FIRST, *stream.pair_lines(*WHERE.values(), ([result], [], [hostile]))]
+    path.write_text(stream.encode(lines))
+    assert path.read_bytes().count(b"\n") == len(lines)
+    assert stream.read_stream(path, FIRST) == ({tuple(WHERE.values()): ([result], [], [hostile])}, path.stat().st_size)
+
+
+def test_a_done_line_without_its_newline_is_not_complete_and_is_what_a_resume_drops(tmp_path):
+    path = tmp_path / "r.jsonl"
+    one = stream.pair_lines(ACCOUNTS[0], "us-east-1", ([], [], []))
+    two = stream.pair_lines(ACCOUNTS[1], "us-east-1", ([], [], []))
+    body = stream.encode([FIRST, *one, *two])
+    path.write_text(body[:-1])  # the last pair's done line lost its newline
+    finished, keep = stream.read_stream(path, FIRST)
+    assert list(finished) == [(ACCOUNTS[0], "us-east-1")]
+    assert keep == len(stream.encode([FIRST, *one]))
+    stream.StreamWriter(path, FIRST, keep=keep).close()
+    assert path.read_text() == stream.encode([FIRST, *one])
+
+
+def test_a_new_scan_refuses_to_overwrite_a_stream_without_resume(scan_cli, tmp_path):
+    path = tmp_path / "r.jsonl"
+    scan_cli("--output", str(path))
+    before = path.read_text()
+    code, err, scanned = scan_cli("--output", str(path))
+    assert code == 2 and scanned == [] and path.read_text() == before
+    assert f"error: --output {path} already holds a scan: add --resume to continue it" in err
+
+
+def test_an_account_or_region_named_twice_is_scanned_once(scan_cli, tmp_path):
+    # the last --accounts and --regions given are the ones argparse keeps
+    _, _, scanned = scan_cli("--accounts", ACCOUNTS[0], ACCOUNTS[0], "--regions", *REGIONS, REGIONS[0])
+    assert scanned == sorted((ACCOUNTS[0], region) for region in REGIONS)
 
 
 def test_the_progress_bar_counts_pairs_done_and_failed_from_resumed_ones_on():
@@ -193,7 +259,7 @@ def test_ctrl_c_keeps_the_finished_pairs_starts_no_other_and_resume_finishes(sca
         f"error: interrupted: the finished account and region pairs are in {path}: run the same command with "
         "--resume to scan only the rest"
     )
-    assert len(stream.finished_pairs(path, stream_lines(path)[0])) == 2
+    assert len(stream.read_stream(path, stream_lines(path)[0])[0]) == 2
     code, _, scanned = scan_cli("--output", str(path), "--resume")
     assert code == 1 and len(scanned) == 2 * len(REGIONS) - 2  # the refused account's pairs never reach a region
-    assert len(stream.finished_pairs(path, stream_lines(path)[0])) == 2 * len(REGIONS)
+    assert len(stream.read_stream(path, stream_lines(path)[0])[0]) == 2 * len(REGIONS)
