@@ -168,18 +168,20 @@ def lifecycle_rule(rule_id: str, days: int = 30, **selector) -> dict:
 
 
 def archive_rule(rule_id: str, **selector) -> dict:
-    """A rule that only moves objects (and cleans up uploads): widening it deletes nothing."""
+    """A rule that only moves objects (and cleans up uploads) to a class read without a restore (Glacier Instant
+    Retrieval): widening it deletes nothing and leaves every object readable."""
     return {
         "ID": rule_id,
         "Status": "Enabled",
-        "Transitions": [{"Days": 90, "StorageClass": "GLACIER"}],
+        "Transitions": [{"Days": 90, "StorageClass": "GLACIER_IR"}],
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
         **selector,
     }
 
 
 # `star` and `logs-star` expire objects: the automatic fix refuses them and reports what the rewrite
-# would delete. `slash-star` only moves objects, so the automatic fix rewrites it.
+# would delete. `slash-star` only moves objects to a class read without a restore, so the automatic fix rewrites
+# it (one that moved them to GLACIER or DEEP_ARCHIVE would need IncludeRestoreRequiredTransitions).
 BUCKETS = {
     "star": [lifecycle_rule("expire-everything", Prefix="*")],
     "slash-star": [archive_rule("archive-root", Filter={"Prefix": "/*"})],

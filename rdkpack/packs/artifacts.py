@@ -16,12 +16,12 @@ import base64
 import hashlib
 import importlib.metadata
 import io
-import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdkpack.errors import ConfigError
+from rdkpack.project import files as project_files
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644 << 16
@@ -141,7 +141,7 @@ def template_key(name: str, text: str) -> str:
 def rule_settings(root: Path, rule: str) -> tuple[int, int]:
     """(timeout seconds, memory MB) from the rule's parameters.json, rdk's defaults where it names none."""
     path = root / "rules" / rule / "parameters.json"
-    parameters = json.loads(path.read_text(encoding="utf-8")).get("Parameters", {})
+    parameters = project_files.read_json(path).get("Parameters", {})
     values = []
     for key, default, low, high in (
         ("LambdaTimeout", DEFAULT_TIMEOUT, 1, 900),

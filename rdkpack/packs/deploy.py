@@ -23,6 +23,7 @@ from rdkpack.errors import DeployError
 from rdkpack.packs import validate, write
 from rdkpack.packs.build import build_pack, render
 from rdkpack.packs.limits import TEMPLATE_BODY_MAX
+from rdkpack.project import files
 from rdkpack.project.config import Pack, Project
 
 ACCOUNT_DONE = {"CREATE_COMPLETE"}
@@ -141,8 +142,8 @@ def committed_body(project: Project, pack: Pack) -> str:
     path = write.committed_files(project)[0][pack.name]
     if not path.is_file():
         raise DeployError(f"{path} is missing: run `rdkpack build`, review and commit it, then deploy")
-    committed = path.read_text(encoding="utf-8")
-    if committed != render(build_pack(project, pack)):
+    committed = render(build_pack(project, pack))
+    if not files.holds(path, committed):
         raise DeployError(
             f"{path} is not what rdk-config.json builds now: run `rdkpack build`, review the change and commit it, "
             "then deploy"

@@ -19,6 +19,7 @@ from rdkpack.packs.limits import (
     STACK_TEMPLATE_URL_MAX,
 )
 from rdkpack.packs.names import function_name
+from rdkpack.project import files as project_files
 from rdkpack.project.config import Project
 from rdkpack.project.documents import load_yaml
 
@@ -53,7 +54,7 @@ def measure(project: Project, files: list[Path], finding) -> list:
     and one note per template that goes through S3."""
     found = []
     for path in files:
-        body = path.read_text(encoding="utf-8")
+        body = project_files.read_text(path)
         size = len(body.encode("utf-8"))
         if size > STACK_TEMPLATE_URL_MAX:
             found.append(

@@ -28,6 +28,7 @@ from rdkpack.packs.limits import (
     TEMPLATE_BODY_MAX,
     TEMPLATE_S3_MAX,
 )
+from rdkpack.project import files
 from rdkpack.project.config import Project
 from rdkpack.project.documents import load_yaml
 from rdkpack.project.loader import load_module
@@ -42,7 +43,7 @@ MESSAGE_TYPES = {
 }
 FREQUENCIES = {"One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"}
 # Document parameters that approve destroying data (FixS3LifecycleAsteriskPrefix widening expiring rules).
-APPROVAL_PARAMETERS = {"IncludeExpiringRules"}
+APPROVAL_PARAMETERS = {"IncludeExpiringRules", "IncludeRestoreRequiredTransitions"}
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}")
 
 
@@ -428,12 +429,12 @@ def validate_project(project: Project, pack_files: dict[str, Path], other_files:
     build.approved_layer_patterns(project)  # a ConfigError when a layer pattern cannot scope the role
     findings = []
     for name, path in pack_files.items():
-        body = path.read_text(encoding="utf-8")
-        findings += validate_pack(name, load_yaml(body), body, project, str(path))
+        body = files.read_text(path)
+        findings += validate_pack(name, files.parse_yaml(body, path, load_yaml), body, project, str(path))
     for path in sorted((project.root / "preventive").glob("*/scp.json")):
-        findings += validate_scp(path.read_text(encoding="utf-8"), str(path))
+        findings += validate_scp(files.read_text(path), str(path))
     for path in sorted((project.root / "preventive").glob("*/*.guard")):
-        findings += validate_guard(path.read_text(encoding="utf-8"), str(path))
+        findings += validate_guard(files.read_text(path), str(path))
     findings += template_limits.measure(project, other_files, Finding)
     return findings + lint_files([*pack_files.values(), *other_files])
 

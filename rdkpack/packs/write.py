@@ -7,6 +7,7 @@ from pathlib import Path
 from rdkpack.packs.build import PREREQUISITES, build_all, render
 from rdkpack.packs.preventive import preventive_files
 from rdkpack.packs.readme_iam import README, rendered_readme
+from rdkpack.project import files as project_files
 from rdkpack.project.config import load_project
 
 OUTPUT_DIR = "conformance-packs"
@@ -20,14 +21,14 @@ def generated_files(root: Path) -> dict[Path, str]:
     files.update({root / PREVENTIVE_DIR / name: text for name, text in preventive_files(project).items()})
     readme = root / README
     if readme.is_file():
-        files[readme] = rendered_readme(project, readme.read_text(encoding="utf-8"))
+        files[readme] = rendered_readme(project, project_files.read_text(readme))
     return files
 
 
 def stale_files(root: Path, write: bool) -> list[Path]:
     """Generated files that are missing, different, or no longer generated; fixed on disk when write is set."""
     wanted = generated_files(root)
-    stale = [path for path, text in wanted.items() if not path.is_file() or path.read_text(encoding="utf-8") != text]
+    stale = [path for path, text in wanted.items() if not project_files.holds(path, text)]
     existing = set((root / OUTPUT_DIR).rglob("*.yaml")) if (root / OUTPUT_DIR).is_dir() else set()
     existing |= set((root / PREVENTIVE_DIR).rglob("*.*")) if (root / PREVENTIVE_DIR).is_dir() else set()
     leftovers = sorted(existing - set(wanted))

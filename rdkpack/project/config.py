@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 
 from rdkpack.errors import ConfigError
-from rdkpack.project import documents
+from rdkpack.project import documents, files
 
 CONFIG_FILE = "rdk-config.json"
 RULE_PARAMETERS_SHAPE = '{"Version": "1.0", "Parameters": {"RuleName": ..., "SourceEvents": ...}}, as RDK writes it'
@@ -158,10 +158,7 @@ def _expected(error: jsonschema.ValidationError) -> str | None:
 def rule_parameters(folder: Path) -> dict:
     """The "Parameters" object of rules/<RULE>/parameters.json, checked for what rdkpack and RDK read."""
     path = folder / "parameters.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ConfigError(str(path), f"line {error.lineno}", error.msg, expected="valid JSON") from error
+    data = files.read_json(path)
     body = data.get("Parameters") if isinstance(data, dict) else None
     if not isinstance(body, dict):
         raise ConfigError(str(path), "Parameters", "missing or not an object", expected=RULE_PARAMETERS_SHAPE)
@@ -204,9 +201,10 @@ def load_documents(root: Path) -> dict[str, Document]:
     }
 
 
-# Remediation parameters that approve losing data (deleting an endpoint, expiring objects): a person gives them for
-# one run after reading its DryRun, so no pack may set them for every run.
-DATA_LOSS_APPROVALS = ("ApproveDeletion", "IncludeExpiringRules")
+# Remediation parameters that approve losing data or access to it (deleting an endpoint, expiring objects, archiving
+# them where a read needs a restore first): a person gives them for one run after reading its DryRun, so no pack
+# may set them for every run.
+DATA_LOSS_APPROVALS = ("ApproveDeletion", "IncludeExpiringRules", "IncludeRestoreRequiredTransitions")
 
 
 def _remediation(rule: str, spec: dict, pairing: dict | None, path: str, shared_path: str, *, key: str) -> Remediation:
@@ -219,7 +217,8 @@ def _remediation(rule: str, spec: dict, pairing: dict | None, path: str, shared_
             raise ConfigError(
                 path,
                 f"{key}/parameters/{name}",
-                "approves data loss for every run; leave it unset, and let a person pass it to one run after "
+                "approves losing data (or access to it) for every run; leave it unset, and let a person pass it to one "
+                "run after "
                 "reviewing that run's DryRun",
             )
     return Remediation(
@@ -400,12 +399,9 @@ def find_root(start: Path, explicit: bool = False) -> Path:
 
 def load_project(root: Path) -> Project:
     path = str(root / CONFIG_FILE)
-    try:
-        data = json.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise ConfigError(path, "(file)", "not found", expected="rdk-config.json at the project root") from error
-    except json.JSONDecodeError as error:
-        raise ConfigError(path, f"line {error.lineno}", error.msg, expected="valid JSON") from error
+    if not (root / CONFIG_FILE).exists():
+        raise ConfigError(path, "(file)", "not found", expected="rdk-config.json at the project root")
+    data = files.read_json(root / CONFIG_FILE)
     validate_against_schema(data, path)
     lambdas = data["ruleLambdas"]
     project = Project(

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from rdkpack.errors import ConfigError
+from rdkpack.project import files
 
 # libyaml's parser when PyYAML was built with it (the wheels are): the same documents, about 15 times faster.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -38,14 +39,7 @@ def load_yaml(text: str):
 def load_document(folder: Path) -> dict:
     """The document as a dict; a ConfigError names the file when it is not YAML or declares no parameters."""
     path = document_path(folder)
-    try:
-        document = load_yaml(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        problem = getattr(error, "problem", None) or str(error)
-        expected = "an SSM Automation document"
-        raise ConfigError(str(path), where, f"invalid YAML: {problem}", expected=expected) from error
+    document = files.read_yaml(path, load_yaml)
     parameters = document.get("parameters") if isinstance(document, dict) else None
     if not isinstance(parameters, dict) or not all(isinstance(spec, dict) for spec in parameters.values()):
         raise ConfigError(
@@ -83,9 +77,9 @@ def stale_documents(root: Path, write: bool) -> list[Path]:
         path, script = document_path(folder), folder / "script.py"
         if not script.is_file():
             raise ConfigError(str(script), "(file)", "not found", expected="the script the document embeds")
-        current = path.read_text(encoding="utf-8")
+        current = files.read_text(path)
         try:
-            wanted = embed_script(current, script.read_text(encoding="utf-8"))
+            wanted = embed_script(current, files.read_text(script))
         except ValueError as error:
             raise ConfigError(str(path), "mainSteps", str(error), expected="an aws:executeScript step") from error
         if wanted != current:

@@ -27,7 +27,8 @@ COLUMN_CLASSES = {"Account": "c-target", "Region": "c-target", "Resource": "c-re
 
 
 def text(value) -> str:
-    """Resource-derived text as HTML text or a quoted attribute value."""
+    """Resource-derived text as HTML text or a quoted attribute value: control, bidi and zero-width characters as
+    escapes (`printable`), then `&`, `<`, `>` and both quotes as character references."""
     return escape(printable(value), quote=True)
 
 

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 
 from rdkpack.account.scan import Result, counts
 
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Control characters, and the format characters that reorder or hide text (bidi embeddings, overrides and isolates,
-# zero-width characters, the byte-order mark).
-UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# Characters that act on text instead of showing as themselves: controls (Cc), format characters (Cf: the bidi
+# marks, embeddings, overrides and isolates, zero-width characters, the byte-order mark, tag characters), lone
+# surrogates (Cs) and line and paragraph separators (Zl, Zp).
+UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# Kept as they are: each report format lays out a tab and a line break itself.
+LAYOUT_CONTROLS = frozenset("\t\n")
+NONCHARACTERS = frozenset("\ufffe\uffff")  # never text; XML 1.0 forbids them
 VERDICTS = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "ERROR")
 COLUMNS = ("Resource", "Rule", "Verdict", "Annotation")
 TARGET_COLUMNS = ("Account", "Region")
 
 
 def printable(value) -> str:
-    """Resource-derived text with control characters and bidi/format characters (U+202E would show an id
-    reversed) as escapes (`\\x07`, `\\u202e`), never sent raw."""
-    return UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), str(value))
+    """Resource-derived text with control, bidi and other invisible characters (U+202E would show an id reversed)
+    as escapes (`\\x07`, `\\u202e`), never sent raw. Every report format's escaping starts here."""
+    text = str(value)
+    if text.isprintable():  # nearly every id and annotation: no per-character pass
+        return text
+    return "".join(char.encode("unicode_escape").decode() if is_unprintable(char) else char for char in text)
+
+
+def is_unprintable(char: str) -> bool:
+    if char in LAYOUT_CONTROLS:
+        return False
+    return unicodedata.category(char) in UNPRINTABLE_CATEGORIES or char in NONCHARACTERS
 
 
 def rule_counts(results: list[Result], rules=()) -> dict[str, dict[str, int]]:

@@ -8,6 +8,12 @@ import json
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
 
+def fingerprint(text: str) -> str:
+    """The same for the same resource in every run. A lone surrogate (JSON can carry one in a resource id) is
+    hashed as its code unit instead of failing the report; the document itself keeps it JSON-escaped."""
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
 def to_sarif(report, title: str) -> str:
     """SARIF 2.1.0 for code scanning: a rule per guardrail, a result per NON_COMPLIANT evaluation, located
     logically at the resource (account/region/type/id) and physically at rdk-config.json, which chose the values."""
@@ -48,9 +54,7 @@ def to_sarif(report, title: str) -> str:
                         ],
                     }
                 ],
-                "partialFingerprints": {
-                    "rdkpackResource/v1": hashlib.sha256(f"{result.rule}|{place}".encode()).hexdigest()
-                },
+                "partialFingerprints": {"rdkpackResource/v1": fingerprint(f"{result.rule}|{place}")},
             }
         )
     run = {

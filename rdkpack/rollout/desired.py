@@ -15,6 +15,7 @@ from rdkpack.errors import RolloutError
 from rdkpack.packs import build
 from rdkpack.packs.limits import STACK_TEMPLATE_BODY_MAX
 from rdkpack.packs.write import OUTPUT_DIR
+from rdkpack.project import files
 from rdkpack.project.config import Project
 
 IAM_CAPABILITIES = ("CAPABILITY_NAMED_IAM",)
@@ -64,7 +65,7 @@ def committed(project: Project, path: str, built: dict[str, str]) -> str:
     """The committed generated file, refused unless it is what rdk-config.json builds now (`built`)."""
     file = project.root / OUTPUT_DIR / path
     wanted = built[path]
-    if not file.is_file() or file.read_text(encoding="utf-8") != wanted:
+    if not files.holds(file, wanted):
         raise RolloutError(
             f"{file} is missing or not what rdk-config.json builds now: run `rdkpack build`, review and commit it, "
             "then roll out"

@@ -8,8 +8,16 @@ A rewritten prefix matches objects the rule never touched. For a rule that expir
 noncurrent objects (Expiration Days or Date, NoncurrentVersionExpiration) that means S3 starts
 deleting them, so such a rewrite needs IncludeExpiringRules=true; without it the run fails, naming
 each such rule, its expiration action, the prefix change and the objects the new prefix matches, and
-changes nothing. Disabled rules count too: enabling one later would start the deletion. Transitions,
-AbortIncompleteMultipartUpload and ExpiredObjectDeleteMarker delete no current data and need no flag.
+changes nothing. Disabled rules count too: enabling one later would start the deletion.
+
+For a rule that transitions current or noncurrent objects (Transitions, NoncurrentVersionTransitions) to a
+storage class whose objects must be restored before they can be read (GLACIER, DEEP_ARCHIVE, or a class this
+script does not know) the rewrite archives objects the rule never touched, so it needs
+IncludeRestoreRequiredTransitions=true, a separate approval: approving deletions does not approve archiving.
+Without it the run fails the same way, naming each rule, its transition (storage class and days or date) and
+the objects matched. Transitions to STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING (its archive tiers are set on
+the bucket, not in lifecycle) and GLACIER_IR keep objects readable, and AbortIncompleteMultipartUpload and
+ExpiredObjectDeleteMarker delete no current data: those rewrites need no flag.
 
 Embedded verbatim in FixS3LifecycleAsteriskPrefix.yaml (aws:executeScript, python3.11).
 The IAM the automation role needs is IAM_PERMISSIONS below.
@@ -36,6 +44,9 @@ COUNT_NOTE = (
     "Object counts are current objects under the new prefix before any tag or size filter of the rule "
     "(an upper bound); noncurrent versions are not counted."
 )
+# Transition targets whose objects stay readable without a restore; any other class counts as needing one.
+READABLE_CLASSES = ("STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR")
+TRANSITION_ACTIONS = ("Transitions", "NoncurrentVersionTransitions")
 
 
 class RemediationError(Exception):
@@ -56,6 +67,7 @@ class Change:
     after: str
     expires: str = ""  # the rule's deleting actions, e.g. "Expiration.Days=30"; "" when it deletes nothing
     enabled: bool = True
+    archives: str = ""  # transitions to a restore-required class, e.g. "Transitions.Days=90 to GLACIER"
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,8 @@ class Plan:
     rules_after: list
     unfixable: tuple  # (rule id, field, prefix) with no prefix equivalent
     blocked: tuple = ()  # changes that widen an expiring rule while IncludeExpiringRules is false
+    # changes that widen a rule archiving to a restore-required class while IncludeRestoreRequiredTransitions is false
+    blocked_restore_required: tuple = ()
 
 
 def s3_client():
@@ -113,6 +127,20 @@ def expiring_actions(rule: dict) -> tuple:
     return tuple(actions)
 
 
+def restore_required_transitions(rule: dict) -> tuple:
+    """Pure: the rule's transitions to a class read only after a restore, e.g. 'Transitions.Days=90 to GLACIER'."""
+    found = []
+    for action in TRANSITION_ACTIONS:
+        steps = rule.get(action) or []
+        for step in [steps] if isinstance(steps, dict) else steps:
+            storage_class = step.get("StorageClass")
+            if storage_class in READABLE_CLASSES:
+                continue
+            when = " ".join(f"{key}={shown(value)}" for key, value in step.items() if key != "StorageClass")
+            found.append(f"{action}.{when} to {storage_class}")
+    return tuple(found)
+
+
 def read(client, bucket: str) -> Lifecycle | None:
     try:
         response = client.get_bucket_lifecycle_configuration(Bucket=bucket)
@@ -151,16 +179,18 @@ def simplify_and(lifecycle_filter: dict) -> None:
         lifecycle_filter["Tag"] = predicates[0][1][0]
 
 
-def plan_change(lifecycle: Lifecycle, include_expiring: bool = False) -> Plan:
+def plan_change(lifecycle: Lifecycle, include_expiring: bool = False, include_restore_required: bool = False) -> Plan:
     """Pure: the rules with only the offending prefixes rewritten; everything else as it was.
 
-    Rewrites of rules that expire objects are `blocked` unless include_expiring is true.
+    Rewrites of rules that expire objects are `blocked` unless include_expiring is true, and rewrites of rules
+    that archive to a restore-required class are `blocked_restore_required` unless include_restore_required is.
     """
     rules_after = copy.deepcopy(lifecycle.rules)
     changes, unfixable = [], []
     for index, rule in enumerate(rules_after):
         rule_id = rule.get("ID") or f"#{index + 1}"
         expires = ", ".join(expiring_actions(rule))
+        archives = ", ".join(restore_required_transitions(rule))
         enabled = rule.get("Status") != "Disabled"
         for field, container in list(prefix_locations(rule)):
             before = container["Prefix"]
@@ -169,11 +199,12 @@ def plan_change(lifecycle: Lifecycle, include_expiring: bool = False) -> Plan:
                 unfixable.append((rule_id, field, before))
             elif after != before:
                 container["Prefix"] = after
-                changes.append(Change(rule_id, field, before, after, expires, enabled))
+                changes.append(Change(rule_id, field, before, after, expires, enabled, archives))
                 if field == "Filter.And.Prefix":
                     simplify_and(rule["Filter"])
     blocked = () if include_expiring else tuple(c for c in changes if c.expires)
-    return Plan(tuple(changes), rules_after, tuple(unfixable), blocked)
+    archiving = () if include_restore_required else tuple(c for c in changes if c.archives)
+    return Plan(tuple(changes), rules_after, tuple(unfixable), blocked, archiving)
 
 
 def new_prefixes(plan: Plan) -> list:
@@ -199,6 +230,14 @@ def expiry_text(change: Change) -> str:
     return f"expires objects once enabled (rule is Disabled): {change.expires}"
 
 
+def archive_text(change: Change) -> str:
+    if not change.archives:
+        return ""
+    if change.enabled:
+        return f"; archives objects (readable only after a restore): {change.archives}"
+    return f"; archives objects once enabled (rule is Disabled; readable only after a restore): {change.archives}"
+
+
 def objects(count: str) -> str:
     return f"{count} object" if count == "1" else f"{count} objects"
 
@@ -207,7 +246,7 @@ def describe(change: Change, counts: dict) -> str:
     """One rewrite with its blast radius, e.g. "rule r Filter.Prefix 'logs/*' -> 'logs/' (expires ...)"."""
     return (
         f"rule {change.rule_id} {change.field} {change.before!r} -> {change.after!r} "
-        f"({expiry_text(change)}; the new prefix matches {objects(counts[change.after])})"
+        f"({expiry_text(change)}{archive_text(change)}; the new prefix matches {objects(counts[change.after])})"
     )
 
 
@@ -216,25 +255,45 @@ def refusal(bucket: str, plan: Plan) -> str:
     return (
         f"Bucket {bucket}: {listed} has '*' before the end of the prefix, which has no prefix equivalent "
         "(S3 lifecycle prefixes do not support wildcards). Rewrite it by hand, for example with a tag or "
-        f"object-size filter. Nothing was changed.{also_expiring(plan)}"
+        f"object-size filter. Nothing was changed.{also_needs_approval(plan)}"
     )
 
 
-def also_expiring(plan: Plan) -> str:
-    if not plan.blocked:
-        return ""
-    listed = ", ".join(f"rule {c.rule_id} {c.field} ({c.expires})" for c in plan.blocked)
-    return f" Also, widening {listed} would make S3 delete objects: that will need IncludeExpiringRules=true."
+def also_needs_approval(plan: Plan) -> str:
+    notes = ""
+    if plan.blocked:
+        listed = ", ".join(f"rule {c.rule_id} {c.field} ({c.expires})" for c in plan.blocked)
+        notes += f" Also, widening {listed} would make S3 delete objects: that will need IncludeExpiringRules=true."
+    if plan.blocked_restore_required:
+        listed = ", ".join(f"rule {c.rule_id} {c.field} ({c.archives})" for c in plan.blocked_restore_required)
+        notes += (
+            f" Also, widening {listed} would move objects to a class readable only after a restore: that will need "
+            "IncludeRestoreRequiredTransitions=true."
+        )
+    return notes
 
 
-def expiring_refusal(bucket: str, plan: Plan, counts: dict) -> str:
-    listed = "; ".join(describe(c, counts) for c in plan.blocked)
-    others = len(plan.changes) - len(plan.blocked)
+def approval_refusal(bucket: str, plan: Plan, counts: dict) -> str:
+    """Why the run stops: each widening that deletes or archives objects, and the parameter that approves it."""
+    reasons = []
+    if plan.blocked:
+        reasons.append(("would make S3 start deleting objects the rules never touched", plan.blocked))
+    if plan.blocked_restore_required:
+        archiving = "would make S3 move objects the rules never touched to a storage class they can be read from only"
+        reasons.append((f"{archiving} after a restore", plan.blocked_restore_required))
+    sentences = [
+        f"{'widening these lifecycle prefixes' if i == 0 else 'Widening these'} {what}: "
+        + "; ".join(describe(c, counts) for c in changes)
+        + "."
+        for i, (what, changes) in enumerate(reasons)
+    ]
+    flags = ["IncludeExpiringRules=true"] if plan.blocked else []
+    flags += ["IncludeRestoreRequiredTransitions=true"] if plan.blocked_restore_required else []
+    others = sum(1 for c in plan.changes if c not in plan.blocked and c not in plan.blocked_restore_required)
     held = f", nor the {others} other planned rewrite(s)" if others else ""
     return (
-        f"Bucket {bucket}: widening these lifecycle prefixes would make S3 start deleting objects the rules "
-        f"never touched: {listed}. {COUNT_NOTE} Review the rules and the objects, then re-run with "
-        f"IncludeExpiringRules=true. Nothing was changed{held}."
+        f"Bucket {bucket}: {' '.join(sentences)} {COUNT_NOTE} Review the rules and the objects, then re-run with "
+        f"{' and '.join(flags)}. Nothing was changed{held}."
     )
 
 
@@ -272,6 +331,7 @@ def output(bucket: str, status: str, plan: Plan | None, message: str, counts: di
                 "Before": c.before,
                 "After": c.after,
                 "Expires": c.expires,
+                "Archives": c.archives,
                 "ObjectsMatched": (counts or {}).get(c.after, ""),
             }
             for c in changes
@@ -288,14 +348,18 @@ def handler(events, context):
     lifecycle = read(client, bucket)
     if lifecycle is None:
         return output(bucket, "NO_CHANGE", None, "The bucket has no lifecycle configuration.")
-    plan = plan_change(lifecycle, as_bool(events.get("IncludeExpiringRules", False)))
+    plan = plan_change(
+        lifecycle,
+        as_bool(events.get("IncludeExpiringRules", False)),
+        as_bool(events.get("IncludeRestoreRequiredTransitions", False)),
+    )
     if plan.unfixable:
         raise RemediationError(refusal(bucket, plan))
     if not plan.changes:
         return output(bucket, "NO_CHANGE", plan, "No lifecycle prefix contains '*'.")
     counts = fetch_object_counts(client, bucket, new_prefixes(plan))
-    if plan.blocked:
-        raise RemediationError(expiring_refusal(bucket, plan, counts))
+    if plan.blocked or plan.blocked_restore_required:
+        raise RemediationError(approval_refusal(bucket, plan, counts))
     rewrites = "; ".join(describe(c, counts) for c in plan.changes)
     if as_bool(events.get("DryRun", False)):
         return output(bucket, "DRY_RUN", plan, f"Would rewrite {rewrites}. {COUNT_NOTE}", counts)

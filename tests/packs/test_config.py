@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from rdkpack.cli import main
-from rdkpack.errors import ConfigError
+from rdkpack.errors import ConfigError, FileError
 from rdkpack.project.config import load_project
 from tests.support.project import ROOT
 
@@ -108,7 +108,7 @@ def sandbox(data):
             ),
             [
                 "packs/rdk-guardrails-sandbox/rules/VPC_ENDPOINT_IDLE_CHECK/remediation/parameters/ApproveDeletion",
-                "approves data loss for every run",
+                "approves losing data (or access to it) for every run",
             ],
             id="pack-approves-deletion",
         ),
@@ -137,7 +137,7 @@ def test_bad_config_is_rejected_naming_path_and_expectation(tmp_path, mutate, fr
 
 def test_unreadable_json_names_the_line(tmp_path):
     (tmp_path / "rdk-config.json").write_text('{\n  "partition": "aws",\n}')
-    with pytest.raises(ConfigError, match=r"line 3.*expected valid JSON"):
+    with pytest.raises(FileError, match=r"rdk-config.json: line 3 column 1: not valid JSON: "):
         load_project(tmp_path)
 
 
@@ -145,11 +145,10 @@ def test_a_remediation_document_that_is_not_yaml_is_named_with_its_line(tmp_path
     load_variant(tmp_path, lambda data: None)
     document = tmp_path / "remediations" / "ReduceVpcEndpointAzCount" / "ReduceVpcEndpointAzCount.yaml"
     document.write_text('schemaVersion: "0.3"\nparameters:\n  AutomationAssumeRole: [unclosed\n')
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(FileError) as caught:
         load_project(tmp_path)
     message = str(caught.value)
-    assert message.startswith(f"{document}: line 4"), message
-    assert "invalid YAML" in message and "an SSM Automation document" in message
+    assert message.startswith(f"{document}: line 4 column 1: not valid YAML: "), message
 
 
 def test_a_tab_that_indents_a_remediation_document_is_named(tmp_path):
@@ -157,7 +156,9 @@ def test_a_tab_that_indents_a_remediation_document_is_named(tmp_path):
     load_variant(tmp_path, lambda data: None)
     document = tmp_path / "remediations" / "ReduceVpcEndpointAzCount" / "ReduceVpcEndpointAzCount.yaml"
     document.write_text('schemaVersion: "0.3"\nparameters:\n\tAutomationAssumeRole: {}\n')
-    with pytest.raises(ConfigError, match=r"line 3: invalid YAML: found character '\\t' that cannot start any token"):
+    with pytest.raises(
+        FileError, match=r"line 3 column 1: not valid YAML: found character '\\t' that cannot start any token"
+    ):
         load_project(tmp_path)
 
 

@@ -131,7 +131,8 @@ def test_unfixable_prefixes_are_all_named():
 # ---- which rules delete data, and the all-or-nothing decision (pure) ----
 
 MIDNIGHT = datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC)
-TRANSITION = {"Transitions": [{"Days": 30, "StorageClass": "GLACIER"}]}
+# Moves objects to a class they stay readable in: widening it neither deletes nor archives anything.
+TRANSITION = {"Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}]}
 ABORT_UPLOADS = {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}
 DELETE_MARKERS = {"Expiration": {"ExpiredObjectDeleteMarker": True}}
 
@@ -185,7 +186,7 @@ def test_plan_blocks_a_disabled_expiring_rule_because_enabling_it_would_delete()
     rule = {"ID": "later", "Status": "Disabled", "Filter": {"Prefix": "logs/*"}, "Expiration": {"Days": 3}}
     plan = script.plan_change(script.Lifecycle([rule], None))
     assert plan.blocked == (script.Change("later", "Filter.Prefix", "logs/*", "logs/", "Expiration.Days=3", False),)
-    message = script.expiring_refusal("b", plan, {"logs/": "4"})
+    message = script.approval_refusal("b", plan, {"logs/": "4"})
     assert "(expires objects once enabled (rule is Disabled): Expiration.Days=3; the new prefix matches 4 objects)" in (
         message
     )
@@ -209,7 +210,7 @@ def test_one_expiring_rewrite_blocks_the_whole_plan_and_the_refusal_names_each_r
     plan = script.plan_change(script.Lifecycle(rules, None))
     assert [c.rule_id for c in plan.blocked] == ["expire-logs", "old"]
     assert script.new_prefixes(plan) == ["", "logs/"]
-    assert script.expiring_refusal("b", plan, {"": "1,000+", "logs/": "3"}) == (
+    assert script.approval_refusal("b", plan, {"": "1,000+", "logs/": "3"}) == (
         "Bucket b: widening these lifecycle prefixes would make S3 start deleting objects the rules never touched: "
         "rule expire-logs Filter.Prefix 'logs/*' -> 'logs/' (expires objects: Expiration.Days=30; the new prefix "
         "matches 3 objects); rule old Prefix '/*' -> '' (expires objects: "
@@ -229,6 +230,138 @@ def test_unfixable_refusal_also_names_expiring_rewrites_waiting_for_the_flag():
     assert message.endswith(
         "Nothing was changed. Also, widening rule expire-logs Filter.Prefix (Expiration.Days=30) would make S3 "
         "delete objects: that will need IncludeExpiringRules=true."
+    )
+
+
+# ---- which rules archive objects to a class that needs a restore, and their separate approval (pure) ----
+
+GLACIER_90 = {"Transitions": [{"Days": 90, "StorageClass": "GLACIER"}]}
+
+
+@pytest.mark.parametrize(
+    ("actions", "expected"),
+    [
+        pytest.param(GLACIER_90, ("Transitions.Days=90 to GLACIER",), id="glacier"),
+        pytest.param(
+            {"Transitions": [{"Days": 180, "StorageClass": "DEEP_ARCHIVE"}]},
+            ("Transitions.Days=180 to DEEP_ARCHIVE",),
+            id="deep-archive",
+        ),
+        pytest.param(
+            {"Transitions": [{"Date": MIDNIGHT, "StorageClass": "GLACIER"}]},
+            ("Transitions.Date=2027-01-01 to GLACIER",),
+            id="glacier-on-a-date",
+        ),
+        pytest.param(
+            {"NoncurrentVersionTransitions": [{"NoncurrentDays": 30, "StorageClass": "GLACIER"}]},
+            ("NoncurrentVersionTransitions.NoncurrentDays=30 to GLACIER",),
+            id="noncurrent-glacier",
+        ),
+        pytest.param(
+            {
+                "NoncurrentVersionTransitions": [
+                    {"NoncurrentDays": 30, "NewerNoncurrentVersions": 2, "StorageClass": "DEEP_ARCHIVE"}
+                ]
+            },
+            ("NoncurrentVersionTransitions.NoncurrentDays=30 NewerNoncurrentVersions=2 to DEEP_ARCHIVE",),
+            id="noncurrent-deep-archive-keep-newer",
+        ),
+        pytest.param(
+            {
+                "Transitions": [
+                    {"Days": 30, "StorageClass": "STANDARD_IA"},
+                    {"Days": 90, "StorageClass": "GLACIER"},
+                    {"Days": 365, "StorageClass": "DEEP_ARCHIVE"},
+                ]
+            },
+            ("Transitions.Days=90 to GLACIER", "Transitions.Days=365 to DEEP_ARCHIVE"),
+            id="only-the-archive-steps",
+        ),
+        pytest.param({"Transitions": [{"Days": 30, "StorageClass": "GLACIER_IR"}]}, (), id="glacier-ir"),
+        pytest.param({"Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}]}, (), id="standard-ia"),
+        pytest.param({"Transitions": [{"Days": 30, "StorageClass": "ONEZONE_IA"}]}, (), id="onezone-ia"),
+        pytest.param({"Transitions": [{"Days": 0, "StorageClass": "INTELLIGENT_TIERING"}]}, (), id="intelligent"),
+        pytest.param(
+            {"NoncurrentVersionTransitions": [{"NoncurrentDays": 5, "StorageClass": "GLACIER_IR"}]},
+            (),
+            id="noncurrent-glacier-ir",
+        ),
+        pytest.param(
+            {"Transitions": [{"Days": 7, "StorageClass": "FUTURE_COLD"}]},
+            ("Transitions.Days=7 to FUTURE_COLD",),
+            id="unknown-class-counts",
+        ),
+        pytest.param({"Expiration": {"Days": 30}, **ABORT_UPLOADS}, (), id="no-transitions"),
+    ],
+)
+def test_restore_required_transitions_names_the_class_and_the_days(actions, expected):
+    assert script.restore_required_transitions({"ID": "r", "Status": "Enabled", "Prefix": "*", **actions}) == expected
+
+
+def test_plan_blocks_a_glacier_rule_until_restore_required_transitions_are_approved():
+    rule = {"ID": "archive-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **GLACIER_90}
+    widened = script.Change(
+        "archive-logs", "Filter.Prefix", "logs/*", "logs/", "", True, "Transitions.Days=90 to GLACIER"
+    )
+    plan = script.plan_change(script.Lifecycle([rule], None))
+    assert (plan.changes, plan.blocked, plan.blocked_restore_required) == ((widened,), (), (widened,))
+    deletions_only = script.plan_change(script.Lifecycle([rule], None), include_expiring=True)
+    assert deletions_only.blocked_restore_required == (widened,), "approving deletions must not approve archiving"
+    approved = script.plan_change(script.Lifecycle([rule], None), include_restore_required=True)
+    assert (approved.changes, approved.rules_after, approved.blocked_restore_required) == (
+        plan.changes,
+        plan.rules_after,
+        (),
+    )
+
+
+def test_a_rule_that_expires_and_archives_needs_both_approvals_and_the_refusal_says_which():
+    rules = [
+        {"ID": "ia", "Status": "Enabled", "Filter": {"Prefix": "tmp/*"}, **TRANSITION},
+        {"ID": "archive-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **GLACIER_90},
+        {
+            "ID": "old-versions",
+            "Status": "Disabled",
+            "Prefix": "/*",
+            "NoncurrentVersionTransitions": [{"NoncurrentDays": 30, "StorageClass": "DEEP_ARCHIVE"}],
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 400},
+        },
+    ]
+    plan = script.plan_change(script.Lifecycle(rules, None))
+    assert [c.rule_id for c in plan.blocked] == ["old-versions"]
+    assert [c.rule_id for c in plan.blocked_restore_required] == ["archive-logs", "old-versions"]
+    assert script.approval_refusal("b", plan, {"tmp/": "0", "logs/": "3", "": "1,000+"}) == (
+        "Bucket b: widening these lifecycle prefixes would make S3 start deleting objects the rules never touched: "
+        "rule old-versions Prefix '/*' -> '' (expires objects once enabled (rule is Disabled): "
+        "NoncurrentVersionExpiration.NoncurrentDays=400; archives objects once enabled (rule is Disabled; readable "
+        "only after a restore): NoncurrentVersionTransitions.NoncurrentDays=30 to DEEP_ARCHIVE; the new prefix "
+        "matches 1,000+ objects). Widening these would make S3 move objects the rules never touched to a storage "
+        "class they can be read from only after a restore: rule archive-logs Filter.Prefix 'logs/*' -> 'logs/' "
+        "(expires no objects; archives objects (readable only after a restore): Transitions.Days=90 to GLACIER; "
+        "the new prefix matches 3 objects); rule old-versions Prefix '/*' -> '' (expires objects once enabled "
+        "(rule is Disabled): NoncurrentVersionExpiration.NoncurrentDays=400; archives objects once enabled (rule "
+        "is Disabled; readable only after a restore): NoncurrentVersionTransitions.NoncurrentDays=30 to "
+        "DEEP_ARCHIVE; the new prefix matches 1,000+ objects). " + script.COUNT_NOTE + " Review the rules and the "
+        "objects, then re-run with IncludeExpiringRules=true and IncludeRestoreRequiredTransitions=true. Nothing "
+        "was changed, nor the 1 other planned rewrite(s)."
+    )
+    only_archiving = script.plan_change(script.Lifecycle(rules, None), include_expiring=True)
+    assert script.approval_refusal("b", only_archiving, {"tmp/": "0", "logs/": "3", "": "1,000+"}).startswith(
+        "Bucket b: widening these lifecycle prefixes would make S3 move objects the rules never touched to a "
+        "storage class they can be read from only after a restore: rule archive-logs "
+    )
+
+
+def test_unfixable_refusal_also_names_archiving_rewrites_waiting_for_their_approval():
+    rules = [
+        {"ID": "star-dot-log", "Status": "Enabled", "Filter": {"Prefix": "*.log"}, **TRANSITION},
+        {"ID": "archive-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **GLACIER_90},
+    ]
+    message = script.refusal("b", script.plan_change(script.Lifecycle(rules, None)))
+    assert message.endswith(
+        "Nothing was changed. Also, widening rule archive-logs Filter.Prefix (Transitions.Days=90 to GLACIER) "
+        "would move objects to a class readable only after a restore: that will need "
+        "IncludeRestoreRequiredTransitions=true."
     )
 
 
@@ -252,8 +385,14 @@ def rules_of(client, bucket):
     return client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
 
 
-def run(bucket, dry_run=False, include_expiring=False):
-    return script.handler({"BucketName": bucket, "IncludeExpiringRules": include_expiring, "DryRun": dry_run}, None)
+def run(bucket, dry_run=False, include_expiring=False, include_restore_required=False):
+    events = {
+        "BucketName": bucket,
+        "IncludeExpiringRules": include_expiring,
+        "IncludeRestoreRequiredTransitions": include_restore_required,
+        "DryRun": dry_run,
+    }
+    return script.handler(events, None)
 
 
 def put_objects(client, bucket, keys):
@@ -266,7 +405,7 @@ def test_bucket_with_every_filter_form_is_fixed_and_nothing_else_changes(s3):
     bucket("mixed", every_filter_form())
     before = rules_of(client, "mixed")
 
-    result = run("mixed", include_expiring=True)
+    result = run("mixed", include_expiring=True, include_restore_required=True)
 
     expected = copy.deepcopy(before)
     expected[0]["Prefix"] = ""
@@ -276,6 +415,7 @@ def test_bucket_with_every_filter_form_is_fixed_and_nothing_else_changes(s3):
     assert rules_of(client, "mixed") == expected
     assert result["Status"] == "CHANGED"
     days, noncurrent = "Expiration.Days=30", "NoncurrentVersionExpiration.NoncurrentDays=10"
+    glacier = "Transitions.Days=30 to GLACIER"
     assert result["RulesChanged"] == [
         {
             "RuleId": "legacy-star",
@@ -283,6 +423,7 @@ def test_bucket_with_every_filter_form_is_fixed_and_nothing_else_changes(s3):
             "Before": "*",
             "After": "",
             "Expires": days,
+            "Archives": "",
             "ObjectsMatched": "0",
         },
         {
@@ -291,6 +432,7 @@ def test_bucket_with_every_filter_form_is_fixed_and_nothing_else_changes(s3):
             "Before": "logs/*",
             "After": "logs/",
             "Expires": noncurrent,
+            "Archives": glacier,
             "ObjectsMatched": "0",
         },
         {
@@ -299,6 +441,7 @@ def test_bucket_with_every_filter_form_is_fixed_and_nothing_else_changes(s3):
             "Before": "/*",
             "After": "",
             "Expires": days,
+            "Archives": "",
             "ObjectsMatched": "0",
         },
         {
@@ -307,6 +450,7 @@ def test_bucket_with_every_filter_form_is_fixed_and_nothing_else_changes(s3):
             "Before": "raw/**",
             "After": "raw/",
             "Expires": days,
+            "Archives": "",
             "ObjectsMatched": "0",
         },
     ]
@@ -419,6 +563,7 @@ def test_include_expiring_rules_rewrites_and_names_the_blast_radius(s3):
                 "Before": "logs/*",
                 "After": "logs/",
                 "Expires": "Expiration.Days=30",
+                "Archives": "",
                 "ObjectsMatched": "3",
             },
             {
@@ -427,6 +572,7 @@ def test_include_expiring_rules_rewrites_and_names_the_blast_radius(s3):
                 "Before": "*",
                 "After": "",
                 "Expires": "",
+                "Archives": "",
                 "ObjectsMatched": "5",
             },
         ],
@@ -506,6 +652,133 @@ def test_missing_include_expiring_rules_means_false(s3):
     bucket("no-flag", [{"ID": "expire-all", "Status": "Enabled", "Prefix": "*", "Expiration": {"Days": 30}}])
     with pytest.raises(script.RemediationError, match="IncludeExpiringRules=true"):
         script.handler({"BucketName": "no-flag", "DryRun": False}, None)
+
+
+RESTORE_REQUIRED_CASES = [
+    pytest.param(GLACIER_90, "Transitions.Days=90 to GLACIER", id="glacier"),
+    pytest.param(
+        {"Transitions": [{"Days": 180, "StorageClass": "DEEP_ARCHIVE"}]},
+        "Transitions.Days=180 to DEEP_ARCHIVE",
+        id="deep-archive",
+    ),
+    pytest.param(
+        {"NoncurrentVersionTransitions": [{"NoncurrentDays": 30, "StorageClass": "GLACIER"}]},
+        "NoncurrentVersionTransitions.NoncurrentDays=30 to GLACIER",
+        id="noncurrent-glacier",
+    ),
+]
+
+
+@pytest.mark.parametrize(("actions", "named"), RESTORE_REQUIRED_CASES)
+@pytest.mark.parametrize("include_expiring", [False, True], ids=["no-approval", "deletions-approved-only"])
+def test_transition_to_a_restore_required_class_is_refused_without_its_approval(s3, actions, named, include_expiring):
+    client, bucket = s3
+    bucket("archive", [{"ID": "archive-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **actions}])
+    put_objects(client, "archive", ["logs/1", "logs/2", "logs/3", "data/1"])
+    before = rules_of(client, "archive")
+    with pytest.raises(script.RemediationError) as refused:
+        run("archive", include_expiring=include_expiring)
+    assert str(refused.value) == (
+        "Bucket archive: widening these lifecycle prefixes would make S3 move objects the rules never touched to a "
+        "storage class they can be read from only after a restore: rule archive-logs Filter.Prefix 'logs/*' -> "
+        f"'logs/' (expires no objects; archives objects (readable only after a restore): {named}; the new prefix "
+        f"matches 3 objects). {script.COUNT_NOTE} Review the rules and the objects, then re-run with "
+        "IncludeRestoreRequiredTransitions=true. Nothing was changed."
+    )
+    assert rules_of(client, "archive") == before
+
+
+@pytest.mark.parametrize(("actions", "named"), RESTORE_REQUIRED_CASES)
+@pytest.mark.parametrize("approval", [True, "true", " True "], ids=["bool", "ssm-string", "padded"])
+def test_transition_to_a_restore_required_class_is_widened_once_approved(s3, actions, named, approval):
+    client, bucket = s3
+    bucket("archive", [{"ID": "archive-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **actions}])
+    put_objects(client, "archive", ["logs/1", "logs/2", "logs/3", "data/1"])
+
+    result = run("archive", include_restore_required=approval)
+
+    assert rules_of(client, "archive") == [
+        {"ID": "archive-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, **actions}
+    ]
+    assert (result["Status"], result["RulesChanged"]) == (
+        "CHANGED",
+        [
+            {
+                "RuleId": "archive-logs",
+                "Field": "Filter.Prefix",
+                "Before": "logs/*",
+                "After": "logs/",
+                "Expires": "",
+                "Archives": named,
+                "ObjectsMatched": "3",
+            }
+        ],
+    )
+    assert result["Message"] == (
+        "Rewrote rule archive-logs Filter.Prefix 'logs/*' -> 'logs/' (expires no objects; archives objects "
+        f"(readable only after a restore): {named}; the new prefix matches 3 objects); every other rule and field "
+        f"is unchanged. {script.COUNT_NOTE}"
+    )
+
+
+@pytest.mark.parametrize("storage_class", ["GLACIER_IR", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING"])
+def test_transition_to_a_class_readable_without_a_restore_is_widened_without_approval(s3, storage_class):
+    client, bucket = s3
+    transitions = {"Transitions": [{"Days": 90, "StorageClass": storage_class}]}
+    noncurrent = {"NoncurrentVersionTransitions": [{"NoncurrentDays": 30, "StorageClass": storage_class}]}
+    bucket("readable", [{"ID": "r", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **transitions, **noncurrent}])
+    result = run("readable")
+    assert rules_of(client, "readable")[0]["Filter"] == {"Prefix": "logs/"}
+    assert (result["Status"], result["RulesChanged"][0]["Archives"]) == ("CHANGED", "")
+
+
+def test_disabled_archiving_rule_is_refused_saying_enabling_it_would_archive(s3):
+    client, bucket = s3
+    bucket("disabled-archive", [{"ID": "later", "Status": "Disabled", "Prefix": "*", **GLACIER_90}])
+    before = rules_of(client, "disabled-archive")
+    with pytest.raises(
+        script.RemediationError,
+        match=r"archives objects once enabled \(rule is Disabled; readable only after a restore\): "
+        r"Transitions.Days=90 to GLACIER.*IncludeRestoreRequiredTransitions=true",
+    ):
+        run("disabled-archive")
+    assert rules_of(client, "disabled-archive") == before
+
+
+def test_dry_run_without_approval_is_refused_naming_the_archiving_rule(s3):
+    client, bucket = s3
+    bucket("dry-archive", [{"ID": "archive-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **GLACIER_90}])
+    before = rules_of(client, "dry-archive")
+    with pytest.raises(
+        script.RemediationError, match=r"rule archive-logs .*Transitions.Days=90 to GLACIER.*IncludeRestoreRequired"
+    ):
+        run("dry-archive", dry_run=True, include_expiring=True)
+    assert rules_of(client, "dry-archive") == before
+
+
+def test_dry_run_lists_archiving_rules_in_the_blast_radius(s3):
+    client, bucket = s3
+    rules = [
+        {"ID": "archive-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **GLACIER_90},
+        {"ID": "ia", "Status": "Enabled", "Filter": {"Prefix": "*"}, **TRANSITION},
+    ]
+    bucket("dry-blast", rules)
+    put_objects(client, "dry-blast", ["logs/1", "logs/2", "logs/3", "data/1", "top"])
+    before = rules_of(client, "dry-blast")
+
+    result = run("dry-blast", dry_run=True, include_restore_required=True)
+
+    assert rules_of(client, "dry-blast") == before
+    assert result["Status"] == "DRY_RUN"
+    assert [(c["RuleId"], c["Expires"], c["Archives"], c["ObjectsMatched"]) for c in result["RulesChanged"]] == [
+        ("archive-logs", "", "Transitions.Days=90 to GLACIER", "3"),
+        ("ia", "", "", "5"),
+    ]
+    assert result["Message"] == (
+        "Would rewrite rule archive-logs Filter.Prefix 'logs/*' -> 'logs/' (expires no objects; archives objects "
+        "(readable only after a restore): Transitions.Days=90 to GLACIER; the new prefix matches 3 objects); rule "
+        "ia Filter.Prefix '*' -> '' (expires no objects; the new prefix matches 5 objects). " + script.COUNT_NOTE
+    )
 
 
 def test_bucket_without_lifecycle_is_left_alone(s3):
@@ -660,3 +933,16 @@ def test_no_pack_sets_include_expiring_rules_so_automatic_runs_use_the_default_f
             assert "IncludeExpiringRules" not in rule.remediation.parameters, (pack.name, rule.name)
     for template in (ROOT / "conformance-packs").glob("*.yaml"):
         assert "IncludeExpiringRules" not in template.read_text(), template.name
+
+
+def test_no_pack_approves_restore_required_transitions_so_the_automatic_sandbox_fix_refuses_them():
+    project = load_project(ROOT)
+    declared = project.documents["FixS3LifecycleAsteriskPrefix"].parameters["IncludeRestoreRequiredTransitions"]
+    assert declared == {**declared, "type": "Boolean", "default": False}
+    sandbox = {rule.name: rule for rule in project.packs["rdk-guardrails-sandbox"].rules}
+    assert sandbox["S3_LIFECYCLE_ASTERISK_PREFIX_CHECK"].remediation.automatic is True
+    for pack in project.packs.values():
+        for rule in pack.rules:
+            assert "IncludeRestoreRequiredTransitions" not in rule.remediation.parameters, (pack.name, rule.name)
+    for template in (ROOT / "conformance-packs").glob("*.yaml"):
+        assert "IncludeRestoreRequiredTransitions" not in template.read_text(), template.name

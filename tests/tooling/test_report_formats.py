@@ -75,7 +75,7 @@ def test_junit_has_a_suite_per_rule_a_case_per_evaluation_and_the_counts(made):
     assert (failure.get("type"), failure.get("message")) == ("NON_COMPLIANT", "The function has no layers.")
     assert cases[next(name for name in cases if "logs" in name)].find("error").get("type") == "ERROR"
     hostile = next(name for name in cases if "<b>" in name)
-    assert "\x07" not in hostile and cases[hostile].find("failure").get("message") == HOSTILE.replace("\x07", "")
+    assert "\x07" not in hostile and cases[hostile].find("failure").get("message") == HOSTILE.replace("\x07", "\\x07")
     if made is organization:
         assert all("(555555555555 eu-west-1)" in name for name in cases)
 

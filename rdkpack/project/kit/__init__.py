@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rdkpack.project import files
 from rdkpack.project.loader import KIT_NAME
 
 CANONICAL = Path(__file__).with_name(KIT_NAME)
@@ -23,7 +24,7 @@ def stale_copies(root: Path, write: bool) -> list[Path]:
     stale = []
     for folder in rule_folders(root):
         copy = folder / KIT_NAME
-        if not copy.is_file() or copy.read_text(encoding="utf-8") != canonical:
+        if not files.holds(copy, canonical):
             stale.append(copy)
             if write:
                 copy.write_text(canonical, encoding="utf-8")
