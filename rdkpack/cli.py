@@ -262,14 +262,16 @@ def pair_progress(enabled: bool):
 
 
 class PairProgress:
-    """Called with the pairs in all and those already done (resumed), it shows a bar of account x region pairs
-    done, failed and done a second, and returns the tick(failed) each finished pair calls, from any thread."""
+    """Called with the account x region pairs and those already done (resumed), it shows a bar of pairs done, the
+    accounts done (every region of theirs), the pairs failed and the pairs done a second, and returns the
+    tick(pair, failed) each finished pair calls, from any thread."""
 
     def __init__(self, console: Console):
         self.bar = Progress(
             TextColumn("account x region"),
             BarColumn(),
             MofNCompleteColumn(),
+            TextColumn("{task.fields[accounts]} accounts done"),
             TextColumn("[red]{task.fields[failed]} failed"),
             TextColumn("{task.fields[rate]}"),
             TimeRemainingColumn(),
@@ -277,23 +279,34 @@ class PairProgress:
             transient=True,
         )
         self.lock, self.failed = threading.Lock(), 0
+        self.left: dict[str, int] = {}  # account -> its pairs not done yet
 
     def stop(self) -> None:
         """Give the terminal back (cursor, output) however the scan ended."""
         self.bar.stop()
 
-    def __call__(self, total: int, done: int):
+    def accounts(self) -> str:
+        return f"{sum(not left for left in self.left.values())}/{len(self.left)}"
+
+    def __call__(self, pairs: list, done: list):
+        for account, _ in pairs:
+            self.left[account] = self.left.get(account, 0) + 1
+        for account, _ in done:
+            self.left[account] -= 1
         self.bar.start()
-        task = self.bar.add_task("scan", total=total, completed=done, failed=0, rate="")
-        if done >= total:
+        fields = {"failed": 0, "rate": "", "accounts": self.accounts()}
+        task = self.bar.add_task("scan", total=len(pairs), completed=len(done), **fields)
+        if len(done) >= len(pairs):
             self.bar.stop()
 
-        def tick(failed: bool) -> None:
+        def tick(pair: tuple[str, str], failed: bool) -> None:
             with self.lock:
                 self.failed += failed
+                self.left[pair[0]] -= 1
                 self.bar.advance(task)
                 speed = self.bar.tasks[0].speed
-                self.bar.update(task, failed=self.failed, rate=f"{speed:.1f} pairs/s" if speed else "")
+                rate = f"{speed:.1f} pairs/s" if speed else ""
+                self.bar.update(task, failed=self.failed, rate=rate, accounts=self.accounts())
                 if self.bar.finished:
                     self.bar.stop()
 

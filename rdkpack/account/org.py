@@ -289,8 +289,8 @@ def scan_with_role(
     read-only. The report is in the order of the accounts and regions given, whatever the concurrency.
 
     `finished` holds pairs already scanned (account, region) -> (results, failures, notes), taken as they are;
-    `on_pair(account, region, rows)` is called as each other pair finishes, from its thread; `progress(total,
-    finished)` returns a tick(failed) called as each pair finishes.
+    `on_pair(account, region, rows)` is called as each other pair finishes, from its thread; `progress(pairs,
+    finished)` returns a tick(pair, failed) called as each pair finishes.
     """
     pack = plan.project.packs.get(plan.pack)
     if pack is None:
@@ -312,7 +312,7 @@ def scan_with_role(
         report.notes += [note for _, note in listed if note]
     else:
         pairs = [(account, region) for account in accounts for region in plan.regions]
-    tick = progress(len(pairs), sum(pair in finished for pair in pairs)) if progress else None
+    tick = progress(pairs, [pair for pair in pairs if pair in finished]) if progress else None
 
     stopping = threading.Event()  # interrupted: no pair starts any more
 
@@ -336,7 +336,7 @@ def scan_with_role(
         if on_pair:
             on_pair(account, region, rows)
         if tick:
-            tick(bool(rows[1]))
+            tick(pair, bool(rows[1]))
         return rows
 
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency))

@@ -221,15 +221,19 @@ def test_an_account_or_region_named_twice_is_scanned_once(scan_cli, tmp_path):
     assert scanned == sorted((ACCOUNTS[0], region) for region in REGIONS)
 
 
-def test_the_progress_bar_counts_pairs_done_and_failed_from_resumed_ones_on():
-    console = Console(file=StringIO(), force_terminal=True, width=120)
+def test_the_progress_bar_counts_pairs_and_accounts_done_and_failed_from_resumed_ones_on():
+    console = Console(file=StringIO(), force_terminal=True, width=160)
     progress = cli.PairProgress(console)
-    tick = progress(total=PAIRS, done=2)
-    for failed in (True, False, True):
-        tick(failed)
+    pairs = [(a, r) for a in (*ACCOUNTS, DENIED) for r in REGIONS]
+    tick = progress(pairs, pairs[:1])  # resumed: the first account's first region
+    for pair, failed in ((pairs[4], True), (pairs[1], False), (pairs[5], True)):
+        tick(pair, failed)
     task = progress.bar.tasks[0]
-    assert (task.completed, task.total, task.fields["failed"]) == (5, PAIRS, 2)
-    tick(False)
+    assert (task.completed, task.total, task.fields["failed"]) == (4, PAIRS, 2)
+    assert task.fields["accounts"] == "2/3"  # the first account (both regions) and the refused one
+    tick(pairs[2], False)
+    tick(pairs[3], False)
+    assert progress.bar.tasks[0].fields["accounts"] == "3/3"
     assert progress.bar.finished and not progress.bar.live.is_started
 
 
