@@ -94,6 +94,7 @@ class OrgReport:
             "accounts": [{**g, "results": [r.as_dict() for r in grouped[(g["account"], g["region"])]]} for g in groups],
             "failures": [failure.as_dict() for failure in self.failures],
             "skipped_rules": self.skipped_rules,
+            "notes": self.notes,
         }
 
 

@@ -431,6 +431,7 @@ def test_a_recorder_that_skips_the_packs_types_is_noted_per_account_and_region_a
     assert note.startswith(f"account {ACCOUNTS[0]} eu-west-1: the AWS Config recorder does not record ")
     assert note.endswith(": read from the service APIs")
     assert all(kind in note for kind in ("AWS::Lambda::Function", "AWS::S3::Bucket", "AWS::EC2::VPCEndpoint"))
+    assert report.as_dict()["notes"] == [note]
 
 
 def test_regions_all_where_the_role_cannot_list_regions_scans_the_packs_regions_and_says_what_to_grant(organization):
