@@ -22,7 +22,7 @@ from rdkpack.aws import NO_REGION, explain
 from rdkpack.errors import AwsError, FileError, RdkPackError, ScanError, UsageError
 from rdkpack.packs import deploy, validate, write
 from rdkpack.project import documents, kit
-from rdkpack.project.config import find_root, load_project
+from rdkpack.project.config import check_rule_parameters, find_root, load_project
 from rdkpack.project.kit import scaffold
 from rdkpack.report import security_hub, stream
 
@@ -61,6 +61,13 @@ def report_stale(root: Path, stale: list[Path], check: bool, what: str, command:
     return 0
 
 
+def open_project(root):
+    """The project, its rules' parameters checked by the rules themselves: what every command reads."""
+    project = load_project(root)
+    check_rule_parameters(project)
+    return project
+
+
 def cmd_sync_kit(args: argparse.Namespace) -> int:
     root = project_root()
     stale = kit.stale_copies(root, write=not args.check)
@@ -80,6 +87,7 @@ def cmd_new_rule(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     root = project_root()
+    open_project(root)  # a value a rule refuses stops the build before it writes anything
     stale = write.stale_files(root, write=not args.check)
     written = lambda path: "wrote" if path.exists() else "removed"  # noqa: E731
     return report_stale(root, stale, args.check, "generated files", "build", written=written)
@@ -87,12 +95,18 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     root = project_root()
-    project = load_project(root)
+    project = open_project(root)
     packs, others = write.committed_files(project)
     missing = [path for path in packs.values() if not path.is_file()]
     if missing:
         raise RdkPackError(f"{', '.join(map(str, missing))} missing: run `rdkpack build`")
-    findings = validate.validate_project(project, packs, others)
+    findings = [
+        validate.Finding(
+            "STALE", str(path), "(file)", "(content)", "not what rdk-config.json builds now: run `rdkpack build`"
+        )
+        for path in write.stale_files(root, write=False)
+    ]
+    findings += validate.validate_project(project, packs, others)
     for finding in findings:
         print(finding)
     errors = [f for f in findings if f.severity == "error"]
@@ -107,7 +121,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     session = deploy.open_session(args.profile, args.region)
-    plan = deploy.plan_deploy(load_project(project_root()), args.pack, args.org, session)
+    plan = deploy.plan_deploy(open_project(project_root()), args.pack, args.org, session)
     print("\n".join(plan.lines()))
     if args.dry_run:
         print("dry run: nothing deployed")
@@ -138,7 +152,7 @@ def rollout_session(args: argparse.Namespace, project):
 def cmd_stage(args: argparse.Namespace) -> int:
     from rdkpack.rollout import desired, stage  # noqa: PLC0415
 
-    project = load_project(project_root())
+    project = open_project(project_root())
     session = home_session(args, project)
     regions = args.regions or desired.regions_of(project)
     for staged in stage.stage(session, project, regions, dry_run=args.dry_run):
@@ -150,7 +164,7 @@ def cmd_stage(args: argparse.Namespace) -> int:
 def cmd_rollout(args: argparse.Namespace) -> int:
     from rdkpack.rollout import run, status  # noqa: PLC0415
 
-    project = load_project(project_root())
+    project = open_project(project_root())
     session = rollout_session(args, project)
     plan = run.plan(session, project, ous=args.ous or (), regions=args.regions or (), retry_failed=args.retry_failed)
     print("\n".join(plan.lines()))
@@ -168,7 +182,7 @@ def cmd_rollout(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from rdkpack.rollout import status  # noqa: PLC0415
 
-    project = load_project(project_root())
+    project = open_project(project_root())
     if args.pack and args.pack not in project.packs:
         raise UsageError(f"--pack {args.pack}: no such pack in rdk-config.json ({', '.join(project.packs)})")
     result = status.read(rollout_session(args, project), project, args.pack, regions=args.regions or ())
@@ -182,7 +196,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from rdkpack.rollout import remove  # noqa: PLC0415
 
-    project = load_project(project_root())
+    project = open_project(project_root())
     if not (args.dry_run or args.confirm):
         raise UsageError(
             "remove deletes the packs, StackSets and staged code everywhere: pass --dry-run to see what, "
@@ -205,7 +219,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from rdkpack.account import demo  # noqa: PLC0415  (moto is an extra: only the demo imports it)
 
     outputs = report.plan_outputs(args.output, args.format)
-    result = demo.run_demo(load_project(project_root()), scale=args.scale, remediation=not args.no_remediate)
+    result = demo.run_demo(open_project(project_root()), scale=args.scale, remediation=not args.no_remediate)
     reports = [report.Output(project_root() / "reports" / name, kind) for name, kind in DEMO_REPORTS] + outputs
     for output in reports:
         output.write(result, "rdk guardrails demo")
@@ -315,7 +329,7 @@ class PairProgress:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     outputs = report.plan_outputs(args.output, args.format)  # before any AWS call
-    project = load_project(project_root())
+    project = open_project(project_root())
     try:
         session = boto3.Session(profile_name=args.profile, region_name=args.region)
     except ProfileNotFound as error:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -11,6 +13,7 @@ import jsonschema
 
 from rdkpack.errors import ConfigError
 from rdkpack.project import documents, files
+from rdkpack.project.loader import load_module
 
 CONFIG_FILE = "rdk-config.json"
 RULE_PARAMETERS_SHAPE = '{"Version": "1.0", "Parameters": {"RuleName": ..., "SourceEvents": ...}}, as RDK writes it'
@@ -170,7 +173,22 @@ def rule_parameters(folder: Path) -> dict:
             raise ConfigError(str(path), f"Parameters/{key}", "is not a string", expected="a string")
     if not (body.get("SourceEvents") or body.get("SourcePeriodic")):
         raise ConfigError(str(path), "Parameters", "no trigger", expected="SourceEvents and/or SourcePeriodic")
+    input_parameters(body, path)
     return body
+
+
+def input_parameters(body: dict, path: Path) -> dict:
+    """RDK's InputParameters (a JSON object in a string, or an object), which `rdk deploy` gives the rule as is."""
+    found = body.get("InputParameters", "{}")
+    expected = 'a JSON object in a string, such as "{"LayerArn": "arn:..."}"'
+    if isinstance(found, str):
+        try:
+            found = json.loads(found or "{}")
+        except json.JSONDecodeError as error:
+            raise ConfigError(str(path), "Parameters/InputParameters", f"not JSON: {error.msg}", expected) from error
+    if not isinstance(found, dict):
+        raise ConfigError(str(path), "Parameters/InputParameters", "not a JSON object", expected)
+    return found
 
 
 def load_rule(folder: Path) -> Rule:
@@ -424,3 +442,65 @@ def load_project(root: Path) -> Project:
     check_references(project, path)
     check_shared_regions(project, path)
     return project
+
+
+NAMED_PARAMETER = re.compile(r"\bParameter (\w+)")  # how the rules' errors name the parameter they refuse
+
+
+def check_rule_parameters(project: Project) -> None:
+    """Every pack rule's parameters through the rule's own parser, as the deployed Lambda would parse them, and
+    every rule's InputParameters against the names it accepts: a value the rule refuses (MinLayerVersion "abc",
+    MaxAzCount 0) stops every command before it starts (the CLI opens projects through `open_project`), naming
+    the pack, the rule and what the rule expects, instead of failing in a generator or, deployed, in every
+    evaluation. It imports the rules, so rdklib; load_project alone does not (the remediation tests run without)."""
+    path = str(project.root / CONFIG_FILE)
+    from rdkpack.project.kit.rule_kit import ROLE_PARAMETERS  # noqa: PLC0415 -- rdklib, as the rules themselves need
+
+    for name in project.rules:
+        module_path = project.root / "rules" / name / f"{name}.py"
+        config_path = module_path.parent / "parameters.json"
+        accepted = (*parameter_parser(module_path, name).accepted, *ROLE_PARAMETERS)
+        unknown = sorted(set(input_parameters(rule_parameters(module_path.parent), config_path)) - set(accepted))
+        if unknown:
+            raise ConfigError(
+                str(config_path),
+                f"Parameters/InputParameters/{unknown[0]}",
+                f"{name} does not accept it (`rdk deploy` would give it to the rule, which refuses it)",
+                expected=", ".join(accepted),
+            )
+    for pack in project.packs.values():
+        for rule in pack.rules:
+            parse = parameter_parser(project.root / "rules" / rule.name / f"{rule.name}.py", rule.name)
+            try:
+                parse(
+                    {
+                        key: value if isinstance(value, str) else json.dumps(value)
+                        for key, value in rule.parameters.items()
+                    }
+                )
+            except Exception as error:  # the rule's own words: InvalidParametersError, or whatever its parser raised
+                named = NAMED_PARAMETER.search(str(error))
+                key = f"packs/{pack.name}/rules/{rule.name}/parameters"
+                key += f"/{named.group(1)}" if named and named.group(1) in rule.parameters else ""
+                raise ConfigError(path, key, f"{rule.name} refuses it: {error}") from error
+
+
+def parameter_parser(path: Path, rule_name: str):
+    """The rule's evaluate_parameters, its module loaded once per version of the file."""
+    return _parameter_parser(path, rule_name, path.stat().st_mtime_ns if path.is_file() else 0)
+
+
+@functools.cache
+def _parameter_parser(path: Path, rule_name: str, _version: int):
+    module = load_module(path, f"{rule_name}_parameters", needs=(rule_name,))
+    parse = getattr(module, rule_name)().evaluate_parameters
+    return ParameterParser(parse, tuple(getattr(module, "RULE_PARAMETERS", ())))
+
+
+@dataclass(frozen=True)
+class ParameterParser:
+    parse: object  # the rule's evaluate_parameters
+    accepted: tuple[str, ...]  # the rule's RULE_PARAMETERS
+
+    def __call__(self, raw: dict):
+        return self.parse(raw)
