@@ -219,10 +219,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from rdkpack.account import demo  # noqa: PLC0415  (moto is an extra: only the demo imports it)
 
     outputs = report.plan_outputs(args.output, args.format)
+    on_stdout = stdout_report(args, outputs)
+    if args.scale > SCALE_WARNING:
+        print(
+            f"note: --scale {args.scale} seeds about {args.scale * DEMO_RESOURCES:,} resources in moto: about "
+            f"{args.scale} s or more",
+            file=sys.stderr,
+        )
     result = demo.run_demo(open_project(project_root()), scale=args.scale, remediation=not args.no_remediate)
     reports = [report.Output(project_root() / "reports" / name, kind) for name, kind in DEMO_REPORTS] + outputs
     for output in reports:
         output.write(result, "rdk guardrails demo")
+    if on_stdout:
+        return 0
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
@@ -230,6 +239,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         report.print_demo(console, result)
         console.print("reports: " + escape(", ".join(str(shown_path(output.path)) for output in reports)))
     return 0
+
+
+def stdout_report(args: argparse.Namespace, outputs) -> bool:
+    """Whether a report goes to standard output (--output -): then it is all that does, not the tables or --json."""
+    on_stdout = any(output.to_stdout for output in outputs)
+    if on_stdout and args.json:
+        raise UsageError("--output - and --json both write to standard output: give one")
+    return on_stdout
 
 
 def shown_path(path: Path) -> Path:
@@ -329,6 +346,7 @@ class PairProgress:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     outputs = report.plan_outputs(args.output, args.format)  # before any AWS call
+    on_stdout = stdout_report(args, outputs)
     project = open_project(project_root())
     try:
         session = boto3.Session(profile_name=args.profile, region_name=args.region)
@@ -348,20 +366,27 @@ def cmd_scan(args: argparse.Namespace) -> int:
             project, pack, session, only=args.rules, source=args.source, progress=progress_bar(show_progress)
         )
     for output in outputs:
-        if not (plan and output.format == STREAM):  # a role scan's stream is written as it goes
+        if not (plan and output.format == STREAM and not output.to_stdout):  # a role scan's is written as it goes
             output.write(result, f"rdk guardrails scan of {args.profile or 'default credentials'}")
+    show_scan(args, result, on_stdout)
+    imported = import_findings(args, result, session, plan) if args.security_hub else 0
+    return max(scan_exit_code(args, result), imported)
+
+
+def show_scan(args: argparse.Namespace, result, on_stdout: bool) -> None:
+    """Notes and warnings on stderr; the results on stdout as tables or --json, unless a report went there."""
     for note in getattr(result, "notes", ()):
         print(f"note: {note}", file=sys.stderr)
     for warning in getattr(result, "warnings", ()):
         print(f"warning: {warning}", file=sys.stderr)
+    if on_stdout:
+        return
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     elif isinstance(result, org.OrgReport):
         report.print_org(Console(), result)
     else:
         report.print_scan(Console(), result.before, result.source)
-    imported = import_findings(args, result, session, plan) if args.security_hub else 0
-    return max(scan_exit_code(args, result), imported)
 
 
 def import_findings(args: argparse.Namespace, result, session, plan) -> int:
@@ -423,7 +448,7 @@ def scan_many(args: argparse.Namespace, project, pack: str, session, *, show_pro
     regions = list(dict.fromkeys(args.regions or pack_regions))  # a region named twice is scanned once
     only = tuple(args.rules) if args.rules else None
     plan = org.RoleScan(project, pack, args.role_name, tuple(regions), only, args.source, tuple(pack_regions))
-    streams = [output for output in outputs if output.format == STREAM]
+    streams = [output for output in outputs if output.format == STREAM and not output.to_stdout]
     first_line = stream.header(pack, f"role {args.role_name}", stream_plan(project, plan))
     finished, keep = resumed_pairs(args, streams, first_line)
     writers = [stream.StreamWriter(output.path, first_line, keep=keep) for output in streams]
@@ -482,12 +507,44 @@ def resumed_pairs(args: argparse.Namespace, streams, first_line: dict) -> tuple[
 
 
 STREAM = "jsonl"  # the output format a role scan writes as it goes
+INTERRUPTED = 130  # Ctrl-C: the shell's 128 + SIGINT
+SCALE_WARNING = 50  # demo --scale past this takes minutes: said first
+DEMO_RESOURCES = 40  # about what one --scale seeds
+TIMEOUT_MAX = 86_400  # deploy --timeout: a day
+# AWS region names: a partition prefix, a direction, a number (us-east-1, us-gov-west-1, eu-isoe-west-1).
+REGION_NAME = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
+# A Config aggregator name (PutConfigurationAggregator's pattern and length).
+AGGREGATOR_NAME = re.compile(r"[\w\-]{1,256}")
 
 
 def account_id(text: str) -> str:
     if not re.fullmatch(r"\d{12}", text):
         raise argparse.ArgumentTypeError(f"expected a 12-digit account ID, got {text!r}")
     return text
+
+
+def region_name(text: str) -> str:
+    if not REGION_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected an AWS region name such as us-east-1, got {text!r}")
+    return text
+
+
+def region_or_all(text: str) -> str:
+    return text if text == org.ALL_REGIONS else region_name(text)
+
+
+def aggregator_name(text: str) -> str:
+    if not AGGREGATOR_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"expected an AWS Config aggregator name (1 to 256 letters, digits, _ or -), got {text!r}"
+        )
+    return text
+
+
+def timeout_seconds(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= TIMEOUT_MAX:
+        raise argparse.ArgumentTypeError(f"expected whole seconds from 1 to {TIMEOUT_MAX}, got {text!r}")
+    return int(text)
 
 
 def concurrency(text: str) -> int:
@@ -525,7 +582,10 @@ SCAN_EXIT_CODES = (
 def add_many_accounts_options(command: argparse.ArgumentParser) -> None:
     many = command.add_argument_group("many accounts and regions")
     many.add_argument(
-        "--aggregator", metavar="NAME", help="evaluate every member's recorded items in this AWS Config aggregator"
+        "--aggregator",
+        metavar="NAME",
+        type=aggregator_name,
+        help="evaluate every member's recorded items in this AWS Config aggregator",
     )
     many.add_argument("--accounts", nargs="+", type=account_id, metavar="ID", help="assume --role-name in these")
     many.add_argument("--org", action="store_true", help="assume --role-name in every active account of the org")
@@ -537,6 +597,7 @@ def add_many_accounts_options(command: argparse.ArgumentParser) -> None:
     many.add_argument(
         "--regions",
         nargs="+",
+        type=region_or_all,
         metavar="REGION",
         help="regions to scan (default: the pack's regions); `all`: each account's enabled regions",
     )
@@ -558,7 +619,9 @@ def add_many_accounts_options(command: argparse.ArgumentParser) -> None:
 
 def add_rollout_commands(commands) -> None:
     staging = commands.add_parser("stage", help="upload rule code, the rdklib layer and large templates to each region")
-    staging.add_argument("--regions", nargs="+", metavar="REGION", help="default: every organization pack's regions")
+    staging.add_argument(
+        "--regions", nargs="+", type=region_name, metavar="REGION", help="default: every organization pack's regions"
+    )
     staging.add_argument("--dry-run", action="store_true", help="say what would be uploaded; upload nothing")
     staging.add_argument("--profile", help="AWS profile (the admin account)")
     staging.set_defaults(run=cmd_stage)
@@ -570,7 +633,9 @@ def add_rollout_commands(commands) -> None:
         command = commands.add_parser(name, help=text)
         command.add_argument("--org", action="store_true", help="the organization (from its delegated administrator)")
         if name != "remove":  # a StackSet is removed from every region at once: no half removal
-            command.add_argument("--regions", nargs="+", metavar="REGION", help="only these of the packs' regions")
+            command.add_argument(
+                "--regions", nargs="+", type=region_name, metavar="REGION", help="only these of the packs' regions"
+            )
         command.add_argument("--profile", help="AWS profile (the admin account)")
         command.set_defaults(run=run)
         if name == "rollout":
@@ -619,9 +684,11 @@ def build_parser() -> argparse.ArgumentParser:
     put.add_argument("--org", action="store_true", help="deploy as an organization conformance pack")
     put.add_argument("--dry-run", action="store_true", help="show the plan; deploy nothing")
     put.add_argument("--template-bucket", help="S3 bucket for templates over the 51,200-byte TemplateBody limit")
-    put.add_argument("--timeout", type=int, default=1800, help="seconds to wait for the pack (default 1800)")
+    put.add_argument(
+        "--timeout", type=timeout_seconds, default=1800, help="seconds to wait for the pack (default 1800)"
+    )
     put.add_argument("--profile", help="AWS profile")
-    put.add_argument("--region", help="AWS region")
+    put.add_argument("--region", type=region_name, help="AWS region")
     put.set_defaults(run=cmd_deploy)
     add_rollout_commands(commands)
     show = commands.add_parser("demo", help="run the guardrails on an embedded (moto) account: no AWS needed")
@@ -636,7 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
         "scan", help="evaluate a real account with a pack's rules, read-only", epilog=SCAN_EXIT_CODES
     )
     read.add_argument("--profile", help="AWS profile")
-    read.add_argument("--region", help="AWS region")
+    read.add_argument("--region", type=region_name, help="AWS region")
     read.add_argument("--pack", help="pack whose rules and parameters to use (default: the first in rdk-config.json)")
     read.add_argument("--rules", nargs="+", metavar="RULE", help="only these rules")
     read.add_argument(
@@ -670,6 +737,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_command(args)
     except RdkPackError as error:
         return fail(str(error))
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 def run_command(args: argparse.Namespace) -> int:

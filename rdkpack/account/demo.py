@@ -29,6 +29,10 @@ class RemediationRun:
         return self.__dict__.copy()
 
 
+# The JSON shape of `demo --json` (before and after remediation): not a scan report, so a marker of its own.
+DEMO_FORMAT = "rdkpack-demo-report/1"
+
+
 @dataclass
 class DemoReport:
     pack: str
@@ -41,6 +45,7 @@ class DemoReport:
 
     def as_dict(self) -> dict:
         return {
+            "format": DEMO_FORMAT,
             "pack": self.pack,
             "scale": self.scale,
             "resources": self.resources,

@@ -62,10 +62,13 @@ class OrgReport:
     remediations: list = field(default_factory=list)
     after: list = field(default_factory=list)
     descriptions: dict = field(default_factory=dict)  # rule -> what it checks, for SARIF
+    targets: list[tuple[str, str]] = field(default_factory=list)  # every (account, region) scanned, results or not
 
     def by_target(self) -> dict[tuple[str, str], list[Result]]:
-        """Results per (account, region), failed targets included with none; one pass over the results."""
-        grouped: dict[tuple[str, str], list[Result]] = {(f.account, f.region): [] for f in self.failures}
+        """Results per (account, region): every target scanned, one without resources or failed included with
+        none; one pass over the results."""
+        grouped: dict[tuple[str, str], list[Result]] = {target: [] for target in self.targets}
+        grouped.update({(f.account, f.region): [] for f in self.failures})
         for result in self.before:
             grouped.setdefault((result.account, result.region), []).append(result)
         return dict(sorted(grouped.items()))
@@ -304,15 +307,7 @@ def scan_with_role(
     credentials = _Credentials(plan, session)
     finished = finished or {}
     accounts = list(dict.fromkeys(accounts))  # an account named twice is scanned once
-    if plan.regions == (ALL_REGIONS,):
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            listed = list(pool.map(lambda a: enabled_regions(credentials, a, plan), accounts))
-        pairs = [
-            (account, region) for account, (regions, _) in zip(accounts, listed, strict=True) for region in regions
-        ]
-        report.notes += [note for _, note in listed if note]
-    else:
-        pairs = [(account, region) for account in accounts for region in plan.regions]
+    pairs = report.targets = target_pairs(plan, credentials, accounts, concurrency, report.notes)
     tick = progress(pairs, [pair for pair in pairs if pair in finished]) if progress else None
 
     stopping = threading.Event()  # interrupted: no pair starts any more
@@ -352,6 +347,17 @@ def scan_with_role(
         raise
     pool.shutdown()
     return report
+
+
+def target_pairs(plan: RoleScan, credentials: _Credentials, accounts, concurrency: int, notes: list) -> list:
+    """Every (account, region) to scan: the plan's regions, or with --regions all each account's enabled ones
+    (listed `concurrency` accounts at a time, with a note where some are not enabled)."""
+    if plan.regions != (ALL_REGIONS,):
+        return [(account, region) for account in accounts for region in plan.regions]
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        listed = list(pool.map(lambda account: enabled_regions(credentials, account, plan), accounts))
+    notes += [note for _, note in listed if note]
+    return [(account, region) for account, (regions, _) in zip(accounts, listed, strict=True) for region in regions]
 
 
 def enabled_regions(credentials: _Credentials, account: str, plan: RoleScan) -> tuple[list[str], str]:

@@ -155,7 +155,7 @@ def check_validates(project: Project) -> None:
     """The same checks as `rdkpack validate`; any error stops the deployment."""
     errors = [f for f in validate.validate_project(project, *write.committed_files(project)) if f.severity == "error"]
     if errors:
-        shown = "; ".join(str(f) for f in errors[:SHOWN_FINDINGS])
+        shown = "; ".join(str(f).removeprefix("error: ") for f in errors[:SHOWN_FINDINGS])
         more = f" (+{len(errors) - SHOWN_FINDINGS} more)" if len(errors) > SHOWN_FINDINGS else ""
         raise DeployError(f"the project does not validate: {shown}{more}. Run `rdkpack validate`, fix, then deploy")
 

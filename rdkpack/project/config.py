@@ -412,6 +412,9 @@ def find_root(start: Path, explicit: bool = False) -> Path:
             return folder
     where = "in --project" if explicit else "here or in any folder above"
     expected = "a project folder: run inside it or pass --project DIR"
+    enclosing = next((folder for folder in start.parents if (folder / CONFIG_FILE).is_file()), None)
+    if explicit and enclosing:  # --project .../rules: a folder inside the project
+        expected = f"the project's own folder: {start} is inside the project at {enclosing}; pass --project {enclosing}"
     raise ConfigError(str(start), CONFIG_FILE, f"not found {where}", expected=expected)
 
 

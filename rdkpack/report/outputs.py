@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,14 +39,25 @@ SUFFIXES = {
 }
 
 
+STDOUT = "-"  # --output -: the report on standard output (with --format), instead of the terminal's tables
+
+
 @dataclass(frozen=True)
 class Output:
     path: Path
     format: str
 
+    @property
+    def to_stdout(self) -> bool:
+        return str(self.path) == STDOUT
+
     def write(self, report, title: str) -> None:
+        text = FORMATS[self.format](report, title)
+        if self.to_stdout:
+            sys.stdout.write(text)
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(FORMATS[self.format](report, title), encoding="utf-8")
+        self.path.write_text(text, encoding="utf-8")
 
 
 def format_of(path: Path) -> str:
@@ -74,8 +86,19 @@ def plan_outputs(paths: list[str], format_name: str | None) -> list[Output]:
         )
     if format_name and not paths:
         raise ScanError(f"--format {format_name} needs an --output FILE to write")
+    if STDOUT in paths and not format_name:
+        raise ScanError(
+            f"--output {STDOUT} writes to standard output: name its format with --format ({', '.join(FORMATS)})"
+        )
+    if paths.count(STDOUT) > 1:
+        raise ScanError(f"--output {STDOUT} given twice; standard output can take one report")
     outputs, seen = [], set()
     for text in paths:
+        if text == STDOUT:
+            outputs.append(Output(Path(STDOUT), format_name))
+            continue
+        if not text.strip():
+            raise ScanError("--output '': give a file path (or - for standard output, with --format)")
         path = Path(text)
         check_writable(path)
         if path.resolve() in seen:

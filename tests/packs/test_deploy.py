@@ -260,7 +260,7 @@ def test_project_that_does_not_validate_is_refused(session, tmp_path):
     with pytest.raises(DeployError) as refused:
         deploy.plan_deploy(project, "rdk-guardrails-sandbox", False, session)
     message = str(refused.value)
-    assert message.startswith("the project does not validate: error: ")
+    assert message.startswith("the project does not validate: ") and "validate: error:" not in message
     assert "LambdaLayerCheckRemediation: Parameters.LayerVersionArn" in message
     assert "[UNAPPROVED_LAYER]" in message
     assert message.endswith("Run `rdkpack validate`, fix, then deploy")

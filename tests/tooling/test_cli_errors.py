@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from rdkpack import aws
+from rdkpack import aws, cli
 from rdkpack.account import inventory, scan
 from rdkpack.account.demo_account import seed
 from rdkpack.cli import build_parser, main
@@ -185,6 +185,21 @@ USAGE = {
     "scale-too-large": Case(["demo", "--scale", "1001"], "argument --scale: expected a whole number from 1 to 1000"),
     "scale-not-a-number": Case(["demo", "--scale", "lots"], "argument --scale: expected a whole number from 1 to 1000"),
     "unknown-option": Case(["scan", "--regoin", "x"], "unrecognized arguments: --regoin"),
+    "aggregator-empty": Case(["scan", "--aggregator", ""], "argument --aggregator: expected an AWS Config aggregator"),
+    "timeout-negative": Case(
+        ["deploy", "--pack", "p", "--timeout", "-5"], "argument --timeout: expected whole seconds"
+    ),
+    "timeout-zero": Case(["deploy", "--pack", "p", "--timeout", "0"], "argument --timeout: expected whole seconds"),
+    "region-typo": Case(["scan", "--region", "us-east"], "argument --region: expected an AWS region name"),
+    "regions-typo": Case(["scan", "--regions", "eu_west_1"], "argument --regions: expected an AWS region name"),
+    "stage-regions-all": Case(["stage", "--regions", "all"], "argument --regions: expected an AWS region name"),
+    "stdout-without-format": Case(["scan", "--output", "-"], "--output - writes to standard output: name its format"),
+    "stdout-and-json": Case(
+        ["scan", "--output", "-", "--format", "sarif", "--json"], "--output - and --json both write to standard output"
+    ),
+    "project-inside-a-project": Case(
+        ["--project", "{project}/rules", "build"], "is inside the project at {project}; pass --project {project}"
+    ),
 }
 
 SANDBOX = ["deploy", "--pack", "rdk-guardrails-sandbox"]
@@ -317,7 +332,7 @@ def test_user_errors_end_in_one_line_and_exit_code_2(case, tmp_path, monkeypatch
     assert code == 2
     assert len(err.splitlines()) == 1, err
     assert err.startswith("error: ")
-    assert case.expected in err
+    assert case.expected.format(**places) in err
     assert out.startswith("pack ") if case.prints_plan else out == ""
     assert files_under(tmp_path) == before, "something was written"
     if case.no_aws_calls:
@@ -401,3 +416,22 @@ def test_project_option_before_or_after_the_subcommand(argv, tmp_path, monkeypat
 @pytest.mark.parametrize("value", ["1", "1000"])
 def test_scale_accepts_1_to_1000(value):
     assert build_parser().parse_args(["demo", "--scale", value]).scale == int(value)
+
+
+def test_ctrl_c_is_one_line_and_the_shells_exit_code(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_command", interrupted)
+    assert main(["build"]) == 130
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "error: interrupted\n")
+
+
+def test_output_dash_writes_the_one_report_to_stdout_and_nothing_else(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    project = copy_project(tmp_path / "project")
+    assert main(["--project", str(project), "demo", "--no-remediate", "--output", "-", "--format", "sarif"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["version"] == "2.1.0"
+    assert not (tmp_path / "-").exists()

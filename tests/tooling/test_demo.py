@@ -181,6 +181,7 @@ def project_copy(tmp_path, monkeypatch):
 def test_cli_demo_json_and_reports(project_copy, capsys):
     assert main(["demo", "--json"]) == 0
     output = json.loads(capsys.readouterr().out)
+    assert output["format"] == "rdkpack-demo-report/1"
     assert output["summary"] == {
         "before": {"COMPLIANT": 7, "NON_COMPLIANT": 11, "NOT_APPLICABLE": 10},
         "after": {"COMPLIANT": 13, "NON_COMPLIANT": 5, "NOT_APPLICABLE": 10},

@@ -497,3 +497,14 @@ def test_a_recorder_that_cannot_be_read_costs_a_warning_under_auto_and_its_rules
     else:
         assert not report.before and {r for f in report.failures for r in f.rules} == set(ITEM_ONLY)
         assert all(denied in f.reason for f in report.failures)
+
+
+def test_an_account_and_region_without_resources_is_in_the_report_with_zero_counts(organization):
+    """Scanned and empty is not the same as not scanned: the report says how many accounts it covered."""
+    plan = org.RoleScan(PROJECT, PACK, ROLE, ("ap-southeast-2",), ITEM_ONLY, "api")
+    report = org.scan_with_role(plan, organization, list(ACCOUNTS))
+    assert not report.before and not report.failures
+    groups = report.groups()
+    assert [(g["account"], g["region"]) for g in groups] == [(a, "ap-southeast-2") for a in ACCOUNTS]
+    assert all(not any(g["summary"].values()) for g in groups)
+    assert report.totals(groups)["accounts"] == len(ACCOUNTS)
