@@ -316,7 +316,8 @@ def import_role_scan(report, plan: org.RoleScan, session, **options) -> ImportSu
         try:
             credentials = plan.credentials(sts, account)
         except (ClientError, BotoCoreError) as error:
-            reason = f"cannot assume {plan.role_name}: {explain(error)}"
+            refused = isinstance(error, ClientError)  # the member's role, the scanner, or the network: named
+            reason = plan.refusal(error, account) if refused else f"cannot assume {plan.role_name}: {explain(error)}"
             summary.refusals += [Refusal(account, region, len(found), reason) for region, found in regions.items()]
             return summary
         grantee = f"role {plan.role_name} in account {account}"

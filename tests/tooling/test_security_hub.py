@@ -432,6 +432,9 @@ def test_each_account_imports_its_own_findings_through_the_role(aws):
     assert summary.imported == 4
     assert [(r.account, r.region, r.count) for r in summary.refusals] == [(DENIED, REGION, 1), (DENIED, "eu-west-1", 1)]
     assert summary.refusals[0].reason.startswith(f"cannot assume {ROLE}: access denied for sts:AssumeRole")
+    assert (
+        f"in account {DENIED}, the role is missing or does not trust the scanning account" in summary.refusals[0].reason
+    )
     for account in MEMBERS:
         for region in (REGION, "eu-west-1"):
             (finding,) = stored(member_session(base, account, region), region).values()
