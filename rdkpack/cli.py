@@ -508,6 +508,7 @@ def resumed_pairs(args: argparse.Namespace, streams, first_line: dict) -> tuple[
 
 STREAM = "jsonl"  # the output format a role scan writes as it goes
 INTERRUPTED = 130  # Ctrl-C: the shell's 128 + SIGINT
+ERROR_LINE_MAX = 1_000  # characters of an error line; the middle of a longer one is left out
 SCALE_WARNING = 50  # demo --scale past this takes minutes: said first
 DEMO_RESOURCES = 40  # about what one --scale seeds
 TIMEOUT_MAX = 86_400  # deploy --timeout: a day
@@ -733,6 +734,7 @@ def main(argv: list[str] | None = None) -> int:
     _project_option = None
     try:
         args = build_parser().parse_args(argv)
+        refuse_blank_values(args)
         _project_option = args.project
         return run_command(args)
     except RdkPackError as error:
@@ -740,6 +742,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return INTERRUPTED
+
+
+def refuse_blank_values(args: argparse.Namespace) -> None:
+    """No option means anything by an empty value or one holding a NUL (no path, name or ID can): refused by name
+    before the command starts, instead of an empty path quietly meaning the current folder."""
+    for dest, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and (not item.strip() or "\x00" in item):
+                name = dest.upper() if dest == "name" else "--" + dest.replace("_", "-")
+                raise UsageError(f"argument {name}: expected a value, got {item!r}")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -753,8 +765,12 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def fail(message: str) -> int:
-    """A user error: one line on stderr, exit code 2."""
-    print("error: " + " ".join(message.split()), file=sys.stderr)
+    """A user error: one line on stderr, exit code 2; a message that quotes a huge value keeps its two ends."""
+    line = " ".join(message.split())
+    if len(line) > ERROR_LINE_MAX:
+        cut = len(line) - ERROR_LINE_MAX + 40
+        line = f"{line[: ERROR_LINE_MAX // 2]}...({cut:,} characters)...{line[-(ERROR_LINE_MAX // 2 - 40) :]}"
+    print("error: " + line, file=sys.stderr)
     return 2
 
 

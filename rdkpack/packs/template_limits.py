@@ -87,8 +87,9 @@ def measure(project: Project, files: list[Path], finding) -> list:
 
 def _documents(path: Path, body: str, finding) -> list:
     found = []
-    for logical, resource in ((load_yaml(body) or {}).get("Resources") or {}).items():
-        if resource.get("Type") != "AWS::SSM::Document":
+    resources = project_files.parse_template(body, path, load_yaml).get("Resources")
+    for logical, resource in (resources if isinstance(resources, dict) else {}).items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::SSM::Document":
             continue
         content = (resource.get("Properties") or {}).get("Content")
         size = len(json.dumps(content, separators=(",", ":")).encode("utf-8"))

@@ -70,7 +70,37 @@ class _Collector:
 
 
 def validate_pack(name: str, template: dict, body: str, project: Project, file: str) -> list[Finding]:
+    """Every check of one committed pack. A pack is generated: one not shaped as `rdkpack build` writes it (a
+    hand edit) is one finding that says so, not a traceback from the check that met the odd value first."""
     found = _Collector(file)
+    resources = template.get("Resources")
+    misshapen = _pack_shape(resources)
+    if misshapen:
+        found.add("PACK_SHAPE", *misshapen, "not shaped as `rdkpack build` writes packs: run `rdkpack build`")
+        return found.findings
+    try:
+        return _validate_pack(name, template, body, project, found)
+    except (AttributeError, TypeError, KeyError, ValueError) as error:
+        where = f"{type(error).__name__}: {error}"
+        found.add(
+            "PACK_SHAPE", "(template)", "(document)", f"a value of an unexpected type ({where}): run `rdkpack build`"
+        )
+        return found.findings
+
+
+def _pack_shape(resources) -> tuple[str, str] | None:
+    """(resource, field) where a pack's resources are not mappings with a Type and Properties; None when they are."""
+    if not isinstance(resources, dict) or not resources:
+        return "(template)", "Resources"
+    for logical, resource in resources.items():
+        if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+            return str(logical), "Type"
+        if not isinstance(resource.get("Properties", {}), dict):
+            return str(logical), "Properties"
+    return None
+
+
+def _validate_pack(name: str, template: dict, body: str, project: Project, found: _Collector) -> list[Finding]:
     _check_pack_level(name, template, body, found)
     resources = template.get("Resources") or {}
     rules = {
@@ -430,7 +460,7 @@ def validate_project(project: Project, pack_files: dict[str, Path], other_files:
     findings = []
     for name, path in pack_files.items():
         body = files.read_text(path)
-        findings += validate_pack(name, files.parse_yaml(body, path, load_yaml), body, project, str(path))
+        findings += validate_pack(name, files.parse_template(body, path, load_yaml), body, project, str(path))
     for path in sorted((project.root / "preventive").glob("*/scp.json")):
         findings += validate_scp(files.read_text(path), str(path))
     for path in sorted((project.root / "preventive").glob("*/*.guard")):
@@ -457,15 +487,25 @@ def validate_scp(body: str, file: str) -> list[Finding]:
         found.add("SCP_SIZE", "(policy)", "(document)", f"{len(body)} characters; an SCP holds {SCP_CHARACTERS_MAX}")
     try:
         statements = json.loads(body).get("Statement", [])
-    except (ValueError, AttributeError) as error:
+    except (ValueError, AttributeError, RecursionError) as error:
         found.add("SCP_JSON", "(policy)", "(document)", f"not a JSON policy document: {error}")
+        return found.findings
+    if isinstance(statements, dict):  # a single statement, as IAM also accepts
+        statements = [statements]
+    if not isinstance(statements, list) or not all(isinstance(statement, dict) for statement in statements):
+        found.add("SCP_JSON", "(policy)", "Statement", "not a statement or a list of statements")
         return found.findings
     for index, statement in enumerate(statements):
         sid = statement.get("Sid") or f"Statement[{index}]"
         if statement.get("Effect") != "Deny":
             found.add("SCP_EFFECT", sid, "Effect", "a guardrail SCP only denies; Allow would widen what the OU allows")
         actions = statement.get("Action")
-        for action in [actions] if isinstance(actions, str) else actions or []:
-            if "*" in action:
+        actions = [actions] if isinstance(actions, str) else actions if isinstance(actions, list) else []
+        for action in actions:
+            if not isinstance(action, str):
+                found.add(
+                    "SCP_ACTION", sid, "Action", f"{action!r}: an action is a string such as lambda:CreateFunction"
+                )
+            elif "*" in action:
                 found.add("SCP_ACTION", sid, "Action", f"{action!r}: name the actions the guardrail denies")
     return found.findings

@@ -45,7 +45,21 @@ def load_document(folder: Path) -> dict:
         raise ConfigError(
             str(path), "parameters", "missing or not a mapping", expected="each input parameter with its type"
         )
+    for name, spec in parameters.items():
+        check_pattern(path, name, spec.get("allowedPattern"))
     return document
+
+
+def check_pattern(path: Path, name: str, pattern) -> None:
+    """An allowedPattern is a regular expression (every value the document takes is matched against it)."""
+    if pattern is None:
+        return
+    try:
+        re.compile(pattern)
+    except (re.error, TypeError, RecursionError, OverflowError) as error:
+        raise ConfigError(
+            str(path), f"parameters/{name}/allowedPattern", f"not a regular expression: {error}", "a regular expression"
+        ) from error
 
 
 def embedded_scripts(document: dict) -> list[str]:

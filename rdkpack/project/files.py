@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -72,14 +73,46 @@ def parse_json(text: str, path):
         raise FileError(str(path), f"line {error.lineno} column {error.colno}: not valid JSON: {error.msg}") from error
     except RecursionError as error:
         raise FileError(str(path), "nested too deeply to read as JSON") from error
+    except ValueError as error:  # a number Python will not convert (over 4,300 digits)
+        raise FileError(str(path), f"not valid JSON here: {error}") from error
+
+
+def nesting(text: str) -> int:
+    """How deep [ and { brackets nest (an upper bound: brackets inside quotes count too)."""
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return 0
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def parse_template(text: str, path, loader=None) -> dict:
+    """A CloudFormation template: YAML (or JSON) whose top is a mapping."""
+    template = parse_yaml(text, path, loader)
+    if not isinstance(template, dict):
+        raise FileError(str(path), f"not a template: its top is {type(template).__name__}, not a mapping")
+    return template
 
 
 def read_yaml(path: Path, loader=None):
     return parse_yaml(read_text(path), path, loader)
 
 
+# libyaml parses nesting by recursion in C: a document nested 100,000 deep crashes the process, not an exception.
+# No project file comes near this depth; deeper is refused before any parser sees it.
+MAX_NESTING = 500
+DEEP_INDENT = re.compile(rf"^ {{{2 * MAX_NESTING},}}\S", re.MULTILINE)
+
+
 def parse_yaml(text: str, path, loader=None):
     """YAML (CloudFormation's short-form tags too, with their loader); a FileError with line and column."""
+    if nesting(text) > MAX_NESTING or DEEP_INDENT.search(text):
+        raise FileError(str(path), f"nested more than {MAX_NESTING} levels deep: not a project file")
     try:
         return loader(text) if loader else yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -89,6 +122,8 @@ def parse_yaml(text: str, path, loader=None):
         raise FileError(str(path), f"{where}not valid YAML: {problem}") from error
     except RecursionError as error:
         raise FileError(str(path), "nested too deeply to read as YAML") from error
+    except (ValueError, OverflowError) as error:  # a scalar YAML resolves but cannot build (a date 2024-13-45)
+        raise FileError(str(path), f"not valid YAML here: {error}") from error
 
 
 def holds(path: Path, wanted: str) -> bool:
