@@ -13,6 +13,7 @@ import weakref
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
@@ -26,6 +27,9 @@ from rdkpack.errors import ScanError
 MAX_ATTEMPTS = 10
 BOTO_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": MAX_ATTEMPTS})
 SCANNER = "the scanning identity (read-only)"  # who is told to grant a permission a read lacked
+# Could not connect at all (DNS, refused, no route): worth a retry or two, not ten.
+UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError)
+UNREACHABLE_ATTEMPTS = 3
 SERVICE_KEY = "rdkpackService"  # added to an error response by the client's after-call hook
 # botocore 1.44 takes the region from AWS_DEFAULT_REGION or the profile, never from AWS_REGION.
 NO_REGION = "no AWS region set: pass --region, set AWS_DEFAULT_REGION, or set region in the profile"
@@ -81,6 +85,13 @@ def _keep_service(http_response, parsed, model, **_) -> None:
         parsed[SERVICE_KEY] = model.service_model.service_name
 
 
+def _give_up_unreachable(caught_exception=None, attempts: int = 0, **_) -> None:
+    """No connection after UNREACHABLE_ATTEMPTS tries: stop there (raising ends botocore's retry loop), so a
+    machine without network hears so in seconds, not after all of MAX_ATTEMPTS' growing backoff (40 s)."""
+    if isinstance(caught_exception, UNREACHABLE) and attempts >= UNREACHABLE_ATTEMPTS:
+        raise caught_exception
+
+
 # One client per session, service and region: its connection pool serves a whole command.
 _CLIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -92,6 +103,7 @@ def client(session, service: str, region: str | None = None):
         with aws_errors():  # a missing region is raised here, when the client is made
             made = session.client(service, region_name=region, config=BOTO_CONFIG)
         made.meta.events.register("after-call", _keep_service)
+        made.meta.events.register_first("needs-retry", _give_up_unreachable)
         clients[(service, region)] = made
     return clients[(service, region)]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import EndpointConnectionError
 
 from rdkpack import aws, cli
 from rdkpack.account import inventory, scan
@@ -435,3 +436,16 @@ def test_output_dash_writes_the_one_report_to_stdout_and_nothing_else(capsys, tm
     out = capsys.readouterr().out
     assert json.loads(out)["version"] == "2.1.0"
     assert not (tmp_path / "-").exists()
+
+
+def test_without_network_a_client_gives_up_after_three_attempts_not_ten(monkeypatch):
+    """Nothing listens on 127.0.0.1:9: the machine is offline as far as AWS goes. Three tries, then the one line."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    session = REAL_SESSION(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
+    client = aws.client(session, "lambda")
+    attempts = []
+    client.meta.events.register("before-send", lambda **_: attempts.append(1))
+    with pytest.raises(EndpointConnectionError) as caught:
+        client.list_functions()
+    assert len(attempts) == aws.UNREACHABLE_ATTEMPTS == 3
+    assert aws.explain(caught.value).startswith("cannot reach AWS (Could not connect to the endpoint URL")
