@@ -18,6 +18,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
+    ProxyConnectionError,
 )
 
 from rdkpack.errors import ScanError
@@ -25,11 +26,13 @@ from rdkpack.errors import ScanError
 # Adaptive retries: standard's backoff, plus a client-side rate that slows down when AWS throttles the client
 # (each client is one account, region and service: the scope of the quota that throttles it).
 MAX_ATTEMPTS = 10
-BOTO_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": MAX_ATTEMPTS})
+# A connection not made in 10 s will not be (botocore waits 60 s by default, 10 times over behind a firewall).
+BOTO_CONFIG = Config(retries={"mode": "adaptive", "total_max_attempts": MAX_ATTEMPTS}, connect_timeout=10)
 SCANNER = "the scanning identity (read-only)"  # who is told to grant a permission a read lacked
 # Could not connect at all (DNS, refused, no route): worth a retry or two, not ten.
-UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError)
+UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError)
 UNREACHABLE_ATTEMPTS = 3
+_ANSWERED = False  # set once any AWS answer has come back to this process
 SERVICE_KEY = "rdkpackService"  # added to an error response by the client's after-call hook
 # botocore 1.44 takes the region from AWS_DEFAULT_REGION or the profile, never from AWS_REGION.
 NO_REGION = "no AWS region set: pass --region, set AWS_DEFAULT_REGION, or set region in the profile"
@@ -81,14 +84,17 @@ def iam_action(service: str, operation: str) -> str:
 
 
 def _keep_service(http_response, parsed, model, **_) -> None:
+    global _ANSWERED  # noqa: PLW0603 -- one process-wide fact: AWS is reachable
+    _ANSWERED = True
     if http_response.status_code >= 300 and isinstance(parsed, dict):
         parsed[SERVICE_KEY] = model.service_model.service_name
 
 
 def _give_up_unreachable(caught_exception=None, attempts: int = 0, **_) -> None:
-    """No connection after UNREACHABLE_ATTEMPTS tries: stop there (raising ends botocore's retry loop), so a
-    machine without network hears so in seconds, not after all of MAX_ATTEMPTS' growing backoff (40 s)."""
-    if isinstance(caught_exception, UNREACHABLE) and attempts >= UNREACHABLE_ATTEMPTS:
+    """No connection after UNREACHABLE_ATTEMPTS tries, before AWS ever answered this process: stop there (raising
+    ends botocore's retry loop), so a machine without network hears so at once, not after every attempt. Once AWS
+    has answered, a lost connection is a blip (a resolver's limit in a 300-account scan): all attempts."""
+    if isinstance(caught_exception, UNREACHABLE) and attempts >= UNREACHABLE_ATTEMPTS and not _ANSWERED:
         raise caught_exception
 
 

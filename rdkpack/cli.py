@@ -512,8 +512,8 @@ ERROR_LINE_MAX = 1_000  # characters of an error line; the middle of a longer on
 SCALE_WARNING = 50  # demo --scale past this takes minutes: said first
 DEMO_RESOURCES = 40  # about what one --scale seeds
 TIMEOUT_MAX = 86_400  # deploy --timeout: a day
-# AWS region names: a partition prefix, a direction, a number (us-east-1, us-gov-west-1, eu-isoe-west-1).
-REGION_NAME = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
+# AWS region names, as rdk-config.json's schema has them: us-east-1, us-gov-west-1, eu-isoe-west-1, eusc-de-east-1.
+REGION_NAME = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
 # A Config aggregator name (PutConfigurationAggregator's pattern and length).
 AGGREGATOR_NAME = re.compile(r"[\w\-]{1,256}")
 

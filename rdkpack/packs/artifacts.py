@@ -58,12 +58,13 @@ def reproducible_zip(files: dict[str, bytes]) -> bytes:
 
 def shipped_rule_files(folder: Path) -> dict[str, bytes]:
     """What a rule's function imports: the folder's Python modules but its tests, and parameters.json (a stray
-    editor or OS file would change the key and so redeploy every function)."""
+    editor or OS file would change the key and so redeploy every function). Line endings are the repository's
+    (LF): a Windows checkout (CRLF) builds the same zip, so the same key."""
     files = {}
     for path in sorted(folder.iterdir()):
         shipped = (path.suffix == ".py" and not path.name.endswith("_test.py")) or path.name == "parameters.json"
         if path.is_file() and shipped:
-            files[path.name] = path.read_bytes()
+            files[path.name] = path.read_bytes().replace(b"\r\n", b"\n")
     return files
 
 

@@ -47,7 +47,7 @@ def decode(data: bytes, path) -> str:
         where = data.index(b"\x00")
         raise FileError(str(path), _not_utf8(f"has a NUL byte at byte {where}: it looks like UTF-16", "UTF-16", path))
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         found = data[error.start : error.start + 1]
@@ -56,6 +56,7 @@ def decode(data: bytes, path) -> str:
             f"byte {error.start} (line {line}) is {found!r}, not UTF-8 (Latin-1 or Windows-1252?): "
             "save the file as UTF-8",
         ) from error
+    return text.replace("\r\n", "\n")  # a Windows checkout (core.autocrlf) reads as the committed file
 
 
 def _not_utf8(what: str, encoding: str, path) -> str:
@@ -127,9 +128,10 @@ def parse_yaml(text: str, path, loader=None):
 
 
 def holds(path: Path, wanted: str) -> bool:
-    """Whether a generated file on disk is exactly `wanted` (a file in another encoding is simply not)."""
+    """Whether a generated file on disk is `wanted`, line endings aside (a Windows checkout writes CRLF); a file in
+    another encoding is simply not."""
     try:
-        return Path(path).read_bytes() == wanted.encode("utf-8")
+        return Path(path).read_bytes().replace(b"\r\n", b"\n") == wanted.encode("utf-8")
     except FileNotFoundError:
         return False
     except OSError as error:

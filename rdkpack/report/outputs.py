@@ -53,8 +53,14 @@ class Output:
 
     def write(self, report, title: str) -> None:
         text = FORMATS[self.format](report, title)
-        if self.to_stdout:
-            sys.stdout.write(text)
+        if self.to_stdout:  # as UTF-8 whatever the console's code page (Windows redirects in cp1252)
+            sys.stdout.flush()
+            target = getattr(sys.stdout, "buffer", None)
+            if target is None:
+                sys.stdout.write(text)
+            else:
+                target.write(text.encode("utf-8"))
+                target.flush()
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(text, encoding="utf-8")

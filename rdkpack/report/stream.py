@@ -67,7 +67,7 @@ def to_jsonl(report, title: str) -> str:
         by_pair.setdefault((result.account, result.region), ([], [], []))[0].append(result)
     for failure in getattr(report, "failures", ()):
         by_pair.setdefault((failure.account, failure.region), ([], [], []))[1].append(failure)
-    lines = [header(report.pack, report.source)]
+    lines = [header(report.pack, getattr(report, "source", "demo"))]
     for (account, region), rows in by_pair.items():
         lines += pair_lines(account, region, rows)
     return encode(lines)

@@ -45,7 +45,9 @@ COUNT_NOTE = (
     "(an upper bound); noncurrent versions are not counted."
 )
 # Transition targets whose objects stay readable without a restore; any other class counts as needing one.
-READABLE_CLASSES = ("STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR")
+# INTELLIGENT_TIERING is not among them: a bucket's Intelligent-Tiering configuration may add its archive tiers,
+# whose objects then need a restore too, and the lifecycle rule alone cannot tell.
+READABLE_CLASSES = ("STANDARD_IA", "ONEZONE_IA", "GLACIER_IR")
 TRANSITION_ACTIONS = ("Transitions", "NoncurrentVersionTransitions")
 
 

@@ -280,7 +280,11 @@ GLACIER_90 = {"Transitions": [{"Days": 90, "StorageClass": "GLACIER"}]}
         pytest.param({"Transitions": [{"Days": 30, "StorageClass": "GLACIER_IR"}]}, (), id="glacier-ir"),
         pytest.param({"Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}]}, (), id="standard-ia"),
         pytest.param({"Transitions": [{"Days": 30, "StorageClass": "ONEZONE_IA"}]}, (), id="onezone-ia"),
-        pytest.param({"Transitions": [{"Days": 0, "StorageClass": "INTELLIGENT_TIERING"}]}, (), id="intelligent"),
+        pytest.param(
+            {"Transitions": [{"Days": 0, "StorageClass": "INTELLIGENT_TIERING"}]},
+            ("Transitions.Days=0 to INTELLIGENT_TIERING",),
+            id="intelligent-tiering-may-archive",
+        ),
         pytest.param(
             {"NoncurrentVersionTransitions": [{"NoncurrentDays": 5, "StorageClass": "GLACIER_IR"}]},
             (),
@@ -721,7 +725,7 @@ def test_transition_to_a_restore_required_class_is_widened_once_approved(s3, act
     )
 
 
-@pytest.mark.parametrize("storage_class", ["GLACIER_IR", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING"])
+@pytest.mark.parametrize("storage_class", ["GLACIER_IR", "STANDARD_IA", "ONEZONE_IA"])
 def test_transition_to_a_class_readable_without_a_restore_is_widened_without_approval(s3, storage_class):
     client, bucket = s3
     transitions = {"Transitions": [{"Days": 90, "StorageClass": storage_class}]}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
+import botocore.retries.standard
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
@@ -441,6 +442,7 @@ def test_output_dash_writes_the_one_report_to_stdout_and_nothing_else(capsys, tm
 def test_without_network_a_client_gives_up_after_three_attempts_not_ten(monkeypatch):
     """Nothing listens on 127.0.0.1:9: the machine is offline as far as AWS goes. Three tries, then the one line."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setattr(aws, "_ANSWERED", False)  # no AWS answer yet in this process
     session = REAL_SESSION(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
     client = aws.client(session, "lambda")
     attempts = []
@@ -449,3 +451,26 @@ def test_without_network_a_client_gives_up_after_three_attempts_not_ten(monkeypa
         client.list_functions()
     assert len(attempts) == aws.UNREACHABLE_ATTEMPTS == 3
     assert aws.explain(caught.value).startswith("cannot reach AWS (Could not connect to the endpoint URL")
+
+
+def test_once_aws_has_answered_a_lost_connection_gets_every_attempt(monkeypatch):
+    """In a long scan a dropped connection is a blip (a resolver's packet limit), not a machine offline."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setattr(aws, "_ANSWERED", True)
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda *_: 0)  # no waiting
+    session = REAL_SESSION(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
+    client = aws.client(session, "lambda")
+    attempts = []
+    client.meta.events.register("before-send", lambda **_: attempts.append(1))
+    with pytest.raises(EndpointConnectionError):
+        client.list_functions()
+    assert len(attempts) == aws.MAX_ATTEMPTS
+
+
+def test_the_demo_writes_a_jsonl_report_too(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    project = copy_project(tmp_path / "project")
+    assert main(["--project", str(project), "demo", "--no-remediate", "--json", "--output", "demo.jsonl"]) == 0
+    lines = [json.loads(line) for line in (tmp_path / "demo.jsonl").read_text().splitlines()]
+    assert lines[0]["source"] == "demo" and lines[-1]["kind"] == "done"
+    assert sum(line["kind"] == "result" for line in lines) == len(json.loads(capsys.readouterr().out)["before"])

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from rdkpack.cli import main
+from rdkpack.cli import main, region_name
 from tests.support.project import ROOT, copy_project
 
 CONFIG = "rdk-config.json"
@@ -136,3 +136,18 @@ def test_validate_says_which_generated_files_are_stale_against_the_config(projec
 
 def test_the_committed_project_reads_cleanly():
     assert main(["--project", str(ROOT), "build", "--check"]) == 0
+
+
+def test_a_windows_checkout_with_crlf_line_endings_is_the_same_project(project, capsys):
+    """Git for Windows checks text out with CRLF (core.autocrlf): generated files are still current, and every
+    command reads the same project."""
+    for path in [*project.rglob("*.yaml"), *project.rglob("*.json"), *project.rglob("*.guard"), *project.rglob("*.py")]:
+        path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    for command in (["build", "--check"], ["sync-scripts", "--check"], ["sync-kit", "--check"]):
+        code, err = run(project, capsys, *command)
+        assert (code, err) == (0, []), (command, capsys.readouterr().out)
+
+
+def test_a_region_of_every_partition_is_accepted():
+    for region in ("us-east-1", "us-gov-west-1", "cn-north-1", "eu-isoe-west-1", "us-isob-east-1", "eusc-de-east-1"):
+        assert region_name(region) == region
