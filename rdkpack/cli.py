@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rdkpack import report
 from rdkpack.account import org, scan
 from rdkpack.aws import NO_REGION, explain
-from rdkpack.errors import AwsError, FileError, RdkPackError, ScanError, UsageError
+from rdkpack.errors import INTERRUPTED, AwsError, FileError, RdkPackError, ScanError, UsageError
 from rdkpack.packs import deploy, validate, write
 from rdkpack.project import documents, kit
 from rdkpack.project.config import check_rule_parameters, find_root, load_project
@@ -507,7 +507,6 @@ def resumed_pairs(args: argparse.Namespace, streams, first_line: dict) -> tuple[
 
 
 STREAM = "jsonl"  # the output format a role scan writes as it goes
-INTERRUPTED = 130  # Ctrl-C: the shell's 128 + SIGINT
 ERROR_LINE_MAX = 1_000  # characters of an error line; the middle of a longer one is left out
 SCALE_WARNING = 50  # demo --scale past this takes minutes: said first
 DEMO_RESOURCES = 40  # about what one --scale seeds

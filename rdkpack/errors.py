@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+INTERRUPTED = 130  # the exit code for Ctrl-C: the shell's 128 + SIGINT
+
 
 class RdkPackError(Exception):
     """Base class: every rdkpack error names a file or resource and says what is wrong."""

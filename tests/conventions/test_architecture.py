@@ -24,6 +24,7 @@ LAYERS = {
     "report": 3,
     "rollout": 3,
     "cli": 4,
+    "entry": 5,  # the installed command: imports the CLI (by name, so Ctrl-C during that import is caught)
 }
 
 

@@ -18,7 +18,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 
-from rdkpack import aws, cli
+from rdkpack import aws, cli, entry
 from rdkpack.account import inventory, scan
 from rdkpack.account.demo_account import seed
 from rdkpack.cli import build_parser, main
@@ -474,3 +474,17 @@ def test_the_demo_writes_a_jsonl_report_too(capsys, tmp_path, monkeypatch):
     lines = [json.loads(line) for line in (tmp_path / "demo.jsonl").read_text().splitlines()]
     assert lines[0]["source"] == "demo" and lines[-1]["kind"] == "done"
     assert sum(line["kind"] == "result" for line in lines) == len(json.loads(capsys.readouterr().out)["before"])
+
+
+def test_ctrl_c_while_the_cli_is_still_importing_is_one_line_too(monkeypatch, capsys):
+    def interrupted(name):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(entry.importlib, "import_module", interrupted)
+    assert entry.main() == 130
+    assert capsys.readouterr().err == "error: interrupted\n"
+
+
+def test_the_command_is_installed_through_the_entry_module():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'rdkpack = "rdkpack.entry:main"' in text
