@@ -9,6 +9,7 @@ import pytest
 from rdkpack.cli import main
 from rdkpack.packs import build, validate
 from rdkpack.project.config import load_project
+from rdkpack.project.documents import load_yaml
 from tests.support.project import ROOT
 
 PROJECT = load_project(ROOT)
@@ -263,3 +264,22 @@ def test_include_expiring_rules_on_a_manual_remediation_is_allowed():
         properties["Parameters"]["IncludeExpiringRules"] = {"StaticValue": {"Values": ["true"]}}
 
     assert [f for f in findings_for(manual_with_flag) if f.code == "AUTOMATIC_APPROVAL"] == []
+
+
+def test_a_check_that_breaks_on_the_pack_build_writes_is_a_bug_not_a_pack_shape_finding(monkeypatch):
+    """PACK_SHAPE says "run rdkpack build" for a hand-edited pack; on the pack build writes, that advice would hide a
+    broken check, so its error is raised."""
+    project = load_project(ROOT)
+    name = "rdk-guardrails-sandbox"
+    body = build.render(build.build_pack(project, project.packs[name]))
+    template = load_yaml(body)
+
+    def broken(*_):
+        raise TypeError("a check's own bug")
+
+    monkeypatch.setattr(validate, "_check_pack_level", broken)
+    with pytest.raises(TypeError, match="a check's own bug"):
+        validate.validate_pack(name, template, body, project, "pack.yaml")
+    edited = body + "# edited by hand\n"
+    [finding] = validate.validate_pack(name, template, edited, project, "pack.yaml")
+    assert finding.code == "PACK_SHAPE" and "a check's own bug" in finding.message
