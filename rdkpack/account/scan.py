@@ -7,7 +7,6 @@ real Config event and calls the rule's `lambda_handler` (what the demo does, wit
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections import Counter
@@ -22,7 +21,7 @@ from rdkpack.account.inventory import ERROR_KEY, collect
 from rdkpack.aws import aws_errors, explain, is_credential_problem
 from rdkpack.errors import ScanError
 from rdkpack.project.config import Pack, Project
-from rdkpack.project.loader import load_module
+from rdkpack.project.loader import rule_module
 
 ROLE_PARAMETERS = ("ExecutionRoleName", "AssumeRoleMode", "ExecutionRoleRegion")
 ERROR = "ERROR"  # the verdict of a resource the scan could not read or evaluate
@@ -96,13 +95,6 @@ def excess_az_cost(results: list[Result]) -> float:
     """The monthly cost of endpoint AZs over the maximum, from the endpoint rule's NON_COMPLIANT annotations."""
     found = (ENDPOINT_COST.search(r.annotation) for r in results if r.compliance == "NON_COMPLIANT")
     return round(sum(float(match.group(1).replace(",", "")) for match in found if match), 2)
-
-
-@functools.cache
-def rule_module(root: Path, rule_name: str):
-    """The rule's own module, imported from rules/<RULE>/ exactly as Lambda would run it."""
-    path = root / "rules" / rule_name / f"{rule_name}.py"
-    return load_module(path, rule_name, needs=(rule_name, "lambda_handler"))
 
 
 class SessionClientFactory:

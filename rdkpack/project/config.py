@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ import jsonschema
 
 from rdkpack.errors import ConfigError
 from rdkpack.project import documents, files
-from rdkpack.project.loader import load_module
+from rdkpack.project.loader import rule_module
 
 CONFIG_FILE = "rdk-config.json"
 RULE_PARAMETERS_SHAPE = '{"Version": "1.0", "Parameters": {"RuleName": ..., "SourceEvents": ...}}, as RDK writes it'
@@ -25,6 +24,7 @@ class Rule:
     description: str
     resource_types: tuple[str, ...]
     periodic: str | None  # MaximumExecutionFrequency, or None for change-only rules
+    input_parameters: dict = field(default_factory=dict)  # parameters.json's InputParameters, as `rdk deploy` sends
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,6 @@ def rule_parameters(folder: Path) -> dict:
             raise ConfigError(str(path), f"Parameters/{key}", "is not a string", expected="a string")
     if not (body.get("SourceEvents") or body.get("SourcePeriodic")):
         raise ConfigError(str(path), "Parameters", "no trigger", expected="SourceEvents and/or SourcePeriodic")
-    input_parameters(body, path)
     return body
 
 
@@ -202,6 +201,7 @@ def load_rule(folder: Path) -> Rule:
         description=body.get("Description", body["RuleName"]),
         resource_types=tuple(t.strip() for t in events.split(",") if t.strip()),
         periodic=body.get("SourcePeriodic"),
+        input_parameters=input_parameters(body, folder / "parameters.json"),
     )
 
 
@@ -459,21 +459,19 @@ def check_rule_parameters(project: Project) -> None:
     path = str(project.root / CONFIG_FILE)
     from rdkpack.project.kit.rule_kit import ROLE_PARAMETERS  # noqa: PLC0415 -- rdklib, as the rules themselves need
 
-    for name in project.rules:
-        module_path = project.root / "rules" / name / f"{name}.py"
-        config_path = module_path.parent / "parameters.json"
-        accepted = (*parameter_parser(module_path, name).accepted, *ROLE_PARAMETERS)
-        unknown = sorted(set(input_parameters(rule_parameters(module_path.parent), config_path)) - set(accepted))
+    for name, rule in project.rules.items():
+        accepted = (*getattr(rule_module(project.root, name), "RULE_PARAMETERS", ()), *ROLE_PARAMETERS)
+        unknown = sorted(set(rule.input_parameters) - set(accepted))
         if unknown:
             raise ConfigError(
-                str(config_path),
+                str(project.root / "rules" / name / "parameters.json"),
                 f"Parameters/InputParameters/{unknown[0]}",
                 f"{name} does not accept it (`rdk deploy` would give it to the rule, which refuses it)",
                 expected=", ".join(accepted),
             )
     for pack in project.packs.values():
         for rule in pack.rules:
-            parse = parameter_parser(project.root / "rules" / rule.name / f"{rule.name}.py", rule.name)
+            parse = getattr(rule_module(project.root, rule.name), rule.name)().evaluate_parameters
             try:
                 parse(
                     {
@@ -486,24 +484,3 @@ def check_rule_parameters(project: Project) -> None:
                 key = f"packs/{pack.name}/rules/{rule.name}/parameters"
                 key += f"/{named.group(1)}" if named and named.group(1) in rule.parameters else ""
                 raise ConfigError(path, key, f"{rule.name} refuses it: {error}") from error
-
-
-def parameter_parser(path: Path, rule_name: str):
-    """The rule's evaluate_parameters, its module loaded once per version of the file."""
-    return _parameter_parser(path, rule_name, path.stat().st_mtime_ns if path.is_file() else 0)
-
-
-@functools.cache
-def _parameter_parser(path: Path, rule_name: str, _version: int):
-    module = load_module(path, f"{rule_name}_parameters", needs=(rule_name,))
-    parse = getattr(module, rule_name)().evaluate_parameters
-    return ParameterParser(parse, tuple(getattr(module, "RULE_PARAMETERS", ())))
-
-
-@dataclass(frozen=True)
-class ParameterParser:
-    parse: object  # the rule's evaluate_parameters
-    accepted: tuple[str, ...]  # the rule's RULE_PARAMETERS
-
-    def __call__(self, raw: dict):
-        return self.parse(raw)

@@ -6,6 +6,7 @@ demo, validate, build, the tests) imports them by path through `load_module`.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 from pathlib import Path
@@ -24,6 +25,13 @@ def import_kit_beside(module_path: Path) -> None:
     module = importlib.util.module_from_spec(spec)
     sys.modules["rule_kit"] = module
     spec.loader.exec_module(module)
+
+
+@functools.cache
+def rule_module(root: Path, rule_name: str):
+    """The rule's own module, imported from rules/<RULE>/ exactly as Lambda would run it, once per process."""
+    path = root / "rules" / rule_name / f"{rule_name}.py"
+    return load_module(path, rule_name, needs=(rule_name, "lambda_handler"))
 
 
 def load_module(path: Path, name: str, needs: tuple[str, ...] = ()):

@@ -103,8 +103,6 @@ def plan_outputs(paths: list[str], format_name: str | None) -> list[Output]:
         if text == STDOUT:
             outputs.append(Output(Path(STDOUT), format_name))
             continue
-        if not text.strip():
-            raise ScanError("--output '': give a file path (or - for standard output, with --format)")
         path = Path(text)
         check_writable(path)
         if path.resolve() in seen:
