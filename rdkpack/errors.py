@@ -48,3 +48,8 @@ class SecurityHubError(RdkPackError):
 class RolloutError(RdkPackError):
     """An organization rollout, status read or removal could not go on; the message names the StackSet, pack,
     account or region and what to do."""
+
+
+class AutomationRefused(RdkPackError):
+    """Systems Manager would refuse to start the automation (a parameter, the document): nothing ran. The message
+    names the document, the parameter and the rule it broke."""

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from rdkpack.account import demo_account
+from rdkpack.account import demo_account, local_endpoint
 from rdkpack.account.inventory import collect
 from rdkpack.account.scan import Result, counts, evaluate_with_handler, tagged_types
+from rdkpack.automation.config_remediation import RemediationConfiguration, remediation_configurations
+from rdkpack.automation.runbook import load_runbook
+from rdkpack.automation.runner import Runner, document_outputs
 from rdkpack.project.config import Pack, Project
-from rdkpack.project.loader import load_module
 
 DEMO_PACK = "rdk-guardrails-sandbox"
+REMEDIATION_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,6 @@ class DemoReport:
         }
 
 
-@functools.cache
-def remediation_script(root: Path, document: str):
-    path = root / "remediations" / document / "script.py"
-    return load_module(path, f"remediation_{document}", needs=("handler", "RemediationError"))
-
-
 def evaluate_pack(project: Project, pack: Pack, session) -> list[Result]:
     kinds = sorted({kind for rule in pack.rules for kind in project.rules[rule.name].resource_types})
     items, _ = collect(session, kinds, source="api", tagged_types=frozenset(tagged_types(project, pack.rules)))
@@ -73,32 +69,83 @@ def evaluate_pack(project: Project, pack: Pack, session) -> list[Result]:
     ]
 
 
-def remediation_events(project: Project, pack_rule, resource_id: str, dry_run: bool) -> dict:
-    remediation = pack_rule.remediation
-    document = project.documents[remediation.document]
-    events = {name: spec["default"] for name, spec in document.parameters.items() if "default" in spec}
-    events.update(remediation.parameters)
-    events[remediation.resource_id_parameter] = resource_id
-    events["DryRun"] = dry_run
-    return events
+@dataclass
+class Remediator:
+    """Runs each remediation as Config and Systems Manager would: the parameters Config builds from the pack's
+    RemediationConfiguration, through the committed document, its steps in a fresh Python 3.11 process that
+    reaches the embedded account over HTTP. The pack's role is its own account's, so the demo makes that role
+    in the embedded account and passes its ARN there."""
+
+    project: Project
+    pack: Pack
+    runner: Runner
+    role_arn: str
+    configurations: dict[str, RemediationConfiguration]
+
+    def run(self, result: Result) -> RemediationRun | None:
+        pack_rule = next(rule for rule in self.pack.rules if rule.name == result.rule)
+        configuration = self.configurations.get(result.rule)
+        if not pack_rule.remediation.attach or configuration is None:
+            return None
+        runbook = load_runbook(self.project.root, configuration.document)
+        sent = configuration.automation_parameters(result.resource_id)
+        sent["AutomationAssumeRole"] = [self.role_arn]
+        plan = self.runner.start(runbook, {**sent, "DryRun": ["true"]})
+        if plan["AutomationExecutionStatus"] != "Success":
+            message = failure_of(plan)
+            return RemediationRun(result.rule, runbook.name, result.resource_id, "refused", "FAILED", message)
+        applied = self.runner.start(runbook, sent)
+        if applied["AutomationExecutionStatus"] != "Success":
+            message = failure_of(applied)
+            return RemediationRun(result.rule, runbook.name, result.resource_id, summary(plan), "FAILED", message)
+        output = output_of(applied)
+        return RemediationRun(
+            result.rule, runbook.name, result.resource_id, summary(plan), output["Status"], summary(applied)
+        )
 
 
-def summary(output: dict) -> str:
+def output_of(execution: dict) -> dict:
+    """The remediation's StringMap output (each document has one)."""
+    return next(iter(document_outputs(execution).values()), {})
+
+
+def summary(execution: dict) -> str:
+    output = output_of(execution)
     return output.get("Message") or output.get("Status", "")
 
 
-def remediate(project: Project, pack: Pack, result: Result) -> RemediationRun | None:
-    pack_rule = next(rule for rule in pack.rules if rule.name == result.rule)
-    if not pack_rule.remediation.attach:
-        return None
-    document = pack_rule.remediation.document
-    script = remediation_script(project.root, document)
-    try:
-        plan = script.handler(remediation_events(project, pack_rule, result.resource_id, True), None)
-        applied = script.handler(remediation_events(project, pack_rule, result.resource_id, False), None)
-    except script.RemediationError as error:
-        return RemediationRun(result.rule, document, result.resource_id, "refused", "FAILED", str(error))
-    return RemediationRun(result.rule, document, result.resource_id, summary(plan), applied["Status"], summary(applied))
+def failure_of(execution: dict) -> str:
+    """The failure as the step reported it, without the exception's class name."""
+    message = execution.get("FailureMessage", execution["AutomationExecutionStatus"])
+    return message.removeprefix("RemediationError: ")
+
+
+def remediate_all(project: Project, pack: Pack, session, results: list[Result]) -> list[RemediationRun]:
+    configurations = remediation_configurations(project.root, pack.name)
+    roles = {
+        parameter["StaticValue"]["Values"][0]
+        for configuration in configurations.values()
+        for name, parameter in configuration.parameters.items()
+        if name == "AutomationAssumeRole"
+    }
+    role_arn = demo_account.remediation_role(session, roles.pop()) if roles else ""
+    with local_endpoint.serve(demo_account.ROUTES) as endpoint:
+        runner = Runner(session, demo_account.REGION, endpoint_url=endpoint, project_root=project.root)
+        remediator = Remediator(project, pack, runner, role_arn, configurations)
+        # Each execution's step is a process of its own. Different resources are remediated side by side, as Config
+        # starts them (SsmControls.ConcurrentExecutionRatePercentage); one resource's remediations run in turn.
+        by_resource: dict[str, list[Result]] = {}
+        for result in results:
+            if result.compliance == "NON_COMPLIANT":
+                by_resource.setdefault(result.resource_id, []).append(result)
+        with ThreadPoolExecutor(max_workers=REMEDIATION_WORKERS) as pool:
+            groups = list(pool.map(lambda group: [remediator.run(r) for r in group], by_resource.values()))
+    runs = {
+        id(result): run
+        for group, ran in zip(by_resource.values(), groups, strict=True)
+        for result, run in zip(group, ran, strict=True)
+    }
+    return [runs[id(result)] for result in results if runs.get(id(result))]
 
 
 def run_demo(project: Project, scale: int = 1, remediation: bool = True) -> DemoReport:
@@ -110,8 +157,7 @@ def run_demo(project: Project, scale: int = 1, remediation: bool = True) -> Demo
         demo_account.put_shared_values(session, project.shared_values)
         report.before = evaluate_pack(project, pack, session)
         if remediation:
-            runs = (remediate(project, pack, r) for r in report.before if r.compliance == "NON_COMPLIANT")
-            report.remediations = [run for run in runs if run]
+            report.remediations = remediate_all(project, pack, session, report.before)
             report.after = evaluate_pack(project, pack, session)
     report.seconds = time.perf_counter() - started
     return report

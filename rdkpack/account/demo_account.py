@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -24,6 +25,7 @@ from moto import mock_aws
 from moto.awslambda.models import lambda_backends
 from moto.ec2.models import ec2_backends
 
+from rdkpack.account.local_endpoint import Route
 from rdkpack.errors import ConfigError
 from rdkpack.project.config import CONFIG_FILE
 
@@ -42,12 +44,29 @@ DEMO_ENV = {
 }
 
 
-def _put_code_signing_config(params, **_):
-    """before-call handler: store the config on moto's function and answer like Lambda would."""
-    name = params["url_path"].split("/functions/")[1].split("/")[0]
-    arn = json.loads(params["body"])["CodeSigningConfigArn"]
+def attach_signing_config(name: str, arn: str) -> dict:
+    """PutFunctionCodeSigningConfig, which moto lacks: the ARN goes on moto's function, where moto's
+    GetFunctionCodeSigningConfig reads it; the answer is Lambda's."""
     lambda_backends[ACCOUNT][REGION].get_function(name).code_signing_config_arn = arn
-    return SimpleNamespace(status_code=200, headers={}), {"CodeSigningConfigArn": arn, "FunctionName": name}
+    return {"CodeSigningConfigArn": arn, "FunctionName": name}
+
+
+def _put_code_signing_config(params, **_):
+    """before-call handler for in-process clients."""
+    name = unquote(params["url_path"].split("/functions/")[1].split("/")[0])
+    return SimpleNamespace(status_code=200, headers={}), attach_signing_config(
+        name, json.loads(params["body"])["CodeSigningConfigArn"]
+    )
+
+
+# The same call from an automation step, which reaches the account over HTTP (rdkpack.account.local_endpoint).
+ROUTES = (
+    Route(
+        "PUT",
+        re.compile(r"/2020-06-30/functions/(?P<name>[^/]+)/code-signing-config"),
+        lambda match, body: attach_signing_config(unquote(match["name"]), body["CodeSigningConfigArn"]),
+    ),
+)
 
 
 SIGNING_PROFILE = f"arn:aws:signer:{REGION}:{ACCOUNT}:/signing-profiles/demo/0a1b2c3d4e"
@@ -108,6 +127,17 @@ def embedded_aws():
             yield boto3.DEFAULT_SESSION
         finally:
             boto3.DEFAULT_SESSION = None
+
+
+def remediation_role(session, role_arn: str) -> str:
+    """The pack's automation role, made in the demo account (the pack names its own account's role): its ARN here."""
+    name = role_arn.split(":role/", 1)[1]
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    path, _, short = ("/" + name).rpartition("/")
+    session.client("iam").create_role(RoleName=short, Path=path + "/", AssumeRolePolicyDocument=json.dumps(trust))
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
 
 
 # The demo account's own values of the per-account shared values (rdk-config.json sharedValues).

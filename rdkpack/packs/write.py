@@ -8,9 +8,9 @@ from rdkpack.packs.build import PREREQUISITES, build_all, render
 from rdkpack.packs.preventive import preventive_files
 from rdkpack.packs.readme_iam import README, rendered_readme
 from rdkpack.project import files as project_files
-from rdkpack.project.config import load_project
+from rdkpack.project.config import PACKS_DIR, load_project
 
-OUTPUT_DIR = "conformance-packs"
+OUTPUT_DIR = PACKS_DIR
 PREVENTIVE_DIR = "preventive"
 
 

@@ -15,6 +15,7 @@ from rdkpack.project import documents, files
 from rdkpack.project.loader import rule_module
 
 CONFIG_FILE = "rdk-config.json"
+PACKS_DIR = "conformance-packs"  # the generated pack templates, <pack>.yaml, as deployed
 RULE_PARAMETERS_SHAPE = '{"Version": "1.0", "Parameters": {"RuleName": ..., "SourceEvents": ...}}, as RDK writes it'
 
 

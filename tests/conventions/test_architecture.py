@@ -19,12 +19,14 @@ LAYERS = {
     "errors": 0,
     "aws": 1,
     "project": 1,
-    "packs": 2,
-    "account": 2,
-    "report": 3,
-    "rollout": 3,
-    "cli": 4,
-    "entry": 5,  # the installed command: imports the CLI (by name, so Ctrl-C during that import is caught)
+    "automation": 2,  # SSM Automation as AWS runs it: documents, parameters, steps, what Config sends
+    "packs": 3,
+    "account": 3,
+    "report": 4,
+    "rollout": 4,
+    "remediate": 5,  # remediation across accounts and regions: reads accounts, reports like scan
+    "cli": 6,
+    "entry": 7,  # the installed command: imports the CLI (by name, so Ctrl-C during that import is caught)
 }
 
 

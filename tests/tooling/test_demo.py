@@ -134,7 +134,8 @@ def test_the_idle_endpoint_is_found_and_the_busy_one_is_compliant_by_their_traff
 def test_deleting_the_idle_endpoint_is_refused_without_approval_and_shows_the_blast_radius(report):
     idle = idle_endpoint(report)
     run = {run.resource_id: run for run in report.remediations}[idle.resource_id]
-    assert (run.document, run.plan, run.status) == ("DeleteIdleVpcEndpoint", "refused", "FAILED")
+    assert (run.document, run.status) == ("DeleteIdleVpcEndpoint", "FAILED")
+    assert run.plan.startswith("Would delete: Deleting ") and run.plan.endswith("needs ApproveDeletion=true.")
     assert "com.amazonaws.us-east-1.secretsmanager" in run.message and "Private DNS is on" in run.message
     assert '"ServiceName": "com.amazonaws.us-east-1.secretsmanager"' in run.message, "the recreate spec"
     assert run.message.endswith("then re-run with ApproveDeletion=true. Nothing was changed.")

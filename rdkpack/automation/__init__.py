@@ -1,0 +1,1 @@
+"""SSM Automation as Systems Manager runs it: documents, parameters, steps, and what AWS Config sends."""
