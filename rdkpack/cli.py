@@ -8,6 +8,7 @@ import json
 import re
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import boto3
@@ -18,12 +19,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from rdkpack import report
 from rdkpack.account import org, scan
+from rdkpack.automation.runbook import load_runbook
+from rdkpack.automation.runner import Runner, document_outputs
 from rdkpack.aws import NO_REGION, explain
 from rdkpack.errors import INTERRUPTED, AwsError, FileError, RdkPackError, ScanError, UsageError
 from rdkpack.packs import deploy, validate, write
 from rdkpack.project import documents, kit
 from rdkpack.project.config import check_rule_parameters, find_root, load_project
 from rdkpack.project.kit import scaffold
+from rdkpack.remediate import bulk
+from rdkpack.report import remediation as remediation_report
 from rdkpack.report import security_hub, stream
 
 SCALE_MAX = 1000
@@ -348,12 +353,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     outputs = report.plan_outputs(args.output, args.format)  # before any AWS call
     on_stdout = stdout_report(args, outputs)
     project = open_project(project_root())
-    try:
-        session = boto3.Session(profile_name=args.profile, region_name=args.region)
-    except ProfileNotFound as error:
-        raise ScanError(f"{error}: check --profile or AWS_PROFILE") from error
-    if not session.region_name:
-        raise ScanError(NO_REGION)
+    session = caller_session(args)
     show_progress = not args.json and sys.stderr.isatty()
     pack = args.pack or next(iter(project.packs))
     plan = None
@@ -617,6 +617,202 @@ def add_many_accounts_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def cmd_remediate(args: argparse.Namespace) -> int:
+    return remediate_local(args) if args.local else remediate_many(args)
+
+
+def caller_session(args: argparse.Namespace):
+    """The caller's session in --region (or the profile's); refused by name without one."""
+    try:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    except ProfileNotFound as error:
+        raise UsageError(f"{error}: check --profile or AWS_PROFILE") from error
+    if not session.region_name:
+        raise UsageError(NO_REGION)
+    return session
+
+
+def parameter_values(pairs: list[str]) -> dict[str, list[str]]:
+    """--parameter Name=Value, repeated: a name given twice is a list (a StringList takes each)."""
+    given: dict[str, list[str]] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise UsageError(f"--parameter {pair!r}: expected Name=Value")
+        given.setdefault(name, []).append(value)
+    return given
+
+
+def remediate_local(args: argparse.Namespace) -> int:
+    """One committed document run here, against the account the credentials reach: 0 Success, 1 the run failed
+    (its step and message on stderr), 2 refused before any step."""
+    if not args.document or args.pack or args.rule or args.accounts or args.org or args.resources:
+        raise UsageError(
+            "--local runs one --document with --parameter values; --pack, --rule, --accounts, --org "
+            "and --resources are for remediation through AWS Config"
+        )
+    # Ignored, these would mislead: --dry-run would still change the resource, --output write no report.
+    ignored = [
+        option
+        for option, given in (
+            ("--dry-run", args.dry_run),
+            ("--role-name", args.role_name),
+            ("--regions", args.regions),
+            ("--output", args.output),
+            ("--format", args.format),
+        )
+        if given
+    ]
+    if ignored:
+        dry_run = " (a document's own dry run is --parameter DryRun=true)" if args.dry_run else ""
+        raise UsageError(
+            f"{', '.join(ignored)}: not for --local, which runs the document once here and prints it (--json for "
+            f"the whole execution){dry_run}"
+        )
+    root = project_root()
+    runbook = load_runbook(root, args.document)
+    session = caller_session(args)
+    runner = Runner(session, session.region_name, project_root=root)
+    execution = runner.start(runbook, parameter_values(args.parameter))
+    for note in runner.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.json:  # timestamps in ISO 8601, as `aws ssm get-automation-execution` prints them
+        print(json.dumps(execution, indent=2, default=iso_8601))
+    else:
+        print(f"{runbook.name} {execution['AutomationExecutionId']}: {execution['AutomationExecutionStatus']}")
+        for step in execution["StepExecutions"]:
+            print(f"  step {step['StepName']}: {step['StepStatus']}")
+        for name, value in document_outputs(execution, runbook).items():
+            print(f"{name}: {json.dumps(value, indent=2)}")
+    if execution["AutomationExecutionStatus"] == "Success":
+        return 0
+    failed = [step["StepName"] for step in execution["StepExecutions"] if step["StepStatus"] != "Success"]
+    where = f"step {failed[-1]}" if failed else "before any step"
+    message = " ".join(execution.get("FailureMessage", "").split())  # one line, whatever the script raised
+    print(f"error: {runbook.name} {where}: {message}", file=sys.stderr)
+    return 1
+
+
+def iso_8601(value) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def check_remediate_many(args: argparse.Namespace) -> None:
+    """The options of remediation through AWS Config that go together, before anything is read."""
+    if args.document or args.parameter:
+        raise UsageError("--document and --parameter go with --local; through AWS Config give --pack and --rule")
+    if not args.rule:
+        raise UsageError("give --rule (and --pack), or --local --document to run one document here")
+    if (args.accounts or args.org) and not args.role_name:
+        raise UsageError("--accounts and --org need --role-name, the role to assume in each account")
+    if args.role_name and not (args.accounts or args.org):  # a forgotten --accounts must not mean this account
+        raise UsageError(
+            "--role-name is the role to assume in --accounts or --org: without them remediate works in the caller's "
+            "own account"
+        )
+    if args.accounts and args.org:
+        raise UsageError("give --accounts or --org, not both")
+
+
+def remediate_many(args: argparse.Namespace) -> int:
+    """Config's remediation of a pack rule's NON_COMPLIANT resources in this account, or --accounts/--org."""
+    check_remediate_many(args)
+    outputs = report.plan_outputs(args.output, args.format)
+    remediation_report.check_formats(outputs)
+    on_stdout = stdout_report(args, outputs)
+    project = open_project(project_root())
+    pack_name = args.pack or next(iter(project.packs))
+    pack = project.packs.get(pack_name)
+    if pack is None:
+        raise UsageError(f"--pack {pack_name}: not a pack of rdk-config.json ({', '.join(project.packs)})")
+    rules = {rule.name: rule for rule in pack.rules}
+    if args.rule not in rules or not rules[args.rule].remediation.attach:
+        raise UsageError(f"--rule {args.rule}: pack {pack_name} has no remediation for it")
+    session = caller_session(args)
+    notes: list[str] = []
+    accounts = args.accounts
+    if args.org:
+        excluded = set(pack.excluded_accounts) | ({project.management_account_id} - {None})
+        accounts = [a for a in org.organization_accounts(session, notes) if a not in excluded]
+    regions = list(dict.fromkeys(args.regions or pack.regions or [session.region_name]))
+    request = bulk.Request(
+        pack_name, args.rule, args.role_name, tuple(args.resources) if args.resources else None, args.dry_run
+    )
+    started = progress_bar(not args.json and sys.stderr.isatty(), "remediating")
+    progress = bulk_progress(started) if started else None
+    result = bulk.remediate(
+        request, session, accounts, regions, project=project, concurrency=args.concurrency, progress=progress
+    )
+    result.notes[:0] = notes
+    title = f"rdk guardrails remediation of {args.rule}"
+    for output in outputs:
+        remediation_report.write(output, result, title)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not on_stdout:
+        if args.json:
+            print(json.dumps(result.as_dict(), indent=2))
+        else:
+            remediation_report.print_remediation(Console(), result)
+    counts = result.counts()
+    trouble = counts[bulk.FAILED] + counts[bulk.NOT_STARTED] + counts[bulk.RUNNING] + len(result.failures)
+    return 1 if trouble else 0
+
+
+def bulk_progress(started):
+    """The progress bar's tick, without the failed flag bulk remediation passes."""
+
+    def begin(total: int):
+        tick = started(total)
+        return lambda _failed: tick()
+
+    return begin
+
+
+REMEDIATE_EXIT_CODES = (
+    "exit codes: 0 every remediation ran, or refused to act with its reason (REFUSED: it changed nothing), or "
+    "--dry-run; 1 a remediation failed, did not start or was still running, or an account or region could not "
+    "be remediated; with --local, 0 the run succeeded, 1 it failed (its step and message), 2 refused before "
+    "any step (a parameter, the document) or a usage error"
+)
+
+
+def add_remediate_command(commands) -> None:
+    fix = commands.add_parser(
+        "remediate",
+        help="start Config's remediation of a pack rule's NON_COMPLIANT resources, or run one document --local",
+        epilog=REMEDIATE_EXIT_CODES,
+    )
+    fix.add_argument("--profile", help="AWS profile")
+    fix.add_argument("--region", type=region_name, help="AWS region")
+    local = fix.add_argument_group("one document, run here (no deployment needed)")
+    local.add_argument("--local", action="store_true", help="run --document here as Systems Manager would")
+    local.add_argument("--document", metavar="NAME", help="a document under remediations/")
+    local.add_argument(
+        "--parameter", action="append", default=[], metavar="NAME=VALUE", help="a parameter (repeat a name for a list)"
+    )
+    local.add_argument("--wait", action="store_true", help="wait for the run to end (a local run always does)")
+    through = fix.add_argument_group("through AWS Config (StartRemediationExecution)")
+    through.add_argument("--pack", help="the pack (default: the first in rdk-config.json)")
+    through.add_argument("--rule", help="the rule whose NON_COMPLIANT resources to remediate")
+    through.add_argument("--resources", nargs="+", metavar="ID", help="only these resource IDs")
+    through.add_argument("--dry-run", action="store_true", help="list what would start, with its parameters")
+    through.add_argument("--accounts", nargs="+", type=account_id, metavar="ID", help="assume --role-name in these")
+    through.add_argument("--org", action="store_true", help="assume --role-name in every active account of the org")
+    through.add_argument("--role-name", metavar="ROLE", help="role to assume in each account")
+    through.add_argument("--regions", nargs="+", type=region_name, metavar="REGION", help="default: the pack's")
+    through.add_argument(
+        "--concurrency",
+        type=concurrency,
+        default=org.DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"account x region pairs at once (default {org.DEFAULT_CONCURRENCY})",
+    )
+    fix.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_output_options(fix, "; remediate writes .json, .jsonl, .md and .xml")
+    fix.set_defaults(run=cmd_remediate)
+
+
 def add_rollout_commands(commands) -> None:
     staging = commands.add_parser("stage", help="upload rule code, the rdklib layer and large templates to each region")
     staging.add_argument(
@@ -723,6 +919,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_many_accounts_options(read)
     read.set_defaults(run=cmd_scan)
+    add_remediate_command(commands)
     for command in commands.choices.values():  # also after the subcommand; SUPPRESS keeps a top-level value
         command.add_argument("--project", metavar="DIR", default=argparse.SUPPRESS, help=PROJECT_HELP)
     return parser

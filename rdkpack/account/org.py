@@ -424,3 +424,6 @@ def expiring(credentials: dict | str) -> bool:
     if isinstance(credentials, str) or not isinstance(credentials.get("Expiration"), datetime):
         return False
     return credentials["Expiration"] - datetime.now(UTC) < CREDENTIALS_REFRESH
+
+
+AccountCredentials = _Credentials  # each account's assumed-role credentials, shared by every region's work

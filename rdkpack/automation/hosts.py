@@ -7,11 +7,13 @@ moto's in-process mock and the tests' botocore fakes see the script's calls.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import io
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -83,14 +85,85 @@ class SubprocessHost:
             try:
                 log, _ = process.communicate(timeout=job.timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):  # the whole group may have ended meanwhile
+                    os.killpg(process.pid, signal.SIGKILL)
                 log, _ = process.communicate()
                 return ScriptResult("TimedOut", error=f"Step timed out after {job.timeout} seconds", log=text_of(log))
             if not result.is_file():
                 message = f"the script's interpreter {self.python} exited with code {process.returncode}"
                 return ScriptResult("Failed", error=message, log=text_of(log))
             answer = json.loads(result.read_text(encoding="utf-8"))
-        return ScriptResult(answer["status"], answer.get("payload"), answer.get("error", ""), text_of(log))
+        # The script's traceback belongs in the step's log, after what the script printed (SSM's ExecutionLog).
+        log = text_of(log + answer.get("traceback", "").encode("utf-8"))
+        return ScriptResult(answer["status"], answer.get("payload"), answer.get("error", ""), log)
+
+
+class ForkServerHost:
+    """Fresh processes of `python` forked from a warm one (script_host.py --serve) that has imported boto3 and done
+    nothing else: the same isolation as SubprocessHost, without an interpreter start and boto3 import per step.
+    One warm process per step under way (idle ones are reused); each lives until this interpreter exits."""
+
+    def __init__(self, python: str, note: str = ""):
+        self.python, self.note = python, note
+        self._idle: list[subprocess.Popen] = []
+        self._all: list[subprocess.Popen] = []
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def warm(self) -> subprocess.Popen:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        server = subprocess.Popen(
+            [self.python, str(HOST_PROGRAM), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,  # unbuffered: a reply read never takes the next one along, which select() would then miss
+            env=script_environment(dict(os.environ), {}),
+        )
+        with self._lock:
+            self._all.append(server)
+        return server
+
+    def run(self, job: ScriptJob) -> ScriptResult:
+        server = self.warm()
+        with tempfile.TemporaryDirectory(prefix="rdkpack-step-") as folder:
+            paths = {name: str(Path(folder, f"{name}.json")) for name in ("job", "result", "log")}
+            Path(paths["job"]).write_text(job.as_json(), encoding="utf-8")
+            request = {**paths, "cwd": folder, "env": script_environment(dict(os.environ), job.aws_env)}
+            try:
+                server.stdin.write((json.dumps(request) + "\n").encode())
+                pid = json.loads(server.stdout.readline())["pid"]
+            except (OSError, ValueError, KeyError):  # the warm process is gone: this step in a fresh one
+                return SubprocessHost(self.python, self.note).run(job)
+            timed_out = not select.select([server.stdout], [], [], job.timeout)[0]
+            if timed_out:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+            exit_line = server.stdout.readline()
+            with self._lock:
+                self._idle.append(server)
+            log = Path(paths["log"]).read_bytes() if Path(paths["log"]).is_file() else b""
+            if timed_out:
+                return ScriptResult("TimedOut", error=f"Step timed out after {job.timeout} seconds", log=text_of(log))
+            result = Path(paths["result"])
+            if not result.is_file():
+                code = json.loads(exit_line or b"{}").get("exit")
+                message = f"the script's interpreter {self.python} exited with code {code}"
+                return ScriptResult("Failed", error=message, log=text_of(log))
+            answer = json.loads(result.read_text(encoding="utf-8"))
+        log = text_of(log + answer.get("traceback", "").encode("utf-8"))
+        return ScriptResult(answer["status"], answer.get("payload"), answer.get("error", ""), log)
+
+    def close(self) -> None:
+        with self._lock:
+            servers, self._all, self._idle = self._all, [], []
+        for server in servers:
+            with contextlib.suppress(OSError):
+                server.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.wait(timeout=5)
 
 
 def text_of(log: bytes) -> str:
@@ -118,7 +191,8 @@ class InProcessHost:
             boto3.DEFAULT_SESSION = saved_session
         if worker.is_alive():
             return ScriptResult("TimedOut", error=f"Step timed out after {job.timeout} seconds", log=log.getvalue())
-        return ScriptResult(box["status"], box.get("payload"), box.get("error", ""), log.getvalue())
+        text = log.getvalue() + box.get("traceback", "")
+        return ScriptResult(box["status"], box.get("payload"), box.get("error", ""), text)
 
 
 @contextlib.contextmanager
@@ -152,15 +226,21 @@ def candidates(version: tuple[int, int], project_root: Path | None) -> list[str]
     return [path for path in found if path and Path(path).is_file()]
 
 
-def host_for(version: tuple[int, int], project_root: Path | None = None) -> SubprocessHost:
+@functools.cache
+def fresh_processes(python: str, note: str = ""):
+    """One host per interpreter for the whole run, so its warm processes are reused (fork where the OS has it)."""
+    return ForkServerHost(python, note) if hasattr(os, "fork") else SubprocessHost(python, note)
+
+
+def host_for(version: tuple[int, int], project_root: Path | None = None):
     """A fresh process of Python `version` with boto3; the current interpreter, with a note, where there is none."""
     for python in candidates(version, project_root):
         if has_boto3(python, version):
-            return SubprocessHost(python)
+            return fresh_processes(python)
     here = ".".join(map(str, sys.version_info[:2]))
     wanted = ".".join(map(str, version))
     note = (
         f"no Python {wanted} with boto3 found (.venv/py{version[0]}{version[1]} or python{wanted} on PATH): "
         f"the step ran on Python {here}, and code that runs here may still fail on SSM's {wanted}"
     )
-    return SubprocessHost(sys.executable, note)
+    return fresh_processes(sys.executable, note)

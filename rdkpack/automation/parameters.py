@@ -126,7 +126,10 @@ def resolve_references(document: str, name: str, values: Values, lookup: Paramet
             continue
         if lookup is None:
             raise refused(document, name, f"{value} needs Parameter Store, which this run cannot read")
-        kind, resolved = lookup(match.group(1))
+        try:
+            kind, resolved = lookup(match.group(1))
+        except AutomationRefused as error:  # a missing or unreadable parameter: say which document parameter
+            raise refused(document, name, str(error)) from error
         if kind == "SecureString":
             raise refused(document, name, f"{value} is a SecureString; Automation parameters take String or StringList")
         out.extend(resolved.split(",") if kind == "StringList" else [resolved])

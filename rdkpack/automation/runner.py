@@ -137,7 +137,8 @@ class Runner:
     def run_steps(self, runbook: Runbook, execution: dict, known: dict, credentials: dict | None) -> None:
         env = self.aws_env(credentials)
         step: Step | None = runbook.steps[0]
-        failed_critical = ""
+        # The first critical step that failed or timed out decides the execution's status (Failed or TimedOut).
+        failed_critical: tuple[str, str] | None = None
         while step is not None:
             record = self.run_step(step, known, env)
             execution["StepExecutions"].append(record)
@@ -146,12 +147,12 @@ class Runner:
                 continue
             if step.on_failure == "Abort":
                 return self.finish(execution, record["StepStatus"], record["FailureMessage"], (runbook, known))
-            if step.is_critical:
-                failed_critical = failed_critical or record["FailureMessage"]
+            if step.is_critical and failed_critical is None:
+                failed_critical = (record["StepStatus"], record["FailureMessage"])
             jump = step.on_failure.removeprefix("step:")
             step = runbook.step(jump) if step.on_failure.startswith("step:") else following(runbook, step)
-        status = "Failed" if failed_critical else "Success"
-        return self.finish(execution, status, failed_critical, (runbook, known))
+        status, message = failed_critical or ("Success", "")
+        return self.finish(execution, status, message, (runbook, known))
 
     def finish(self, execution: dict, status: str, message: str, outputs_from: tuple | None = None) -> None:
         """The execution's end: status, end time, failure message, and the document's outputs that exist."""
@@ -210,7 +211,7 @@ class Runner:
         if message:
             record["FailureMessage"] = message
         if step.next_step:
-            record["NextStep"] = {"StepName": step.next_step}
+            record["NextStep"] = step.next_step  # StepExecution.NextStep is the step's name (a string)
         return record
 
 
@@ -259,12 +260,27 @@ def check_references(runbook: Runbook, names: set[str]) -> None:
         raise AutomationRefused(f"{runbook.name}: outputs: {missing[0]} is no step's output")
 
 
-def document_outputs(execution: dict) -> dict:
-    """The execution's outputs decoded: {'Step.Output': value} (a StringMap as a dict)."""
+def document_outputs(execution: dict, runbook: Runbook | None = None) -> dict:
+    """The execution's outputs as values: {'Step.Output': value}. With the runbook each is read as its declared type
+    (a StringMap as a dict, a one-item StringList as a list, a String as text); without it, a value that is JSON is
+    decoded."""
+    types = (
+        {f"{step.name}.{output.name}": output.type for step in runbook.steps for output in step.outputs}
+        if runbook
+        else {}
+    )
     decoded = {}
     for name, values in execution.get("Outputs", {}).items():
-        try:
-            decoded[name] = json.loads(values[0]) if len(values) == 1 else values
-        except ValueError:
+        kind = types.get(name)
+        if kind == "StringList":
+            decoded[name] = list(values)
+        elif kind == "String":
             decoded[name] = values[0]
+        elif kind is not None or len(values) == 1:
+            try:
+                decoded[name] = json.loads(values[0])
+            except ValueError:
+                decoded[name] = values[0]
+        else:
+            decoded[name] = values
     return decoded

@@ -1,10 +1,13 @@
-"""AddRequiredLambdaLayer: pure planning, the full loop against moto, and concurrency with Stubber."""
+"""AddRequiredLambdaLayer: pure planning, the full loop through the committed document against moto, and concurrency
+with Stubber (script-level: the Stubber replaces the script's own client factory)."""
 
 from __future__ import annotations
 
 import boto3
 import pytest
+from moto.awslambda.models import LambdaBackend
 
+from tests.support.automation import refusal, run_document
 from tests.support.project import load_remediation_script
 
 script = load_remediation_script("AddRequiredLambdaLayer")
@@ -83,7 +86,7 @@ def test_plan_refuses_a_layer_of_another_region():
         script.plan_change(state(), other)
 
 
-# ---- the full loop against moto ----
+# ---- the full loop: the committed document run as SSM runs it, against moto ----
 
 
 @pytest.fixture
@@ -102,6 +105,17 @@ def layers_of(client, name):
 
 
 def run(function, layer_arn, dry_run=False):
+    """The document's output, its parameters sent as strings as AWS Config and the console send them."""
+    return run_document("AddRequiredLambdaLayer", FunctionName=function, LayerVersionArn=layer_arn, DryRun=dry_run)
+
+
+def refused(function, layer_arn):
+    """The failed execution's message."""
+    return refusal("AddRequiredLambdaLayer", FunctionName=function, LayerVersionArn=layer_arn)
+
+
+def run_script(function, layer_arn, dry_run=False):
+    """script.py's handler itself, for the Stubber tests (they patch its client factory)."""
     return script.handler({"FunctionName": function, "LayerVersionArn": layer_arn, "DryRun": dry_run}, None)
 
 
@@ -135,8 +149,13 @@ def test_older_version_is_replaced_in_its_position(lambda_env):
 def test_compliant_function_is_left_alone_and_second_run_is_a_no_op(lambda_env, monkeypatch):
     client, versions, create = lambda_env
     writes = []
-    client.meta.events.register("before-call.lambda.UpdateFunctionConfiguration", lambda **kw: writes.append(1))
-    monkeypatch.setattr(script, "lambda_client", lambda: client)
+    update = LambdaBackend.update_function_configuration  # the script's own client: counted where moto answers
+
+    def counted(self, *args, **kwargs):
+        writes.append(1)
+        return update(self, *args, **kwargs)
+
+    monkeypatch.setattr(LambdaBackend, "update_function_configuration", counted)
     create("orders")
     first = run("orders", versions[("company-base", 2)])
     second = run("orders", versions[("company-base", 2)])
@@ -158,15 +177,13 @@ def test_dry_run_reports_the_plan_and_changes_nothing(lambda_env):
 
 def test_missing_function_fails_clearly(lambda_env):
     _, versions, _ = lambda_env
-    with pytest.raises(script.RemediationError, match="Function ghost does not exist; nothing was changed"):
-        run("ghost", versions[("company-base", 3)])
+    assert refused("ghost", versions[("company-base", 3)]) == "Function ghost does not exist; nothing was changed."
 
 
 def test_image_function_fails_and_is_unchanged(lambda_env):
     client, versions, create = lambda_env
     create("container", package_type="Image")
-    with pytest.raises(script.RemediationError, match="container-image"):
-        run("container", versions[("company-base", 3)])
+    assert "container-image" in refused("container", versions[("company-base", 3)])
     assert layers_of(client, "container") == []
 
 
@@ -176,8 +193,7 @@ def test_function_with_five_layers_fails_and_is_unchanged(lambda_env):
     five = [versions[("other", 1)], versions[("other", 2)], versions[("other", 3)]]
     five += [published["LayerVersionArn"] for published in extra]
     create("full", five)
-    with pytest.raises(script.RemediationError, match="already has 5 layers"):
-        run("full", versions[("company-base", 3)])
+    assert "already has 5 layers" in refused("full", versions[("company-base", 3)])
     assert layers_of(client, "full") == five
 
 
@@ -212,7 +228,7 @@ def test_update_passes_revision_id_and_concurrent_change_is_not_overwritten(stub
         },
     )
     with pytest.raises(script.RemediationError, match="changed while the remediation ran; nothing was overwritten"):
-        run("orders", BASE + ":3")
+        run_script("orders", BASE + ":3")
 
 
 def test_verification_fails_when_read_back_differs(stubbed):
@@ -227,7 +243,7 @@ def test_verification_fails_when_read_back_differs(stubbed):
         "get_function_configuration", configuration([OTHER + ":9"], "rev-3"), {"FunctionName": "orders"}
     )
     with pytest.raises(script.RemediationError, match="did not reach the planned layers"):
-        run("orders", BASE + ":3")
+        run_script("orders", BASE + ":3")
 
 
 def test_update_in_progress_is_awaited_before_planning(stubbed):
@@ -236,7 +252,7 @@ def test_update_in_progress_is_awaited_before_planning(stubbed):
     )
     stubbed.add_response("get_function_configuration", configuration([], "rev-2"), {"FunctionName": "orders"})
     stubbed.add_response("get_function_configuration", configuration([], "rev-2"), {"FunctionName": "orders"})
-    result = run("orders", BASE + ":3", dry_run=True)
+    result = run_script("orders", BASE + ":3", dry_run=True)
     assert (result["Status"], result["LayersAfter"]) == ("DRY_RUN", [BASE + ":3"])
 
 
@@ -249,7 +265,7 @@ def test_update_the_role_may_not_make_is_explained_and_changes_nothing(stubbed):
         http_status_code=403,
     )
     with pytest.raises(script.RemediationError) as raised:
-        run("orders", BASE + ":3")
+        run_script("orders", BASE + ":3")
     message = str(raised.value)
     assert (
         "Lambda refused lambda:UpdateFunctionConfiguration (not authorized to perform: lambda:GetLayerVersion"

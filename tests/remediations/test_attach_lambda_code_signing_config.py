@@ -1,10 +1,12 @@
-"""AttachLambdaCodeSigningConfig: pure planning, moto for reads, Stubber for the write moto lacks."""
+"""AttachLambdaCodeSigningConfig: pure planning; the committed document run as SSM runs it against moto (its missing
+PutFunctionCodeSigningConfig answered at moto's level); the script's exact calls and races with Stubber."""
 
 from __future__ import annotations
 
 import boto3
 import pytest
 
+from tests.support.automation import put_code_signing_config_in_moto, refusal, run_document
 from tests.support.project import load_remediation_script
 
 script = load_remediation_script("AttachLambdaCodeSigningConfig")
@@ -53,11 +55,39 @@ def test_plan_refuses_a_value_that_is_not_a_config_arn():
         script.plan_change(state(), "csc-0123")
 
 
-# ---- against moto (reads) ----
+# ---- the full loop: the committed document against moto ----
 
 
 def run(function, config_arn=CSC, dry_run=False):
+    """The document's output, its parameters sent as strings as AWS Config and the console send them."""
+    return run_document(
+        "AttachLambdaCodeSigningConfig", FunctionName=function, CodeSigningConfigArn=config_arn, DryRun=dry_run
+    )
+
+
+def refused(function, config_arn=CSC):
+    """The failed execution's message."""
+    return refusal("AttachLambdaCodeSigningConfig", FunctionName=function, CodeSigningConfigArn=config_arn)
+
+
+def run_script(function, config_arn=CSC, dry_run=False):
+    """script.py's handler itself, for the Stubber tests (they patch its client factory)."""
     return script.handler({"FunctionName": function, "CodeSigningConfigArn": config_arn, "DryRun": dry_run}, None)
+
+
+def attached_output(name: str) -> dict:
+    """What the remediation returns after attaching CSC to a function that had no config."""
+    return {
+        "FunctionName": name,
+        "Status": "CHANGED",
+        "Action": "AttachConfig",
+        "Message": f"Attached {CSC}.",
+        "CodeSigningConfigBefore": "",
+        "CodeSigningConfigAfter": CSC,
+        "Changes": [f"Attached {CSC}."],
+        "Before": {"CodeSigningConfigArn": ""},
+        "After": {"CodeSigningConfigArn": CSC},
+    }
 
 
 def attached(name):
@@ -87,18 +117,46 @@ def test_dry_run_reports_the_plan_and_changes_nothing(create_function):
 
 
 def test_missing_function_fails_clearly(aws):
-    with pytest.raises(script.RemediationError, match="Function ghost does not exist; nothing was changed"):
-        run("ghost")
+    assert refused("ghost") == "Function ghost does not exist; nothing was changed."
 
 
 def test_image_function_fails_and_is_unchanged(create_function):
     create_function("container", package_type="Image")
-    with pytest.raises(script.RemediationError, match="does not support code signing"):
-        run("container")
+    assert "does not support code signing" in refused("container")
     assert not attached("container")
 
 
-# ---- the write path, which moto does not implement: Stubber with the expected calls ----
+@pytest.fixture
+def put_in_moto(monkeypatch):
+    put_code_signing_config_in_moto(monkeypatch)
+
+
+def test_unsigned_function_gets_the_config_verified_and_a_second_run_is_a_no_op(create_function, put_in_moto):
+    create_function("unsigned")
+    assert run("unsigned") == attached_output("unsigned")
+    assert attached("unsigned") == CSC
+    assert run("unsigned")["Status"] == "NO_CHANGE"
+
+
+def test_another_config_is_replaced(create_function, put_in_moto):
+    create_function("signed-elsewhere", code_signing_config_arn=CSC_OLD)
+    result = run("signed-elsewhere")
+    assert (result["Status"], result["Action"], result["CodeSigningConfigBefore"]) == (
+        "CHANGED",
+        "ReplaceConfig",
+        CSC_OLD,
+    )
+    assert attached("signed-elsewhere") == CSC
+
+
+def test_a_config_of_another_region_is_refused_before_any_write(create_function, put_in_moto):
+    create_function("unsigned")
+    other_region = CSC.replace("us-east-1", "eu-west-1")
+    assert "not in function unsigned's account and region" in refused("unsigned", other_region)
+    assert not attached("unsigned")
+
+
+# ---- the write path's exact calls and races: Stubber on the script's client (script-level) ----
 
 
 @pytest.fixture
@@ -136,17 +194,7 @@ def test_unsigned_function_gets_the_config_and_is_verified(stubbed):
     expect_attached(stubbed, "")
     expect_put(stubbed)
     expect_attached(stubbed, CSC)
-    assert run("fn") == {
-        "FunctionName": "fn",
-        "Status": "CHANGED",
-        "Action": "AttachConfig",
-        "Message": f"Attached {CSC}.",
-        "CodeSigningConfigBefore": "",
-        "CodeSigningConfigAfter": CSC,
-        "Changes": [f"Attached {CSC}."],
-        "Before": {"CodeSigningConfigArn": ""},
-        "After": {"CodeSigningConfigArn": CSC},
-    }
+    assert run_script("fn") == attached_output("fn")
 
 
 def test_other_config_is_replaced(stubbed):
@@ -154,7 +202,7 @@ def test_other_config_is_replaced(stubbed):
     expect_attached(stubbed, CSC_OLD)
     expect_put(stubbed)
     expect_attached(stubbed, CSC)
-    result = run("fn")
+    result = run_script("fn")
     assert (result["Action"], result["CodeSigningConfigBefore"]) == ("ReplaceConfig", CSC_OLD)
 
 
@@ -164,16 +212,16 @@ def test_verification_fails_when_read_back_differs(stubbed):
     expect_put(stubbed)
     expect_attached(stubbed, CSC_OLD)
     with pytest.raises(script.RemediationError, match=f"has code-signing config {CSC_OLD} after the change"):
-        run("fn")
+        run_script("fn")
 
 
 def test_concurrent_change_between_read_and_write_is_not_overwritten(stubbed):
     expect_read(stubbed, "")
     expect_attached(stubbed, CSC_OLD)
     with pytest.raises(script.RemediationError, match=r"changed while the remediation ran.*nothing was overwritten"):
-        run("fn")
+        run_script("fn")
 
 
 def test_second_run_is_a_no_op(stubbed):
     expect_read(stubbed, CSC)
-    assert run("fn")["Status"] == "NO_CHANGE"
+    assert run_script("fn")["Status"] == "NO_CHANGE"

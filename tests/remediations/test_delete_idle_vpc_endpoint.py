@@ -1,4 +1,5 @@
-"""DeleteIdleVpcEndpoint: the pure plan and recreate spec, the full loop on moto, refusals and races with Stubber."""
+"""DeleteIdleVpcEndpoint: the pure plan and recreate spec, the full loop through the committed document on moto,
+refusals and races with Stubber (script-level: the Stubber replaces the script's own client factories)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from botocore.stub import ANY
 from botocore.validate import validate_parameters
 
 from rdkpack.project import documents
+from tests.support.automation import refusal, run_document
 from tests.support.endpoint_account import idle_and_busy_endpoints
 from tests.support.project import ROOT, load_remediation_script
 
@@ -167,7 +169,8 @@ def test_max_idle_bytes_refuses_anything_but_a_string_of_digits_within_bounds(va
         assert not re.search(MAX_IDLE_BYTES_SPEC["allowedPattern"], value), "the document's pattern refuses it too"
 
 
-# ---- the full loop against moto (endpoints backdated in moto's backend, traffic in its CloudWatch) ----
+# ---- the full loop: the committed document run as SSM runs it, against moto (endpoints backdated in moto's
+# backend, traffic in its CloudWatch) ----
 
 
 @pytest.fixture
@@ -179,9 +182,23 @@ def state_of(ec2, endpoint_id):
     return ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"][0]["State"]
 
 
-def run(endpoint_id, approve=True, dry_run=False, **extra):
-    events = {"VpcEndpointId": endpoint_id, "ApproveDeletion": approve, "DryRun": dry_run, **extra}
-    return script.handler(events, None)
+def parameters(endpoint_id, approve=True, dry_run=False, **extra):
+    return {"VpcEndpointId": endpoint_id, "ApproveDeletion": approve, "DryRun": dry_run, **extra}
+
+
+def run(endpoint_id, **given):
+    """The document's output, its parameters sent as strings as AWS Config and the console send them."""
+    return run_document("DeleteIdleVpcEndpoint", **parameters(endpoint_id, **given))
+
+
+def refused(endpoint_id, **given):
+    """The failed execution's message."""
+    return refusal("DeleteIdleVpcEndpoint", **parameters(endpoint_id, **given))
+
+
+def run_script(endpoint_id, **given):
+    """script.py's handler itself, for the Stubber tests (they patch its client factories)."""
+    return script.handler(parameters(endpoint_id, **given), None)
 
 
 def test_an_approved_idle_endpoint_is_deleted_verified_and_a_second_run_is_a_no_op(endpoints):
@@ -222,9 +239,7 @@ def test_the_recreate_spec_builds_an_equivalent_endpoint(endpoints):
 
 def test_without_approval_the_run_fails_with_the_blast_radius_and_changes_nothing(endpoints):
     ec2, found = endpoints
-    with pytest.raises(script.RemediationError) as refused:
-        run(found["idle"], approve=False)
-    message = str(refused.value)
+    message = refused(found["idle"], approve=False)
     assert "com.amazonaws.us-east-1.secretsmanager" in message and "Private DNS is" in message
     assert '"ServiceName": "com.amazonaws.us-east-1.secretsmanager"' in message, "the recreate spec"
     assert message.endswith("then re-run with ApproveDeletion=true. Nothing was changed.")
@@ -243,16 +258,14 @@ def test_dry_run_returns_the_plan_whatever_the_approval_and_changes_nothing(endp
 
 def test_a_busy_endpoint_is_refused_and_kept(endpoints):
     ec2, found = endpoints
-    with pytest.raises(script.RemediationError, match=r"processed 4,096 bytes .* it is not idle"):
-        run(found["busy"])
+    assert re.search(r"processed 4,096 bytes .* it is not idle", refused(found["busy"]))
     assert state_of(ec2, found["busy"]) == "available"
     assert run(found["busy"], MaxIdleBytes="4096")["Status"] == "CHANGED", "at most MaxIdleBytes is idle"
 
 
 def test_an_endpoint_younger_than_idle_days_is_refused(endpoints):
     ec2, found = endpoints
-    with pytest.raises(script.RemediationError, match="traffic history is too short to call it idle"):
-        run(found["idle"], IdleDays=91)
+    assert "traffic history is too short to call it idle" in refused(found["idle"], IdleDays=91)
     assert state_of(ec2, found["idle"]) == "available"
 
 
@@ -268,8 +281,7 @@ def test_an_endpoint_the_rule_spares_is_refused_whatever_role_runs_it(endpoints,
     ec2, found = endpoints
     ec2.create_tags(Resources=[found["idle"]], Tags=[{"Key": "idle-exempt", "Value": "yes"}])
     for dry_run in (True, False):
-        with pytest.raises(script.RemediationError, match=reason):
-            run(found["idle"], dry_run=dry_run, **extra)
+        assert reason in refused(found["idle"], dry_run=dry_run, **extra)
     assert state_of(ec2, found["idle"]) == "available"
     other_value = {"ExemptionTag": "idle-exempt=no"}
     assert run(found["idle"], dry_run=True, **other_value)["Status"] == "DRY_RUN", "another value is not exempt"
@@ -284,8 +296,7 @@ def test_a_gateway_endpoint_is_refused(endpoints):
     ec2, _ = endpoints
     vpc = ec2.describe_vpcs()["Vpcs"][-1]["VpcId"]
     gateway = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", VpcEndpointType="Gateway")
-    with pytest.raises(script.RemediationError, match="of type Gateway; only Interface endpoints are deleted"):
-        run(gateway["VpcEndpoint"]["VpcEndpointId"])
+    assert "of type Gateway; only Interface endpoints are deleted" in refused(gateway["VpcEndpoint"]["VpcEndpointId"])
 
 
 # ---- what moto cannot show: Stubber, with every request and answer checked against botocore's shapes ----
@@ -325,12 +336,12 @@ def test_endpoints_the_rule_does_not_judge_are_refused_without_a_metric_call(stu
     found = {k: v for k, v in found.items() if v is not None}
     ec2.add_response("describe_vpc_endpoints", {"VpcEndpoints": [found]}, {"VpcEndpointIds": [ENDPOINT]})
     with pytest.raises(script.RemediationError, match=reason):
-        run(ENDPOINT)
+        run_script(ENDPOINT)
 
 
 def test_a_malformed_max_idle_bytes_is_refused_before_any_call(stubbed):
     with pytest.raises(script.RemediationError, match="MaxIdleBytes must be an integer from 0 to 1000000000000000"):
-        run(ENDPOINT, MaxIdleBytes=4096)  # an SSM String arrives as a str: anything else is a wrong caller
+        run_script(ENDPOINT, MaxIdleBytes=4096)  # an SSM String arrives as a str: anything else is a wrong caller
 
 
 @pytest.mark.parametrize("status", ["Forbidden", "InternalError"])
@@ -339,7 +350,7 @@ def test_an_unknown_traffic_figure_is_never_taken_as_idle(stubbed, status):
     expect_describe(ec2)
     expect_bytes(cloudwatch, status=status)
     with pytest.raises(script.RemediationError, match=f"CloudWatch answered {status} .* not deleted"):
-        run(ENDPOINT)
+        run_script(ENDPOINT)
 
 
 def test_traffic_across_pages_is_summed(stubbed):
@@ -351,7 +362,7 @@ def test_traffic_across_pages_is_summed(stubbed):
     )
     expect_bytes(cloudwatch, [5.0])
     with pytest.raises(script.RemediationError, match="processed 11 bytes"):
-        run(ENDPOINT, MaxIdleBytes="10")
+        run_script(ENDPOINT, MaxIdleBytes="10")
 
 
 def test_the_query_names_every_dimension_privatelink_publishes_over_the_idle_days_window(stubbed):
@@ -374,7 +385,7 @@ def test_the_query_names_every_dimension_privatelink_publishes_over_the_idle_day
     cloudwatch.client.meta.events.register(
         "provide-client-params.cloudwatch.GetMetricData", lambda params, **_: windows.append(params)
     )
-    assert run(ENDPOINT, dry_run=True, IdleDays=45)["Status"] == "DRY_RUN"
+    assert run_script(ENDPOINT, dry_run=True, IdleDays=45)["Status"] == "DRY_RUN"
     assert windows[0]["EndTime"] - windows[0]["StartTime"] == datetime.timedelta(days=45)
 
 
@@ -384,7 +395,7 @@ def test_an_endpoint_changed_between_read_and_delete_is_left_alone(stubbed):
     expect_bytes(cloudwatch)
     expect_describe(ec2, SubnetIds=["subnet-0000000000000000a"])
     with pytest.raises(script.RemediationError, match="changed while the remediation ran; nothing was deleted"):
-        run(ENDPOINT)
+        run_script(ENDPOINT)
 
 
 def test_an_unsuccessful_item_fails_the_run(stubbed):
@@ -395,7 +406,7 @@ def test_an_unsuccessful_item_fails_the_run(stubbed):
     unsuccessful = {"Error": {"Code": "OperationNotPermitted", "Message": "denied by policy"}, "ResourceId": ENDPOINT}
     ec2.add_response("delete_vpc_endpoints", {"Unsuccessful": [unsuccessful]}, {"VpcEndpointIds": [ENDPOINT]})
     with pytest.raises(script.RemediationError, match=r"did not delete .*: OperationNotPermitted: denied by policy"):
-        run(ENDPOINT)
+        run_script(ENDPOINT)
 
 
 @pytest.mark.parametrize(("after", "verified"), [("deleting", "deleting"), ("deleted", "deleted"), (None, "deleted")])
@@ -409,7 +420,7 @@ def test_the_deletion_is_verified_as_deleting_or_gone(stubbed, after, verified):
         ec2.add_client_error("describe_vpc_endpoints", "InvalidVpcEndpointId.NotFound", http_status_code=400)
     else:
         expect_describe(ec2, state=after)
-    assert run(ENDPOINT)["After"] == {"State": verified}
+    assert run_script(ENDPOINT)["After"] == {"State": verified}
 
 
 def test_an_endpoint_still_available_after_the_delete_fails_verification(stubbed):
@@ -420,4 +431,4 @@ def test_an_endpoint_still_available_after_the_delete_fails_verification(stubbed
     ec2.add_response("delete_vpc_endpoints", {"Unsuccessful": []}, {"VpcEndpointIds": [ENDPOINT]})
     expect_describe(ec2)
     with pytest.raises(script.RemediationError, match="was asked to delete but is available"):
-        run(ENDPOINT)
+        run_script(ENDPOINT)

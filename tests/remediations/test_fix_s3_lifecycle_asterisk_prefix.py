@@ -1,14 +1,17 @@
-"""FixS3LifecycleAsteriskPrefix: pure rewriting, the full loop on moto, Stubber where moto drops fields."""
+"""FixS3LifecycleAsteriskPrefix: pure rewriting, the full loop through the committed document on moto, Stubber where
+moto drops fields (script-level: the Stubber replaces the script's own client factory)."""
 
 from __future__ import annotations
 
 import copy
 import datetime
+import re
 
 import boto3
 import pytest
 
 from rdkpack.project.config import load_project
+from tests.support.automation import refusal, run_document
 from tests.support.project import ROOT, load_remediation_script
 
 script = load_remediation_script("FixS3LifecycleAsteriskPrefix")
@@ -369,7 +372,7 @@ def test_unfixable_refusal_also_names_archiving_rewrites_waiting_for_their_appro
     )
 
 
-# ---- the full loop against moto ----
+# ---- the full loop: the committed document run as SSM runs it, against moto ----
 
 
 @pytest.fixture
@@ -389,14 +392,28 @@ def rules_of(client, bucket):
     return client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
 
 
-def run(bucket, dry_run=False, include_expiring=False, include_restore_required=False):
-    events = {
+def parameters(bucket, dry_run=False, include_expiring=False, include_restore_required=False):
+    return {
         "BucketName": bucket,
         "IncludeExpiringRules": include_expiring,
         "IncludeRestoreRequiredTransitions": include_restore_required,
         "DryRun": dry_run,
     }
-    return script.handler(events, None)
+
+
+def run(bucket, **given):
+    """The document's output, its parameters sent as strings as AWS Config and the console send them."""
+    return run_document("FixS3LifecycleAsteriskPrefix", **parameters(bucket, **given))
+
+
+def refused(bucket, **given):
+    """The failed execution's message."""
+    return refusal("FixS3LifecycleAsteriskPrefix", **parameters(bucket, **given))
+
+
+def run_script(bucket, **given):
+    """script.py's handler itself, for the Stubber tests (they patch its client factory)."""
+    return script.handler(parameters(bucket, **given), None)
 
 
 def put_objects(client, bucket, keys):
@@ -479,8 +496,7 @@ def test_unfixable_prefix_fails_naming_the_rule_and_changes_nothing(s3):
     ]
     bucket("suffix", rules)
     before = rules_of(client, "suffix")
-    with pytest.raises(script.RemediationError, match=r"rule star-dot-log Filter.Prefix '\*.log'.*Nothing was changed"):
-        run("suffix")
+    assert re.search(r"rule star-dot-log Filter.Prefix '\*.log'.*Nothing was changed", refused("suffix"))
     assert rules_of(client, "suffix") == before
 
 
@@ -501,9 +517,7 @@ def test_expiring_rule_is_refused_without_the_flag_and_the_bucket_is_unchanged(s
     bucket("expiring", [{"ID": "expire-all", "Status": "Enabled", "Prefix": "*", **actions}])
     put_objects(client, "expiring", ["a", "logs/b"])
     before = rules_of(client, "expiring")
-    with pytest.raises(script.RemediationError) as refused:
-        run("expiring")
-    message = str(refused.value)
+    message = refused("expiring")
     assert f"rule expire-all Prefix '*' -> '' (expires objects: {named}; the new prefix matches 2 objects)" in message
     assert "re-run with IncludeExpiringRules=true" in message and message.endswith("Nothing was changed.")
     assert rules_of(client, "expiring") == before
@@ -517,9 +531,7 @@ def test_one_expiring_rule_blocks_rewriting_a_transition_only_rule_too(s3):
     ]
     bucket("mixed-expiry", rules)
     before = rules_of(client, "mixed-expiry")
-    with pytest.raises(script.RemediationError) as refused:
-        run("mixed-expiry")
-    message = str(refused.value)
+    message = refused("mixed-expiry")
     assert "rule expire-logs Filter.Prefix 'logs/*' -> 'logs/' (expires objects: Expiration.Days=30" in message
     assert "rule archive" not in message and message.endswith(
         "Nothing was changed, nor the 1 other planned rewrite(s)."
@@ -531,8 +543,7 @@ def test_dry_run_without_the_flag_is_refused_the_same_way(s3):
     client, bucket = s3
     bucket("dry-expiring", [{"ID": "expire-all", "Status": "Enabled", "Prefix": "*", "Expiration": {"Days": 30}}])
     before = rules_of(client, "dry-expiring")
-    with pytest.raises(script.RemediationError, match=r"Expiration.Days=30.*IncludeExpiringRules=true"):
-        run("dry-expiring", dry_run=True)
+    assert re.search(r"Expiration.Days=30.*IncludeExpiringRules=true", refused("dry-expiring", dry_run=True))
     assert rules_of(client, "dry-expiring") == before
 
 
@@ -540,8 +551,7 @@ def test_disabled_expiring_rule_is_refused_saying_enabling_it_would_delete(s3):
     client, bucket = s3
     bucket("disabled", [{"ID": "later", "Status": "Disabled", "Prefix": "*", "Expiration": {"Days": 30}}])
     before = rules_of(client, "disabled")
-    with pytest.raises(script.RemediationError, match=r"expires objects once enabled \(rule is Disabled\)"):
-        run("disabled")
+    assert "expires objects once enabled (rule is Disabled)" in refused("disabled")
     assert rules_of(client, "disabled") == before
 
 
@@ -633,7 +643,7 @@ def test_dry_run_shows_whether_each_rule_expires_and_the_objects_its_new_prefix_
         (True, True),
         ("true", True),
         ("True", True),
-        (" TRUE ", True),
+        ("TRUE", True),
         (False, False),
         ("false", False),
         ("False", False),
@@ -646,16 +656,25 @@ def test_include_expiring_rules_accepts_booleans_and_the_strings_ssm_passes(s3, 
         assert run("flag", include_expiring=value)["Status"] == "CHANGED"
         assert rules_of(client, "flag")[0]["Prefix"] == ""
     else:
-        with pytest.raises(script.RemediationError, match="IncludeExpiringRules=true"):
-            run("flag", include_expiring=value)
+        assert "IncludeExpiringRules=true" in refused("flag", include_expiring=value)
         assert rules_of(client, "flag")[0]["Prefix"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [(True, True), ("true", True), (" TRUE ", True), (" True ", True), (False, False), ("false", False), ("", False)],
+)
+def test_the_script_reads_a_flag_given_as_a_string_in_any_case_or_padding(value, read):
+    """SSM hands the script a Boolean parameter as a bool; a caller of the handler itself may pass a string."""
+    assert script.as_bool(value) is read
 
 
 def test_missing_include_expiring_rules_means_false(s3):
     _, bucket = s3
     bucket("no-flag", [{"ID": "expire-all", "Status": "Enabled", "Prefix": "*", "Expiration": {"Days": 30}}])
+    assert "IncludeExpiringRules=true" in refusal("FixS3LifecycleAsteriskPrefix", BucketName="no-flag")
     with pytest.raises(script.RemediationError, match="IncludeExpiringRules=true"):
-        script.handler({"BucketName": "no-flag", "DryRun": False}, None)
+        script.handler({"BucketName": "no-flag", "DryRun": False}, None)  # the script's own default, too
 
 
 RESTORE_REQUIRED_CASES = [
@@ -680,9 +699,7 @@ def test_transition_to_a_restore_required_class_is_refused_without_its_approval(
     bucket("archive", [{"ID": "archive-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **actions}])
     put_objects(client, "archive", ["logs/1", "logs/2", "logs/3", "data/1"])
     before = rules_of(client, "archive")
-    with pytest.raises(script.RemediationError) as refused:
-        run("archive", include_expiring=include_expiring)
-    assert str(refused.value) == (
+    assert refused("archive", include_expiring=include_expiring) == (
         "Bucket archive: widening these lifecycle prefixes would make S3 move objects the rules never touched to a "
         "storage class they can be read from only after a restore: rule archive-logs Filter.Prefix 'logs/*' -> "
         f"'logs/' (expires no objects; archives objects (readable only after a restore): {named}; the new prefix "
@@ -693,7 +710,7 @@ def test_transition_to_a_restore_required_class_is_refused_without_its_approval(
 
 
 @pytest.mark.parametrize(("actions", "named"), RESTORE_REQUIRED_CASES)
-@pytest.mark.parametrize("approval", [True, "true", " True "], ids=["bool", "ssm-string", "padded"])
+@pytest.mark.parametrize("approval", [True, "true", "True"], ids=["bool", "ssm-string", "capitalised"])
 def test_transition_to_a_restore_required_class_is_widened_once_approved(s3, actions, named, approval):
     client, bucket = s3
     bucket("archive", [{"ID": "archive-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **actions}])
@@ -740,12 +757,11 @@ def test_disabled_archiving_rule_is_refused_saying_enabling_it_would_archive(s3)
     client, bucket = s3
     bucket("disabled-archive", [{"ID": "later", "Status": "Disabled", "Prefix": "*", **GLACIER_90}])
     before = rules_of(client, "disabled-archive")
-    with pytest.raises(
-        script.RemediationError,
-        match=r"archives objects once enabled \(rule is Disabled; readable only after a restore\): "
+    assert re.search(
+        r"archives objects once enabled \(rule is Disabled; readable only after a restore\): "
         r"Transitions.Days=90 to GLACIER.*IncludeRestoreRequiredTransitions=true",
-    ):
-        run("disabled-archive")
+        refused("disabled-archive"),
+    )
     assert rules_of(client, "disabled-archive") == before
 
 
@@ -753,10 +769,8 @@ def test_dry_run_without_approval_is_refused_naming_the_archiving_rule(s3):
     client, bucket = s3
     bucket("dry-archive", [{"ID": "archive-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/*"}, **GLACIER_90}])
     before = rules_of(client, "dry-archive")
-    with pytest.raises(
-        script.RemediationError, match=r"rule archive-logs .*Transitions.Days=90 to GLACIER.*IncludeRestoreRequired"
-    ):
-        run("dry-archive", dry_run=True, include_expiring=True)
+    message = refused("dry-archive", dry_run=True, include_expiring=True)
+    assert re.search(r"rule archive-logs .*Transitions.Days=90 to GLACIER.*IncludeRestoreRequired", message)
     assert rules_of(client, "dry-archive") == before
 
 
@@ -800,8 +814,7 @@ def test_bucket_without_lifecycle_is_left_alone(s3):
 
 
 def test_missing_bucket_fails_clearly(s3):
-    with pytest.raises(script.RemediationError, match="Bucket ghost-bucket does not exist; nothing was changed"):
-        run("ghost-bucket")
+    assert refused("ghost-bucket") == "Bucket ghost-bucket does not exist; nothing was changed."
 
 
 # ---- what moto drops (object-size filters) and races: Stubber with the exact calls ----
@@ -855,7 +868,7 @@ def test_object_size_filters_and_default_minimum_size_are_written_back(stubbed):
         },
     )
     expect_get(stubbed, SIZE_RULES_FIXED)
-    assert run("sized")["Status"] == "CHANGED"
+    assert run_script("sized")["Status"] == "CHANGED"
 
 
 def test_concurrent_change_between_read_and_write_is_not_overwritten(stubbed):
@@ -863,7 +876,7 @@ def test_concurrent_change_between_read_and_write_is_not_overwritten(stubbed):
     expect_count(stubbed, "logs/")
     expect_get(stubbed, [*SIZE_RULES, {"ID": "added-meanwhile", "Status": "Enabled", "Prefix": "x/"}])
     with pytest.raises(script.RemediationError, match="changed while the remediation ran; nothing was overwritten"):
-        run("sized")
+        run_script("sized")
 
 
 def test_verification_fails_when_read_back_differs(stubbed):
@@ -873,7 +886,7 @@ def test_verification_fails_when_read_back_differs(stubbed):
     stubbed.add_response("put_bucket_lifecycle_configuration", {})
     expect_get(stubbed, SIZE_RULES_FIXED, size="all_storage_classes_128K")
     with pytest.raises(script.RemediationError, match="read back after the change is not the planned one"):
-        run("sized")
+        run_script("sized")
 
 
 def test_objects_are_counted_once_per_distinct_new_prefix(stubbed):
@@ -887,7 +900,7 @@ def test_objects_are_counted_once_per_distinct_new_prefix(stubbed):
     expect_get(stubbed, rules)
     expect_count(stubbed, "logs/", 12)
     expect_count(stubbed, "", 40)  # a third list call, or any other, fails: the Stubber has no answer for it
-    result = run("sized", dry_run=True)
+    result = run_script("sized", dry_run=True)
     assert [(c["RuleId"], c["ObjectsMatched"]) for c in result["RulesChanged"]] == [
         ("a", "12"),
         ("b", "12"),
@@ -900,26 +913,26 @@ def test_a_truncated_listing_counts_as_1000_plus(stubbed):
     expect_get(stubbed, [{"ID": "expire-all", "Status": "Enabled", "Prefix": "*", "Expiration": {"Days": 30}}])
     expect_count(stubbed, "", 1000, truncated=True)
     with pytest.raises(script.RemediationError, match=r"the new prefix matches 1,000\+ objects"):
-        run("sized")
+        run_script("sized")
 
 
 def test_a_truncated_listing_shows_1000_plus_in_the_plan(stubbed):
     expect_get(stubbed, SIZE_RULES)
     expect_count(stubbed, "logs/", 1000, truncated=True)
-    result = run("sized", dry_run=True)
+    result = run_script("sized", dry_run=True)
     assert result["RulesChanged"][0]["ObjectsMatched"] == "1,000+"
     assert "the new prefix matches 1,000+ objects" in result["Message"]
 
 
 def test_nothing_is_listed_when_no_prefix_needs_rewriting(stubbed):
     expect_get(stubbed, [{"ID": "clean", "Status": "Enabled", "Prefix": "logs/", "Expiration": {"Days": 1}}])
-    assert run("sized")["Status"] == "NO_CHANGE"  # a list call would find no stubbed answer and fail
+    assert run_script("sized")["Status"] == "NO_CHANGE"  # a list call would find no stubbed answer and fail
 
 
 def test_nothing_is_listed_when_an_unfixable_prefix_refuses_the_run(stubbed):
     expect_get(stubbed, [{"ID": "bad", "Status": "Enabled", "Prefix": "*.log", **TRANSITION}])
     with pytest.raises(script.RemediationError, match=r"rule bad Prefix '\*.log' has '\*' before the end"):
-        run("sized")
+        run_script("sized")
 
 
 # ---- no pack approves deletions on anyone's behalf ----

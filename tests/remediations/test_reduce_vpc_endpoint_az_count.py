@@ -1,4 +1,5 @@
-"""ReduceVpcEndpointAzCount: pure choice of subnets, the full loop on moto, races and waits with Stubber."""
+"""ReduceVpcEndpointAzCount: pure choice of subnets, the full loop through the committed document on moto, races and
+waits with Stubber (script-level: the Stubber replaces the script's own client factory)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import boto3
 import botocore.session
 import pytest
 
+from tests.support.automation import refusal, run_document
 from tests.support.project import load_remediation_script
 
 script = load_remediation_script("ReduceVpcEndpointAzCount")
@@ -60,7 +62,7 @@ def test_max_az_count_accepts_what_ssm_may_pass(value):
     assert script.parse_max_az_count(value) == 2
 
 
-# ---- the full loop against moto ----
+# ---- the full loop: the committed document run as SSM runs it, against moto ----
 
 
 @pytest.fixture
@@ -85,9 +87,23 @@ def subnets_of(ec2, endpoint_id):
     return sorted(ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"][0]["SubnetIds"])
 
 
-def run(endpoint_id, max_azs=1, keep="", dry_run=False):
-    events = {"VpcEndpointId": endpoint_id, "MaxAzCount": max_azs, "KeepAvailabilityZones": keep, "DryRun": dry_run}
-    return script.handler(events, None)
+def parameters(endpoint_id, max_azs=1, keep="", dry_run=False):
+    return {"VpcEndpointId": endpoint_id, "MaxAzCount": max_azs, "KeepAvailabilityZones": keep, "DryRun": dry_run}
+
+
+def run(endpoint_id, **given):
+    """The document's output, its parameters sent as strings as AWS Config and the console send them."""
+    return run_document("ReduceVpcEndpointAzCount", **parameters(endpoint_id, **given))
+
+
+def refused(endpoint_id, **given):
+    """The failed execution's message."""
+    return refusal("ReduceVpcEndpointAzCount", **parameters(endpoint_id, **given))
+
+
+def run_script(endpoint_id, **given):
+    """script.py's handler itself, for the Stubber tests (they patch its client factory)."""
+    return script.handler(parameters(endpoint_id, **given), None)
 
 
 def test_endpoint_in_three_azs_is_reduced_to_the_lowest_az_id_and_verified(network):
@@ -140,8 +156,7 @@ def test_dry_run_reports_the_plan_and_changes_nothing(network):
 
 def test_gateway_endpoint_fails_clearly(network):
     _, _, endpoint = network
-    with pytest.raises(script.RemediationError, match="of type Gateway; only Interface endpoints"):
-        run(endpoint(endpoint_type="Gateway"))
+    assert "of type Gateway; only Interface endpoints" in refused(endpoint(endpoint_type="Gateway"))
 
 
 # Every VpcEndpointType in botocore's EC2 model but Interface: Gateway, GatewayLoadBalancer, Resource, ServiceNetwork,
@@ -162,15 +177,13 @@ def test_only_interface_endpoints_are_reduced(endpoint_type):
 
 
 def test_missing_endpoint_fails_clearly(network):
-    with pytest.raises(script.RemediationError, match="vpce-0123456789abcdef0 does not exist; nothing was changed"):
-        run("vpce-0123456789abcdef0")
+    assert "vpce-0123456789abcdef0 does not exist; nothing was changed" in refused("vpce-0123456789abcdef0")
 
 
 def test_max_az_count_of_zero_fails_and_changes_nothing(network):
     ec2, subnets, endpoint = network
     endpoint_id = endpoint()
-    with pytest.raises(script.RemediationError, match="at least 1"):
-        run(endpoint_id, max_azs=0)
+    assert "MaxAzCount must be at least 1" in refused(endpoint_id, max_azs=0)
     assert subnets_of(ec2, endpoint_id) == sorted(subnets.values())
 
 
@@ -224,7 +237,7 @@ def test_waits_for_the_endpoint_to_settle_before_verifying(stubbed):
     )
     expect_describe(stubbed, ["subnet-b"], state="pending")
     expect_describe(stubbed, ["subnet-b"])
-    assert run("vpce-0123456789abcdef0")["Status"] == "CHANGED"
+    assert run_script("vpce-0123456789abcdef0")["Status"] == "CHANGED"
 
 
 def test_concurrent_change_between_read_and_write_is_not_overwritten(stubbed):
@@ -232,19 +245,19 @@ def test_concurrent_change_between_read_and_write_is_not_overwritten(stubbed):
     stubbed.add_response("describe_subnets", SUBNETS, {"SubnetIds": ALL})
     expect_describe(stubbed, ["subnet-a", "subnet-b"])
     with pytest.raises(script.RemediationError, match="changed while the remediation ran; nothing was changed"):
-        run("vpce-0123456789abcdef0")
+        run_script("vpce-0123456789abcdef0")
 
 
 def test_requester_managed_endpoint_fails_and_changes_nothing(stubbed):
     expect_describe(stubbed, ALL, requester_managed=True)
     with pytest.raises(script.RemediationError, match="requester-managed"):
-        run("vpce-0123456789abcdef0")
+        run_script("vpce-0123456789abcdef0")
 
 
 def test_endpoint_that_is_not_available_fails_and_changes_nothing(stubbed):
     expect_describe(stubbed, ALL, state="pending")
     with pytest.raises(script.RemediationError, match="is pending, not available"):
-        run("vpce-0123456789abcdef0")
+        run_script("vpce-0123456789abcdef0")
 
 
 def test_verification_fails_when_the_endpoint_fails(stubbed):
@@ -254,4 +267,4 @@ def test_verification_fails_when_the_endpoint_fails(stubbed):
     stubbed.add_response("modify_vpc_endpoint", {"Return": True})
     expect_describe(stubbed, ALL, state="failed")
     with pytest.raises(script.RemediationError, match="did not reach subnets"):
-        run("vpce-0123456789abcdef0")
+        run_script("vpce-0123456789abcdef0")

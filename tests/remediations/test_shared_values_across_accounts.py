@@ -1,25 +1,25 @@
 """The org baseline's layer and code-signing remediations in two member accounts and two regions.
 
 The shared-values template is deployed in each account and region as the StackSet would (the region's
-values from its Mapping, the account's own code-signing config as a stack-instance override); each remediation
-then runs with the pack's own static values under that account's assumed role and region, and every
-function must end up with its own region's layer and its own account's config.
+values from its Mapping, the account's own code-signing config as a stack-instance override); each remediation's
+committed document then runs with the parameters AWS Config sends from the pack (its static values, the function's
+name) under that account's automation role and in that region, and every function must end up with its own
+region's layer and its own account's config.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from types import SimpleNamespace
 from unittest import mock
-from urllib.parse import unquote
 
 import boto3
 import pytest
 from moto.awslambda.models import LambdaBackend, lambda_backends
 
+from rdkpack.automation.config_remediation import remediation_configurations
 from rdkpack.packs import build
 from rdkpack.project.config import load_project
+from tests.support.automation import put_code_signing_config_in_moto, refusal, run_document
 from tests.support.project import ROOT, load_remediation_script
 
 PROJECT = load_project(ROOT)
@@ -40,29 +40,15 @@ def shared_layer(self, arn: str):
     return lambda_backends[account][region]._layers.get_layer_version_by_arn(arn)
 
 
-def code_signing_fake(account: str):
-    """before-call: PutFunctionCodeSigningConfig (moto lacks it), stored where moto's Get reads it.
-
-    Like Lambda, it accepts only a config of the session's account and the request's region.
-    """
-
-    def put(params, **_):
-        region = params["url"].split("lambda.")[1].split(".")[0]
-        name = unquote(params["url_path"].split("/functions/")[1].split("/")[0])
-        arn = json.loads(params["body"])["CodeSigningConfigArn"]
-        if arn.split(":")[3:5] != [region, account]:
-            error = {"Error": {"Code": "InvalidParameterValueException", "Message": f"{arn}: not {account} {region}"}}
-            return SimpleNamespace(status_code=400, headers={}), error
-        lambda_backends[account][region].get_function(name).code_signing_config_arn = arn
-        return SimpleNamespace(status_code=200, headers={}), {"CodeSigningConfigArn": arn, "FunctionName": name}
-
-    return put
+def automation_role(account: str) -> str:
+    return f"arn:aws:iam::{account}:role/{PROJECT.remediation_role_name}"
 
 
 def assume(account: str, region: str) -> dict:
-    """The environment SSM Automation gives a script: the automation role's credentials in one region."""
-    role = f"arn:aws:iam::{account}:role/{PROJECT.remediation_role_name}"
-    credentials = boto3.client("sts", region_name=region).assume_role(RoleArn=role, RoleSessionName="remediation")
+    """The environment of a session in the account (its automation role's credentials) and region, for set-up."""
+    credentials = boto3.client("sts", region_name=region).assume_role(
+        RoleArn=automation_role(account), RoleSessionName="set-up"
+    )
     credentials = credentials["Credentials"]
     return {
         "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
@@ -75,16 +61,18 @@ def assume(account: str, region: str) -> dict:
 
 @pytest.fixture
 def in_account(aws, monkeypatch):
-    """in_account(account, region): a context in which boto3's default session is that account and region."""
+    """in_account(account, region): a context in which boto3's default session is that account and region.
+
+    moto's Lambda resolves shared layers across accounts and answers PutFunctionCodeSigningConfig (only a config of
+    the caller's account and the request's region, as Lambda) for the documents' scripts, which make clients of
+    their own."""
     monkeypatch.setattr(LambdaBackend, "layers_versions_by_arn", shared_layer)
+    put_code_signing_config_in_moto(monkeypatch)
 
     def enter(account, region):
         environment = mock.patch.dict(os.environ, assume(account, region))
         environment.start()
         boto3.setup_default_session()
-        boto3.DEFAULT_SESSION.events.register(
-            "before-call.lambda.PutFunctionCodeSigningConfig", code_signing_fake(account)
-        )
         return environment
 
     yield enter
@@ -100,6 +88,17 @@ def deploy_shared_values(account: str, region: str) -> None:
         TemplateBody=(PREREQUISITES / "shared-values.yaml").read_text(),
         Parameters=[override],
     )
+
+
+CONFIGURATIONS = remediation_configurations(ROOT, PACK.name)
+
+
+def sent_by_config(rule: str, function: str, account: str) -> dict:
+    """What AWS Config sends StartAutomationExecution for the function, the pack's role ARN in that account."""
+    sent = CONFIGURATIONS[rule].automation_parameters(function)
+    [pack_role] = sent["AutomationAssumeRole"]
+    assert pack_role.endswith(f":role/{PROJECT.remediation_role_name}"), pack_role
+    return {**sent, "AutomationAssumeRole": [automation_role(account)]}
 
 
 def static_events(rule: str) -> dict:
@@ -135,16 +134,19 @@ def organization(in_account):
 
 
 def test_every_function_gets_its_own_regions_layer_and_its_own_accounts_config(organization):
-    layer = load_remediation_script("AddRequiredLambdaLayer")
-    signing = load_remediation_script("AttachLambdaCodeSigningConfig")
     for account in MEMBERS:
         for region in REGIONS:
             environment = organization(account, region)
-            events = {"FunctionName": "orders", "DryRun": False}
-            assert layer.handler({**events, **static_events("LAMBDA_LAYER_CHECK")}, None)["Status"] == "CHANGED"
-            assert (
-                signing.handler({**events, **static_events("LAMBDA_CODE_SIGNING_CHECK")}, None)["Status"] == "CHANGED"
+            layer = run_document(
+                "AddRequiredLambdaLayer", region=region, **sent_by_config("LAMBDA_LAYER_CHECK", "orders", account)
             )
+            assert (layer["Status"], layer["Action"]) == ("CHANGED", "AddLayer")
+            signing = run_document(
+                "AttachLambdaCodeSigningConfig",
+                region=region,
+                **sent_by_config("LAMBDA_CODE_SIGNING_CHECK", "orders", account),
+            )
+            assert (signing["Status"], signing["CodeSigningConfigAfter"]) == ("CHANGED", config_arn(account, region))
             client = boto3.client("lambda")
             layers = [x["Arn"] for x in client.get_function_configuration(FunctionName="orders")["Layers"]]
             assert layers == [f"arn:aws:lambda:{region}:{LAYER_ACCOUNT}:layer:company-base:2"]
@@ -164,12 +166,12 @@ def test_an_account_without_the_shared_value_is_refused_and_unchanged(in_account
     boto3.client("lambda").create_function(
         FunctionName="orders", Role=role, Runtime="python3.12", Handler="h.h", Code={"ZipFile": b"PK"}
     )
-    signing = load_remediation_script("AttachLambdaCodeSigningConfig")
-    events = {"FunctionName": "orders", "DryRun": False, **static_events("LAMBDA_CODE_SIGNING_CHECK")}
-    with pytest.raises(
-        signing.RemediationError, match="SSM parameter /rdk-guardrails/CodeSigningConfigArn does not exist"
-    ):
-        signing.handler(events, None)
+    message = refusal(
+        "AttachLambdaCodeSigningConfig",
+        region=REGIONS[0],
+        **sent_by_config("LAMBDA_CODE_SIGNING_CHECK", "orders", MEMBERS[0]),
+    )
+    assert "SSM parameter /rdk-guardrails/CodeSigningConfigArn does not exist" in message
     assert "CodeSigningConfigArn" not in boto3.client("lambda").get_function_code_signing_config(FunctionName="orders")
     environment.stop()
 

@@ -328,6 +328,7 @@ BASE: dict[str, tuple[list[str], dict[str, str]]] = {
     "demo": (["--no-remediate", "--json"], {}),
     "validate": ([], {}),
     "scan": ([], {}),
+    "remediate": (["--dry-run"], {"--rule": "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK"}),
 }
 # Options a command reads only beside another one.
 CONTEXT = {
@@ -337,6 +338,11 @@ CONTEXT = {
     ("scan", "--accounts"): ["--role-name", "Scanner"],
     ("scan", "--format"): ["--output", "scan.json"],
     ("demo", "--format"): ["--output", "demo.json"],
+    ("remediate", "--role-name"): ["--org"],
+    ("remediate", "--accounts"): ["--role-name", "Remediator"],
+    ("remediate", "--format"): ["--output", "remediation.json"],
+    ("remediate", "--document"): ["--local"],
+    ("remediate", "--parameter"): ["--local", "--document", "FixS3LifecycleAsteriskPrefix"],
 }
 
 
