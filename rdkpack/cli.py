@@ -672,7 +672,7 @@ def remediate_local(args: argparse.Namespace) -> int:
     root = project_root()
     runbook = load_runbook(root, args.document)
     session = caller_session(args)
-    runner = Runner(session, session.region_name, project_root=root)
+    runner = Runner(session, session.region_name, project_root=root, as_caller=args.as_caller)
     execution = runner.start(runbook, parameter_values(args.parameter))
     for note in runner.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -699,8 +699,11 @@ def iso_8601(value) -> str:
 
 def check_remediate_many(args: argparse.Namespace) -> None:
     """The options of remediation through AWS Config that go together, before anything is read."""
-    if args.document or args.parameter:
-        raise UsageError("--document and --parameter go with --local; through AWS Config give --pack and --rule")
+    if args.document or args.parameter or args.wait or args.as_caller:
+        raise UsageError(
+            "--document, --parameter, --wait and --as-caller go with --local; through AWS Config give --pack and "
+            "--rule (it always follows each remediation to its end)"
+        )
     if not args.rule:
         raise UsageError("give --rule (and --pack), or --local --document to run one document here")
     if (args.accounts or args.org) and not args.role_name:
@@ -734,7 +737,11 @@ def remediate_many(args: argparse.Namespace) -> int:
     if args.org:
         excluded = set(pack.excluded_accounts) | ({project.management_account_id} - {None})
         accounts = [a for a in org.organization_accounts(session, notes) if a not in excluded]
-    regions = list(dict.fromkeys(args.regions or pack.regions or [session.region_name]))
+    regions = list(
+        dict.fromkeys(args.regions or ([args.region] if args.region else list(pack.regions)) or [session.region_name])
+    )
+    where = f"{len(accounts)} account(s)" if accounts is not None else "this account"
+    print(f"remediating {args.rule} of {pack_name} in {where} x {', '.join(regions)}", file=sys.stderr)
     request = bulk.Request(
         pack_name, args.rule, args.role_name, tuple(args.resources) if args.resources else None, args.dry_run
     )
@@ -792,15 +799,28 @@ def add_remediate_command(commands) -> None:
         "--parameter", action="append", default=[], metavar="NAME=VALUE", help="a parameter (repeat a name for a list)"
     )
     local.add_argument("--wait", action="store_true", help="wait for the run to end (a local run always does)")
+    local.add_argument(
+        "--as-caller",
+        action="store_true",
+        help="run the steps with your own credentials instead of assuming AutomationAssumeRole (as SSM would): the "
+        "project's remediation role trusts only ssm.amazonaws.com",
+    )
     through = fix.add_argument_group("through AWS Config (StartRemediationExecution)")
     through.add_argument("--pack", help="the pack (default: the first in rdk-config.json)")
     through.add_argument("--rule", help="the rule whose NON_COMPLIANT resources to remediate")
-    through.add_argument("--resources", nargs="+", metavar="ID", help="only these resource IDs")
+    through.add_argument(
+        "--resources",
+        nargs="+",
+        metavar="ID",
+        help="only these resource IDs (ACCOUNT:REGION:ID for one account and region)",
+    )
     through.add_argument("--dry-run", action="store_true", help="list what would start, with its parameters")
     through.add_argument("--accounts", nargs="+", type=account_id, metavar="ID", help="assume --role-name in these")
     through.add_argument("--org", action="store_true", help="assume --role-name in every active account of the org")
     through.add_argument("--role-name", metavar="ROLE", help="role to assume in each account")
-    through.add_argument("--regions", nargs="+", type=region_name, metavar="REGION", help="default: the pack's")
+    through.add_argument(
+        "--regions", nargs="+", type=region_name, metavar="REGION", help="default: --region, else the pack's regions"
+    )
     through.add_argument(
         "--concurrency",
         type=concurrency,

@@ -117,7 +117,7 @@ def summary(execution: dict) -> str:
 def failure_of(execution: dict) -> str:
     """The failure as the step reported it, without the exception's class name."""
     message = execution.get("FailureMessage", execution["AutomationExecutionStatus"])
-    return message.removeprefix("RemediationError: ")
+    return message.removeprefix("RemediationRefused: ").removeprefix("RemediationError: ")
 
 
 def remediate_all(project: Project, pack: Pack, session, results: list[Result]) -> list[RemediationRun]:

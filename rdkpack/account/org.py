@@ -304,7 +304,7 @@ def scan_with_role(
         rule_module(plan.project.root, rule.name)
     descriptions = {rule.name: plan.project.rules[rule.name].description for rule in rules}
     report = OrgReport(pack.name, f"role {plan.role_name}", [], descriptions=descriptions)
-    credentials = _Credentials(plan, session)
+    credentials = AccountCredentials(plan, session)
     finished = finished or {}
     accounts = list(dict.fromkeys(accounts))  # an account named twice is scanned once
     pairs = report.targets = target_pairs(plan, credentials, accounts, concurrency, report.notes)
@@ -349,7 +349,7 @@ def scan_with_role(
     return report
 
 
-def target_pairs(plan: RoleScan, credentials: _Credentials, accounts, concurrency: int, notes: list) -> list:
+def target_pairs(plan: RoleScan, credentials: AccountCredentials, accounts, concurrency: int, notes: list) -> list:
     """Every (account, region) to scan: the plan's regions, or with --regions all each account's enabled ones
     (listed `concurrency` accounts at a time, with a note where some are not enabled)."""
     if plan.regions != (ALL_REGIONS,):
@@ -360,7 +360,7 @@ def target_pairs(plan: RoleScan, credentials: _Credentials, accounts, concurrenc
     return [(account, region) for account, (regions, _) in zip(accounts, listed, strict=True) for region in regions]
 
 
-def enabled_regions(credentials: _Credentials, account: str, plan: RoleScan) -> tuple[list[str], str]:
+def enabled_regions(credentials: AccountCredentials, account: str, plan: RoleScan) -> tuple[list[str], str]:
     """The regions enabled in an account (ec2:DescribeRegions with AllRegions, through its role), and a note naming
     those that are not. An account whose role cannot be assumed gets one pair, which then fails with why; one whose
     regions cannot be read gets the pack's regions, and a note that says why and what to grant."""
@@ -386,7 +386,7 @@ def enabled_regions(credentials: _Credentials, account: str, plan: RoleScan) -> 
     return enabled, note
 
 
-class _Credentials:
+class AccountCredentials:
     """Each account's assumed-role credentials, asked for once however many of its regions run at once, and asked
     for again when they come within CREDENTIALS_REFRESH of their expiry (a role session lasts an hour, a scan of a
     large organization may last longer); a refusal is kept as its reason (a str)."""
@@ -424,6 +424,3 @@ def expiring(credentials: dict | str) -> bool:
     if isinstance(credentials, str) or not isinstance(credentials.get("Expiration"), datetime):
         return False
     return credentials["Expiration"] - datetime.now(UTC) < CREDENTIALS_REFRESH
-
-
-AccountCredentials = _Credentials  # each account's assumed-role credentials, shared by every region's work

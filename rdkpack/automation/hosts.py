@@ -85,10 +85,12 @@ class SubprocessHost:
             try:
                 log, _ = process.communicate(timeout=job.timeout)
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):  # the whole group may have ended meanwhile
-                    os.killpg(process.pid, signal.SIGKILL)
+                kill_group(process.pid)
                 log, _ = process.communicate()
                 return ScriptResult("TimedOut", error=f"Step timed out after {job.timeout} seconds", log=text_of(log))
+            except BaseException:  # Ctrl-C: the step runs in a session of its own, out of the terminal's reach
+                kill_group(process.pid)
+                raise
             if not result.is_file():
                 message = f"the script's interpreter {self.python} exited with code {process.returncode}"
                 return ScriptResult("Failed", error=message, log=text_of(log))
@@ -137,10 +139,13 @@ class ForkServerHost:
                 pid = json.loads(server.stdout.readline())["pid"]
             except (OSError, ValueError, KeyError):  # the warm process is gone: this step in a fresh one
                 return SubprocessHost(self.python, self.note).run(job)
-            timed_out = not select.select([server.stdout], [], [], job.timeout)[0]
+            try:
+                timed_out = not select.select([server.stdout], [], [], job.timeout)[0]
+            except BaseException:  # Ctrl-C: the step runs in a session of its own, out of the terminal's reach
+                kill_group(pid)
+                raise
             if timed_out:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
+                kill_group(pid)
             exit_line = server.stdout.readline()
             with self._lock:
                 self._idle.append(server)
@@ -164,6 +169,12 @@ class ForkServerHost:
                 server.stdin.close()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 server.wait(timeout=5)
+
+
+def kill_group(pid: int) -> None:
+    """Kill a step's process and everything it started (the group may have ended meanwhile)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def text_of(log: bytes) -> str:

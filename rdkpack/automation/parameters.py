@@ -165,6 +165,12 @@ def check_specs(document: str, specs: Mapping[str, dict]) -> None:
     """What CreateDocument would refuse: an unknown type, a pattern RE2 cannot compile, a default that breaks
     its own type or constraints."""
     for name, spec in specs.items():
+        sizes = [key for key in ("minItems", "maxItems", "minChars", "maxChars") if key in spec]
+        bad = [key for key in sizes if not isinstance(spec[key], int) or isinstance(spec[key], bool) or spec[key] < 0]
+        if bad:
+            raise refused(document, name, f"{bad[0]} must be a whole number, got {spec[bad[0]]!r}")
+        if "allowedValues" in spec and not isinstance(spec["allowedValues"], list):
+            raise refused(document, name, "allowedValues must be a list")
         if spec.get("type") not in TYPES:
             raise refused(document, name, f"type {spec.get('type')!r} is not one of {', '.join(TYPES)}")
         if "allowedPattern" in spec:

@@ -66,22 +66,30 @@ def refuse(document: str, where: str, message: str) -> AutomationRefused:
     return AutomationRefused(f"{document}: {where}: {message}")
 
 
+def whole_number(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def read_step(document: str, raw: dict) -> Step:
-    name = raw.get("name", "?")
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+        raise refuse(document, "mainSteps", f"each step is a map with a name, got {str(raw)[:80]!r}")
+    name = raw["name"]
     where = f"step {name}"
     if raw.get("action") != EXECUTE_SCRIPT:
         raise refuse(document, where, f"action {raw.get('action')!r}: the local runner runs only {EXECUTE_SCRIPT}")
-    inputs = raw.get("inputs") or {}
+    inputs = raw.get("inputs", {})
+    if not isinstance(inputs, dict):
+        raise refuse(document, where, "inputs must be a map")
     if "Attachment" in inputs or not isinstance(inputs.get("Script"), str):
         raise refuse(document, where, "the script must be inline (inputs.Script); attachments are not run locally")
     runtime = str(inputs.get("Runtime", ""))
     if not PYTHON_RUNTIME.fullmatch(runtime):
         raise refuse(document, where, f"Runtime {runtime!r}: the local runner runs python3.x scripts")
     timeout = raw.get("timeoutSeconds", SCRIPT_TIMEOUT_MAX)
-    if not isinstance(timeout, int) or not 1 <= timeout <= SCRIPT_TIMEOUT_MAX:
+    if not whole_number(timeout) or not 1 <= timeout <= SCRIPT_TIMEOUT_MAX:
         raise refuse(document, where, f"timeoutSeconds {timeout!r}: {EXECUTE_SCRIPT} takes 1 to {SCRIPT_TIMEOUT_MAX}")
     attempts = raw.get("maxAttempts", 1)
-    if not isinstance(attempts, int) or attempts < 1:
+    if not whole_number(attempts) or attempts < 1:
         raise refuse(document, where, f"maxAttempts {attempts!r}: at least 1")
     on_failure = str(raw.get("onFailure", "Abort"))
     if not ON_FAILURE.fullmatch(on_failure):
@@ -89,6 +97,16 @@ def read_step(document: str, raw: dict) -> Step:
     payload = inputs.get("InputPayload", {})
     if not isinstance(payload, dict):
         raise refuse(document, where, "InputPayload must be a map")
+    # isCritical defaults to false where onFailure is Continue (Systems Manager's common step properties).
+    is_critical, is_end = raw.get("isCritical", on_failure != "Continue"), raw.get("isEnd", False)
+    if not isinstance(is_critical, bool) or not isinstance(is_end, bool):
+        raise refuse(document, where, "isCritical and isEnd are true or false")
+    next_step = raw.get("nextStep")
+    if next_step is not None and not isinstance(next_step, str):
+        raise refuse(document, where, "nextStep names a step")
+    outputs = raw.get("outputs") or []
+    if not isinstance(outputs, list):
+        raise refuse(document, where, "outputs must be a list")
     return Step(
         name=name,
         runtime=runtime,
@@ -98,15 +116,16 @@ def read_step(document: str, raw: dict) -> Step:
         timeout_seconds=timeout,
         max_attempts=attempts,
         on_failure=on_failure,
-        is_critical=bool(raw.get("isCritical", True)),
-        is_end=bool(raw.get("isEnd", False)),
-        next_step=raw.get("nextStep"),
-        outputs=tuple(read_output(document, where, item) for item in raw.get("outputs") or ()),
+        is_critical=is_critical,
+        is_end=is_end,
+        next_step=next_step,
+        outputs=tuple(read_output(document, where, item) for item in outputs),
     )
 
 
 def read_output(document: str, where: str, raw: dict) -> Output:
-    if not isinstance(raw, dict) or raw.get("Type") not in OUTPUT_TYPES or not str(raw.get("Selector", "")):
+    named = isinstance(raw, dict) and isinstance(raw.get("Name"), str) and isinstance(raw.get("Selector"), str)
+    if not named or raw.get("Type") not in OUTPUT_TYPES or not raw["Name"] or not raw["Selector"]:
         raise refuse(document, where, f"output {raw!r}: each has Name, Selector and a Type of {OUTPUT_TYPES}")
     return Output(str(raw["Name"]), str(raw["Selector"]), raw["Type"])
 
@@ -116,11 +135,17 @@ def read_runbook(name: str, document: dict) -> Runbook:
     if not isinstance(document, dict) or str(document.get("schemaVersion")) != "0.3":
         raise refuse(name, "schemaVersion", "Automation documents are schemaVersion 0.3")
     specs = document.get("parameters") or {}
+    if not isinstance(specs, dict) or not all(isinstance(spec, dict) for spec in specs.values()):
+        raise refuse(name, "parameters", "a map of parameter names to their definitions")
     parameters.check_specs(name, specs)
-    steps = tuple(read_step(name, raw) for raw in document.get("mainSteps") or ())
-    if not steps:
-        raise refuse(name, "mainSteps", "no steps")
+    raw_steps = document.get("mainSteps") or []
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise refuse(name, "mainSteps", "a list of at least one step")
+    steps = tuple(read_step(name, raw) for raw in raw_steps)
     names = [step.name for step in steps]
+    repeated = sorted({step for step in names if names.count(step) > 1})
+    if repeated:
+        raise refuse(name, f"step {repeated[0]}", "two steps have this name (CreateDocument refuses it)")
     for step in steps:
         targets = [step.next_step] if step.next_step else []
         if step.on_failure.startswith("step:"):

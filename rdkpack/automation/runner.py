@@ -20,6 +20,7 @@ from rdkpack.automation.runbook import Output, Runbook, Step
 from rdkpack.automation.selector import select
 from rdkpack.errors import AutomationRefused
 
+MAX_STEP_EXECUTIONS = 100  # a document whose steps loop is stopped, not run forever
 GLOBALS = ("global:ACCOUNT_ID", "global:REGION", "global:AWS_PARTITION", "global:DATE", "global:DATE_TIME")
 REPORTED_OUTPUT_TYPES = {"String": str, "Integer": int, "Boolean": bool, "StringList": list, "StringMap": dict}
 
@@ -35,7 +36,9 @@ def partition_of(region: str) -> str:
 @dataclass
 class Runner:
     """session: the caller's boto3 session; host: where scripts run; endpoint_url: where scripts reach AWS (a
-    local endpoint in tests and the demo; unset, AWS itself)."""
+    local endpoint in tests and the demo; unset, AWS itself); as_caller: run the steps with the caller's own
+    credentials instead of assuming the document's assumeRole (which SSM assumes; the project's remediation role
+    trusts only ssm.amazonaws.com)."""
 
     session: object
     region: str
@@ -44,6 +47,7 @@ class Runner:
     project_root: Path | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     notes: list[str] = field(default_factory=list)
+    as_caller: bool = False
 
     def host_of(self, step: Step):
         """The given host, or a fresh process of the interpreter the step names (noted when it is not there)."""
@@ -88,6 +92,10 @@ class Runner:
             "Mode": "Auto",
         }
         role = interpolate.interpolate(runbook.assume_role, typed) if runbook.assume_role else ""
+        if role and self.as_caller:
+            note = f"the steps ran with the caller's credentials, not {role} (as_caller): SSM would assume the role"
+            self.notes += [note] if note not in self.notes else []
+            role = ""
         try:
             credentials, account = self.assume(role, execution["AutomationExecutionId"])
         except (ClientError, BotoCoreError) as error:
@@ -112,7 +120,7 @@ class Runner:
             "global:REGION": self.region,
             "global:AWS_PARTITION": partition_of(self.region),
             "global:DATE": now.strftime("%Y-%m-%d"),
-            "global:DATE_TIME": now.strftime("%m-%d-%Y-%H-%M-%S"),
+            "global:DATE_TIME": now.strftime("%Y-%m-%d_%H.%M.%S"),
             "automation:EXECUTION_ID": execution_id,
         }
 
@@ -140,6 +148,9 @@ class Runner:
         # The first critical step that failed or timed out decides the execution's status (Failed or TimedOut).
         failed_critical: tuple[str, str] | None = None
         while step is not None:
+            if len(execution["StepExecutions"]) >= MAX_STEP_EXECUTIONS:
+                message = f"stopped after {MAX_STEP_EXECUTIONS} step executions: nextStep or onFailure loops"
+                return self.finish(execution, "Failed", message, (runbook, known))
             record = self.run_step(step, known, env)
             execution["StepExecutions"].append(record)
             if record["StepStatus"] == "Success":

@@ -6,17 +6,20 @@ an organization pack) and the rule inside it (`<RULE>-conformance-pack-<suffix>`
 and its NON_COMPLIANT resources; then StartRemediationExecution at most 100 resources a call, with no more than
 IN_FLIGHT automations of ours running at once in that account and region (Systems Manager runs 100 concurrent
 automations an account and region and queues the rest, shared with everything else there), and
-DescribeRemediationExecutionStatus until each ends. A remediation that fails because its script refused to act
-(the script's RemediationError: an expiring lifecycle rule without IncludeExpiringRules, a deletion without
-ApproveDeletion) is REFUSED, with the script's reason; any other failure is FAILED.
+DescribeRemediationExecutionStatus until each ends (a status invoked before our start is an earlier execution's, and
+is waited past). A remediation whose script refused to act (its RemediationRefused, raised before any write: an
+expiring lifecycle rule without IncludeExpiringRules, a deletion without ApproveDeletion) is REFUSED, with the
+script's reason; any other failure is FAILED.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -24,15 +27,35 @@ from rdkpack import aws
 from rdkpack.account import org
 from rdkpack.automation.config_remediation import RemediationConfiguration
 from rdkpack.errors import RdkPackError
+from rdkpack.remediate.config_reads import (
+    deployed_pack,
+    deployed_rule,
+    noncompliant,
+    remediation_of,
+    selected,
+    server_time,
+)
+from rdkpack.remediate.outcomes import (
+    FAILED,
+    NOT_STARTED,
+    REFUSED,
+    REMEDIATED,
+    RUNNING,
+    WOULD_START,
+    Outcome,
+    PairFailure,
+    RemediationReport,
+)
 
+CLOCK_SLACK = timedelta(seconds=1)  # the Date header has whole seconds
 START_BATCH = 100  # StartRemediationExecution and DescribeRemediationExecutionStatus: at most 100 resource keys
 IN_FLIGHT = 50  # half of Systems Manager's 100 concurrent automations an account and region: the rest is theirs
 POLL_SECONDS = 10.0
 FOLLOW_SECONDS = 900.0  # an aws:executeScript step runs at most 600 s; Config may queue the execution before it
-REFUSAL_MARK = "RemediationError"
+# The scripts raise RemediationRefused only before any write; the failure's last exception line names the class.
+REFUSAL = "RemediationRefused"
+EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*): ", re.MULTILINE)
 ROLE_SESSION_NAME = "rdkpack-remediate"
-ORG_PACK_PREFIX = "OrgConformsPack-"
-RULE_SUFFIX = "-conformance-pack-"
 WRITES = (("config", "StartRemediationExecution"),)
 READS = (
     ("config", "DescribeConformancePacks"),
@@ -41,69 +64,6 @@ READS = (
     ("config", "GetComplianceDetailsByConfigRule"),
     ("config", "DescribeRemediationExecutionStatus"),
 )
-
-REMEDIATED, REFUSED, FAILED, WOULD_START, NOT_STARTED, RUNNING = (
-    "REMEDIATED",
-    "REFUSED",
-    "FAILED",
-    "WOULD_START",
-    "NOT_STARTED",
-    "STILL_RUNNING",
-)
-OUTCOMES = (REMEDIATED, REFUSED, FAILED, WOULD_START, NOT_STARTED, RUNNING)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One resource's remediation in one account and region."""
-
-    account: str
-    region: str
-    rule: str
-    resource_type: str
-    resource_id: str
-    outcome: str
-    message: str = ""
-
-    def as_dict(self) -> dict:
-        return self.__dict__.copy()
-
-
-@dataclass(frozen=True)
-class PairFailure:
-    """An account and region where the remediation could not be started or followed: the reason names who acts."""
-
-    account: str
-    region: str
-    reason: str
-
-
-@dataclass
-class RemediationReport:
-    pack: str
-    rule: str
-    dry_run: bool
-    outcomes: list[Outcome] = field(default_factory=list)
-    failures: list[PairFailure] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        found = {name: 0 for name in OUTCOMES}
-        for outcome in self.outcomes:
-            found[outcome.outcome] += 1
-        return found
-
-    def as_dict(self) -> dict:
-        return {
-            "format": "rdkpack-remediation-report/1",
-            "pack": self.pack,
-            "rule": self.rule,
-            "dry_run": self.dry_run,
-            "summary": self.counts(),
-            "outcomes": [outcome.as_dict() for outcome in self.outcomes],
-            "failures": [failure.__dict__.copy() for failure in self.failures],
-            "notes": list(self.notes),
-        }
 
 
 @dataclass(frozen=True)
@@ -141,56 +101,6 @@ class StarterRoles(org.RoleScan):
         )
 
 
-def deployed_pack(config, pack: str) -> str | None:
-    """The pack's name in this account and region, as Config deployed it (an organization pack's copy too)."""
-    names = [
-        found["ConformancePackName"]
-        for page in config.get_paginator("describe_conformance_packs").paginate()
-        for found in page["ConformancePackDetails"]
-    ]
-    if pack in names:
-        return pack
-    return next((name for name in names if name.startswith(f"{ORG_PACK_PREFIX}{pack}-")), None)
-
-
-def deployed_rule(config, pack_name: str, rule: str) -> str | None:
-    """The rule's name inside the deployed pack."""
-    token = None
-    while True:
-        extra = {"NextToken": token} if token else {}
-        page = config.describe_conformance_pack_compliance(ConformancePackName=pack_name, **extra)
-        for found in page.get("ConformancePackRuleComplianceList", []):
-            name = found["ConfigRuleName"]
-            if name == rule or name.startswith(rule + RULE_SUFFIX):
-                return name
-        token = page.get("NextToken")
-        if not token:
-            return None
-
-
-def noncompliant(config, rule_name: str) -> list[tuple[str, str]]:
-    """(resource type, resource ID) of every NON_COMPLIANT evaluation of the rule, in Config's order."""
-    keys = []
-    pages = config.get_paginator("get_compliance_details_by_config_rule").paginate(
-        ConfigRuleName=rule_name, ComplianceTypes=["NON_COMPLIANT"]
-    )
-    for page in pages:
-        for result in page["EvaluationResults"]:
-            qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
-            keys.append((qualifier["ResourceType"], qualifier["ResourceId"]))
-    return list(dict.fromkeys(keys))
-
-
-def remediation_of(config, rule_name: str, request: Request) -> RemediationConfiguration | None:
-    found = config.describe_remediation_configurations(ConfigRuleNames=[rule_name])["RemediationConfigurations"]
-    if not found:
-        return None
-    first = found[0]
-    return RemediationConfiguration(
-        request.pack, request.rule, first["TargetId"], first.get("Parameters") or {}, bool(first.get("Automatic"))
-    )
-
-
 def explained(error: Exception, request: Request, account: str) -> str:
     """An AWS error in a member account as one line: a permission missing there is the assumed role's to grant."""
     role = request.role_name
@@ -199,7 +109,9 @@ def explained(error: Exception, request: Request, account: str) -> str:
 
 
 def refusal_or_failure(message: str) -> str:
-    return REFUSED if REFUSAL_MARK in message else FAILED
+    """REFUSED when the script's final exception is its RemediationRefused (nothing written); FAILED otherwise."""
+    raised = EXCEPTION_LINE.findall(message)
+    return REFUSED if raised and raised[-1].rsplit(".", 1)[-1] == REFUSAL else FAILED
 
 
 class Pair:
@@ -208,6 +120,7 @@ class Pair:
     def __init__(self, request: Request, session, account: str, region: str):
         self.request, self.account, self.region = request, account, region
         self.config = aws.client(session, "config", region)
+        self.started: dict[tuple[str, str], datetime] = {}
 
     def outcome(self, key: tuple[str, str], outcome: str, message: str = "") -> Outcome:
         return Outcome(self.account, self.region, self.request.rule, key[0], key[1], outcome, message)
@@ -220,13 +133,18 @@ class Pair:
         rule_name = deployed_rule(self.config, pack_name, self.request.rule)
         if rule_name is None:
             raise RdkPackError(f"pack {pack_name} in account {self.account} {self.region} has no {self.request.rule}")
-        remediation = remediation_of(self.config, rule_name, self.request)
+        remediation = remediation_of(self.config, rule_name, self.request.pack, self.request.rule)
         if remediation is None:
             raise RdkPackError(f"{rule_name} in account {self.account} {self.region} has no remediation configured")
         keys = noncompliant(self.config, rule_name)
+        found: set[str] = set()
         if self.request.resources is not None:
-            keys = [key for key in keys if key[1] in set(self.request.resources)]
-        found = {resource_id for _, resource_id in keys}
+            wanted = []
+            for key in keys:
+                matched = {s for s in self.request.resources if selected(s, self.account, self.region, key[1])}
+                found |= matched
+                wanted += [key] if matched else []
+            keys = wanted
         if self.request.dry_run:
             return [self.would_start(key, remediation) for key in keys], found
         return self.start_and_follow(rule_name, keys), found
@@ -288,9 +206,16 @@ class Pair:
             ConfigRuleName=rule_name, ResourceKeys=[{"resourceType": t, "resourceId": i} for t, i in batch]
         )
         failed = {(item["resourceType"], item["resourceId"]) for item in answer.get("FailedItems", [])}
+        started = server_time(answer)
+        if started is not None:
+            self.started.update({key: started - CLOCK_SLACK for key in batch})
         for key in failed:
             done[key] = self.outcome(key, NOT_STARTED, answer.get("FailureMessage") or "Config did not start it")
         return [key for key in batch if key not in failed]
+
+    def stale(self, key: tuple[str, str], status: dict) -> bool:
+        invoked, started = status.get("InvocationTime"), self.started.get(key)
+        return isinstance(invoked, datetime) and started is not None and invoked < started
 
     def poll(self, rule_name: str, running: list[tuple[str, str]], done: dict) -> list[tuple[str, str]]:
         still = []
@@ -305,7 +230,11 @@ class Pair:
             }
             for key in chunk:
                 status = states.get(key)
-                if status is None or status.get("State") in ("QUEUED", "IN_PROGRESS", "UNKNOWN"):
+                if (
+                    status is None
+                    or status.get("State") in ("QUEUED", "IN_PROGRESS", "UNKNOWN")
+                    or self.stale(key, status)
+                ):
                     still.append(key)
                 elif status["State"] == "SUCCEEDED":
                     done[key] = self.outcome(key, REMEDIATED)
@@ -361,8 +290,13 @@ def remediate(
 
 
 def run_pair(request: Request, session, credentials, account: str | None, region: str):
-    where = account or "(this account)"
-    if credentials is not None:
+    where = account
+    if credentials is None:
+        try:
+            where = aws.client(session, "sts").get_caller_identity()["Account"]
+        except (ClientError, BotoCoreError) as error:
+            return [], set(), PairFailure("(this account)", region, explained(error, request, "(this account)"))
+    else:
         found = credentials.of(account)
         if isinstance(found, str):
             return [], set(), PairFailure(account, region, found)

@@ -25,7 +25,13 @@ LAYER_VERSION_ARN = re.compile(r"^(arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:layer:[A
 
 
 class RemediationError(Exception):
-    """The function cannot be remediated safely; nothing was changed."""
+    """The remediation failed: a write AWS refused, a change it could not verify, or a read it needed (the message
+    says what changed). A refusal before any write is the subclass RemediationRefused."""
+
+
+class RemediationRefused(RemediationError):
+    """The remediation refused to act before any write (unsafe, not approved, or nothing it can fix): nothing was
+    changed. rdkpack remediate reports it as REFUSED, apart from a failure."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def resolved_value(events: dict, name: str) -> str:
     """events[name], or the SSM parameter events[name + 'ParameterName'] read in the run's account and region."""
     literal, parameter = (str(events.get(key) or "").strip() for key in (name, f"{name}ParameterName"))
     if bool(literal) == bool(parameter):
-        raise RemediationError(f"Give exactly one of {name} and {name}ParameterName. Nothing was changed.")
+        raise RemediationRefused(f"Give exactly one of {name} and {name}ParameterName. Nothing was changed.")
     if literal:
         return literal
     try:
@@ -71,7 +77,7 @@ def resolved_value(events: dict, name: str) -> str:
     except ClientError as error:
         if error.response["Error"]["Code"] != "ParameterNotFound":
             raise
-        raise RemediationError(
+        raise RemediationRefused(
             f"SSM parameter {parameter} does not exist in this account and region: deploy the shared-values "
             "template here (README, Shared values). Nothing was changed."
         ) from error
@@ -85,7 +91,7 @@ def read(client, function_name: str) -> FunctionState:
             config = client.get_function_configuration(FunctionName=function_name)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ResourceNotFoundException":
-            raise RemediationError(f"Function {function_name} does not exist; nothing was changed.") from error
+            raise RemediationRefused(f"Function {function_name} does not exist; nothing was changed.") from error
         raise
     return FunctionState(
         name=config["FunctionName"],
@@ -101,16 +107,16 @@ def plan_change(current: FunctionState, layer_version_arn: str) -> Plan:
     """Pure: the layer list the function should end with, keeping every other layer and its place."""
     wanted_base, wanted_version = split_layer_version_arn(layer_version_arn)
     if wanted_base is None:
-        raise RemediationError(f"LayerVersionArn {layer_version_arn!r} is not a versioned Lambda layer ARN.")
+        raise RemediationRefused(f"LayerVersionArn {layer_version_arn!r} is not a versioned Lambda layer ARN.")
     function_region, layer_region = current.arn.split(":")[3:4], layer_version_arn.split(":")[3:4]
     if function_region and function_region != layer_region:
-        raise RemediationError(
+        raise RemediationRefused(
             f"Layer {layer_version_arn} is in {layer_region[0]}, function {current.name} in {function_region[0]}: "
             "Lambda attaches only layers of the function's own region. Give each region its own value "
             "(LayerVersionArnParameterName). Nothing was changed."
         )
     if current.package_type == "Image":
-        raise RemediationError(
+        raise RemediationRefused(
             f"Function {current.name} is a container-image function; Lambda does not allow layers on it. "
             "Nothing was changed."
         )
@@ -124,7 +130,7 @@ def plan_change(current: FunctionState, layer_version_arn: str) -> Plan:
         layers[index] = layer_version_arn
         return Plan("ReplaceLayer", current.layers, tuple(layers), f"Replaced {arn} with {layer_version_arn}.")
     if len(layers) >= MAX_LAYERS:
-        raise RemediationError(
+        raise RemediationRefused(
             f"Function {current.name} already has {len(layers)} layers, the Lambda maximum of {MAX_LAYERS}; "
             f"adding {layer_version_arn} would exceed it. Nothing was changed."
         )

@@ -25,7 +25,13 @@ CONFIG_ARN = re.compile(r"^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:code-signing-con
 
 
 class RemediationError(Exception):
-    """The function cannot be remediated safely; nothing was changed."""
+    """The remediation failed: a write AWS refused, a change it could not verify, or a read it needed (the message
+    says what changed). A refusal before any write is the subclass RemediationRefused."""
+
+
+class RemediationRefused(RemediationError):
+    """The remediation refused to act before any write (unsafe, not approved, or nothing it can fix): nothing was
+    changed. rdkpack remediate reports it as REFUSED, apart from a failure."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ def resolved_value(events: dict, name: str) -> str:
     """events[name], or the SSM parameter events[name + 'ParameterName'] read in the run's account and region."""
     literal, parameter = (str(events.get(key) or "").strip() for key in (name, f"{name}ParameterName"))
     if bool(literal) == bool(parameter):
-        raise RemediationError(f"Give exactly one of {name} and {name}ParameterName. Nothing was changed.")
+        raise RemediationRefused(f"Give exactly one of {name} and {name}ParameterName. Nothing was changed.")
     if literal:
         return literal
     try:
@@ -64,7 +70,7 @@ def resolved_value(events: dict, name: str) -> str:
     except ClientError as error:
         if error.response["Error"]["Code"] != "ParameterNotFound":
             raise
-        raise RemediationError(
+        raise RemediationRefused(
             f"SSM parameter {parameter} does not exist in this account and region: deploy the shared-values "
             "template here (README, Shared values). Nothing was changed."
         ) from error
@@ -76,7 +82,7 @@ def read(client, function_name: str) -> FunctionState:
         signing = client.get_function_code_signing_config(FunctionName=function_name)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ResourceNotFoundException":
-            raise RemediationError(f"Function {function_name} does not exist; nothing was changed.") from error
+            raise RemediationRefused(f"Function {function_name} does not exist; nothing was changed.") from error
         raise
     return FunctionState(
         name=config["FunctionName"],
@@ -89,14 +95,14 @@ def read(client, function_name: str) -> FunctionState:
 def plan_change(current: FunctionState, config_arn: str) -> Plan:
     """Pure: whether the function needs config_arn attached, and what it replaces."""
     if current.package_type == "Image":
-        raise RemediationError(
+        raise RemediationRefused(
             f"Function {current.name} is a container-image function; Lambda does not support code signing "
             "for it. Nothing was changed."
         )
     if not CONFIG_ARN.match(config_arn):
-        raise RemediationError(f"CodeSigningConfigArn {config_arn!r} is not a code-signing config ARN.")
+        raise RemediationRefused(f"CodeSigningConfigArn {config_arn!r} is not a code-signing config ARN.")
     if current.arn.split(":")[3:5] != config_arn.split(":")[3:5]:
-        raise RemediationError(
+        raise RemediationRefused(
             f"Code-signing config {config_arn} is not in function {current.name}'s account and region "
             f"({':'.join(current.arn.split(':')[3:5])}): Lambda attaches only a config of the function's own account "
             "and region. Give each account and region its own value (CodeSigningConfigArnParameterName). "

@@ -44,7 +44,13 @@ GONE_STATES = ("deleted", "deleting")
 
 
 class RemediationError(Exception):
-    """The endpoint cannot be deleted safely; nothing was changed."""
+    """The remediation failed: a write AWS refused, a change it could not verify, or a read it needed (the message
+    says what changed). A refusal before any write is the subclass RemediationRefused."""
+
+
+class RemediationRefused(RemediationError):
+    """The remediation refused to act before any write (unsafe, not approved, or nothing it can fix): nothing was
+    changed. rdkpack remediate reports it as REFUSED, apart from a failure."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ def parse_count(value, name: str, minimum: int, maximum: int) -> int:
     """An SSM Integer parameter (it may arrive as a string or a float) within bounds."""
     number = whole_number(value)
     if number is None or not minimum <= number <= maximum:
-        raise RemediationError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}.")
+        raise RemediationRefused(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}.")
     return number
 
 
@@ -98,7 +104,7 @@ def parse_digits(value, name: str, minimum: int, maximum: int) -> int:
     """An SSM String parameter of ASCII digits within bounds: no sign, space, fraction, exponent or separator."""
     if isinstance(value, str) and DIGITS.fullmatch(value):
         return parse_count(value, name, minimum, maximum)
-    raise RemediationError(f"{name} must be an integer from {minimum} to {maximum} in digits, got {value!r}.")
+    raise RemediationRefused(f"{name} must be an integer from {minimum} to {maximum} in digits, got {value!r}.")
 
 
 def whole_number(value) -> int | None:
@@ -137,13 +143,13 @@ def check_not_excluded(endpoint: Endpoint, exemption: tuple, patterns: tuple) ->
     key, value = exemption
     tags = {tag["Key"]: tag.get("Value", "") for tag in endpoint.described.get("Tags") or ()}
     if key and key in tags and (value is None or tags[key] == value):
-        raise RemediationError(
+        raise RemediationRefused(
             f"VPC endpoint {endpoint.endpoint_id} carries the exemption tag {key}"
             f"{'' if value is None else '=' + value}: it is not deleted. Nothing was changed."
         )
     matched = next((pattern for pattern in patterns if fnmatch.fnmatchcase(endpoint.service, pattern)), None)
     if matched:
-        raise RemediationError(
+        raise RemediationRefused(
             f"VPC endpoint {endpoint.endpoint_id} serves {endpoint.service}, which ExcludedServiceNames excludes "
             f"({matched}): it is not deleted. Nothing was changed."
         )
@@ -179,19 +185,19 @@ def check_can_delete(endpoint: Endpoint, idle_days: int, now: datetime.datetime,
     """Refuse what the rule does not judge idle: another type, requester-managed, unavailable, unmeasurable."""
     name = f"VPC endpoint {endpoint.endpoint_id}"
     if endpoint.endpoint_type != "Interface":
-        raise RemediationError(f"{name} is of type {endpoint.endpoint_type}; only Interface endpoints are deleted.")
+        raise RemediationRefused(f"{name} is of type {endpoint.endpoint_type}; only Interface endpoints are deleted.")
     if endpoint.requester_managed:
-        raise RemediationError(f"{name} is requester-managed: the AWS service that created it owns it.")
+        raise RemediationRefused(f"{name} is requester-managed: the AWS service that created it owns it.")
     if endpoint.state != "available":
-        raise RemediationError(f"{name} is {endpoint.state}, not available. Run the remediation again later.")
+        raise RemediationRefused(f"{name} is {endpoint.state}, not available. Run the remediation again later.")
     if endpoint.service_region and endpoint.service_region != region:
-        raise RemediationError(
+        raise RemediationRefused(
             f"{name} serves {endpoint.service_region} from {region}: PrivateLink publishes no metrics for "
             "cross-Region endpoints, so its traffic cannot be measured."
         )
     created = endpoint.created
     if not isinstance(created, datetime.datetime) or now - created < datetime.timedelta(days=idle_days):
-        raise RemediationError(
+        raise RemediationRefused(
             f"{name} was created {created or 'at an unknown time'}, less than IdleDays ({idle_days}) ago "
             "as far as can be told: its traffic history is too short to call it idle."
         )
@@ -246,7 +252,7 @@ def recreate_spec(described: dict) -> dict:
 def plan_change(endpoint: Endpoint, bytes_processed: float, idle_days: int, max_bytes: int) -> Plan:
     """Pure: the deletion, or a refusal when the endpoint carried traffic (it is not idle)."""
     if bytes_processed > max_bytes:
-        raise RemediationError(
+        raise RemediationRefused(
             f"VPC endpoint {endpoint.endpoint_id} processed {bytes_processed:,.0f} bytes in the last {idle_days} "
             f"day(s), more than MaxIdleBytes ({max_bytes:,}): it is not idle, so it is not deleted. "
             "Nothing was changed."
@@ -349,7 +355,7 @@ def handler(events, context):
         message = f"Would delete: {radius}.{needs}"
         return output(endpoint_id, "DRY_RUN", message, before=before, after={"State": "deleted"}, plan=plan)
     if not approved:
-        raise RemediationError(
+        raise RemediationRefused(
             f"{radius}. Deleting needs ApproveDeletion=true: review the blast radius and the recreate spec "
             f"{json.dumps(plan.recreate, sort_keys=True)}, then re-run with ApproveDeletion=true. Nothing was changed."
         )

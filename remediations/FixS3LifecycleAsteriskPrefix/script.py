@@ -52,7 +52,13 @@ TRANSITION_ACTIONS = ("Transitions", "NoncurrentVersionTransitions")
 
 
 class RemediationError(Exception):
-    """The bucket cannot be remediated safely; nothing was changed."""
+    """The remediation failed: a write AWS refused, a change it could not verify, or a read it needed (the message
+    says what changed). A refusal before any write is the subclass RemediationRefused."""
+
+
+class RemediationRefused(RemediationError):
+    """The remediation refused to act before any write (unsafe, not approved, or nothing it can fix): nothing was
+    changed. rdkpack remediate reports it as REFUSED, apart from a failure."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,7 @@ def read(client, bucket: str) -> Lifecycle | None:
         if code == "NoSuchLifecycleConfiguration":
             return None
         if code == "NoSuchBucket":
-            raise RemediationError(f"Bucket {bucket} does not exist; nothing was changed.") from error
+            raise RemediationRefused(f"Bucket {bucket} does not exist; nothing was changed.") from error
         raise
     return Lifecycle(response.get("Rules", []), response.get("TransitionDefaultMinimumObjectSize"))
 
@@ -356,12 +362,12 @@ def handler(events, context):
         as_bool(events.get("IncludeRestoreRequiredTransitions", False)),
     )
     if plan.unfixable:
-        raise RemediationError(refusal(bucket, plan))
+        raise RemediationRefused(refusal(bucket, plan))
     if not plan.changes:
         return output(bucket, "NO_CHANGE", plan, "No lifecycle prefix contains '*'.")
     counts = fetch_object_counts(client, bucket, new_prefixes(plan))
     if plan.blocked or plan.blocked_restore_required:
-        raise RemediationError(approval_refusal(bucket, plan, counts))
+        raise RemediationRefused(approval_refusal(bucket, plan, counts))
     rewrites = "; ".join(describe(c, counts) for c in plan.changes)
     if as_bool(events.get("DryRun", False)):
         return output(bucket, "DRY_RUN", plan, f"Would rewrite {rewrites}. {COUNT_NOTE}", counts)

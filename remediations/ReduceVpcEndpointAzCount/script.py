@@ -26,7 +26,13 @@ SETTLE_DELAY_SECONDS = 10
 
 
 class RemediationError(Exception):
-    """The endpoint cannot be remediated safely; nothing was changed."""
+    """The remediation failed: a write AWS refused, a change it could not verify, or a read it needed (the message
+    says what changed). A refusal before any write is the subclass RemediationRefused."""
+
+
+class RemediationRefused(RemediationError):
+    """The remediation refused to act before any write (unsafe, not approved, or nothing it can fix): nothing was
+    changed. rdkpack remediate reports it as REFUSED, apart from a failure."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +72,9 @@ def as_bool(value) -> bool:
 def parse_max_az_count(value) -> int:
     count = whole_number(value)
     if count is None:
-        raise RemediationError(f"MaxAzCount must be an integer >= 1, got {value!r}.")
+        raise RemediationRefused(f"MaxAzCount must be an integer >= 1, got {value!r}.")
     if count < 1:
-        raise RemediationError(f"MaxAzCount must be at least 1 (an endpoint keeps its last subnet), got {value!r}.")
+        raise RemediationRefused(f"MaxAzCount must be at least 1 (an endpoint keeps its last subnet), got {value!r}.")
     return count
 
 
@@ -99,10 +105,10 @@ def read(client, endpoint_id: str) -> Endpoint:
         endpoints = client.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
     except ClientError as error:
         if error.response["Error"]["Code"] == "InvalidVpcEndpointId.NotFound":
-            raise RemediationError(f"VPC endpoint {endpoint_id} does not exist; nothing was changed.") from error
+            raise RemediationRefused(f"VPC endpoint {endpoint_id} does not exist; nothing was changed.") from error
         raise
     if not endpoints:
-        raise RemediationError(f"VPC endpoint {endpoint_id} does not exist; nothing was changed.")
+        raise RemediationRefused(f"VPC endpoint {endpoint_id} does not exist; nothing was changed.")
     found = endpoints[0]
     return Endpoint(
         endpoint_id=found["VpcEndpointId"],
@@ -120,17 +126,17 @@ def read_subnets(client, subnet_ids: tuple) -> list:
 
 def check_can_modify(endpoint: Endpoint) -> None:
     if endpoint.endpoint_type != "Interface":
-        raise RemediationError(
+        raise RemediationRefused(
             f"VPC endpoint {endpoint.endpoint_id} is of type {endpoint.endpoint_type}; only Interface endpoints "
             "are reduced. Nothing was changed."
         )
     if endpoint.requester_managed:
-        raise RemediationError(
+        raise RemediationRefused(
             f"VPC endpoint {endpoint.endpoint_id} is requester-managed; the service that created it owns its "
             "subnets. Nothing was changed."
         )
     if endpoint.state != "available":
-        raise RemediationError(
+        raise RemediationRefused(
             f"VPC endpoint {endpoint.endpoint_id} is {endpoint.state}, not available; nothing was changed. "
             "Run the remediation again once it is available."
         )

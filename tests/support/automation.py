@@ -27,7 +27,7 @@ from tests.support.project import ROOT
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/Remediation"
-REFUSAL = "RemediationError: "
+REFUSALS = ("RemediationRefused: ", "RemediationError: ")  # refused before any write; failed
 
 __all__ = ["ROLE", "execute", "put_code_signing_config_in_moto", "refusal", "run_document", "sent"]
 
@@ -93,13 +93,15 @@ def run_document(name: str, **parameters) -> dict:
 
 
 def refusal(name: str, **parameters) -> str:
-    """The script's message of a failed execution (without the "RemediationError: " SSM puts before it)."""
+    """The script's message of a failed execution, without the exception's class name (RemediationRefused before
+    any write, RemediationError after)."""
     execution = execute(name, **parameters)
     assert execution["AutomationExecutionStatus"] == "Failed", document_outputs(execution)
     assert execution["Outputs"] == {}, "a failed step has no output"
     message = execution["FailureMessage"]
-    assert message.startswith(REFUSAL), message
-    return message.removeprefix(REFUSAL)
+    prefix = next((prefix for prefix in REFUSALS if message.startswith(prefix)), None)
+    assert prefix, message
+    return message.removeprefix(prefix)
 
 
 def put_code_signing_config_in_moto(monkeypatch) -> None:

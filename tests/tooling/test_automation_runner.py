@@ -23,6 +23,7 @@ import pytest
 from botocore.validate import validate_parameters
 
 from rdkpack.automation import parameters
+from rdkpack.automation import runner as runner_module
 from rdkpack.automation.hosts import SubprocessHost, host_for
 from rdkpack.automation.runbook import read_runbook
 from rdkpack.automation.runner import Runner, document_outputs
@@ -151,7 +152,7 @@ def expected_step(raw: dict, status: str = "Success", outputs=None, failure: str
         },
         "StepExecutionId": "STEP",
         "IsEnd": raw.get("isEnd", False),
-        "IsCritical": raw.get("isCritical", True),
+        "IsCritical": raw.get("isCritical", raw.get("onFailure", "Abort") != "Continue"),
         "StepStatus": status,
         "Outputs": outputs or {},
     }
@@ -243,7 +244,7 @@ def test_the_script_receives_exactly_the_input_payload_the_step_reports(aws):
             "global:REGION": REGION,
             "global:AWS_PARTITION": "aws",
             "global:DATE": "2025-03-04",
-            "global:DATE_TIME": "03-04-2025-05-06-07",
+            "global:DATE_TIME": "2025-03-04_05.06.07",
             "automation:EXECUTION_ID": execution["AutomationExecutionId"],
         },
     }
@@ -575,7 +576,9 @@ def test_a_step_past_timeout_seconds_times_out_and_its_processes_are_killed(aws,
 
 
 def test_a_critical_step_that_times_out_with_continue_makes_the_execution_timed_out(aws, tmp_path):
-    slow = step("Slow", SLEEPER, {"Pids": str(tmp_path / "pids")}, timeoutSeconds=1, onFailure="Continue")
+    slow = step(
+        "Slow", SLEEPER, {"Pids": str(tmp_path / "pids")}, timeoutSeconds=1, onFailure="Continue", isCritical=True
+    )
     after = step("After")
     execution = run(document(slow, after, assume_role=""))
     message = "Step timed out after 1 seconds"
@@ -883,8 +886,62 @@ def test_documents_the_runner_cannot_run_are_refused_by_name(raw, message):
 def test_a_document_of_another_schema_or_without_steps_is_refused():
     with pytest.raises(AutomationRefused, match=r"^Doc: schemaVersion: Automation documents are schemaVersion 0\.3$"):
         read_runbook("Doc", {**document(step("Run")), "schemaVersion": "2.2"})
-    with pytest.raises(AutomationRefused, match=r"^Doc: mainSteps: no steps$"):
+    with pytest.raises(AutomationRefused, match=r"^Doc: mainSteps: a list of at least one step$"):
         read_runbook("Doc", document())
+
+
+def test_a_failed_step_with_continue_is_not_critical_by_default_so_the_execution_succeeds(aws):
+    failing = step("Fail", script("def handler(events, context):\n    raise ValueError('no')\n"), onFailure="Continue")
+    after = step("After")
+    execution = run(document(failing, after, assume_role=""))
+    assert execution["AutomationExecutionStatus"] == "Success"
+    assert [s["StepStatus"] for s in execution["StepExecutions"]] == ["Failed", "Success"]
+    assert [s["IsCritical"] for s in execution["StepExecutions"]] == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"mainSteps": 5}, "Doc: mainSteps: a list of at least one step"),
+        ({"mainSteps": ["Run"]}, "Doc: mainSteps: each step is a map with a name, got 'Run'"),
+        (
+            {"mainSteps": [step("Run"), step("Run")]},
+            "Doc: step Run: two steps have this name (CreateDocument refuses it)",
+        ),
+        ({"mainSteps": [{**step("Run"), "inputs": []}]}, "Doc: step Run: inputs must be a map"),
+        ({"mainSteps": [{**step("Run"), "outputs": 5}]}, "Doc: step Run: outputs must be a list"),
+        (
+            {"mainSteps": [{**step("Run"), "timeoutSeconds": True}]},
+            "Doc: step Run: timeoutSeconds True: aws:executeScript takes 1 to 600",
+        ),
+        (
+            {"mainSteps": [{**step("Run"), "isCritical": "false"}]},
+            "Doc: step Run: isCritical and isEnd are true or false",
+        ),
+        (
+            {"parameters": {"P": {"type": "String", "maxChars": "2"}}},
+            "Doc: parameter P: maxChars must be a whole number, got '2'",
+        ),
+        (
+            {"parameters": {"P": {"type": "StringList", "minItems": "2"}}},
+            "Doc: parameter P: minItems must be a whole number, got '2'",
+        ),
+    ],
+)
+def test_a_malformed_document_is_refused_by_name_not_with_a_traceback(change, message):
+    with pytest.raises(AutomationRefused) as refusal:
+        read_runbook("Doc", {**document(step("Run"), assume_role=""), **change})
+    assert str(refusal.value) == message
+
+
+def test_steps_that_loop_are_stopped(aws, monkeypatch):
+    monkeypatch.setattr(runner_module, "MAX_STEP_EXECUTIONS", 6)
+    first = step("First", nextStep="Second")
+    second = step("Second", nextStep="First")
+    execution = run(document(first, second, assume_role=""))
+    assert execution["AutomationExecutionStatus"] == "Failed"
+    assert [s["StepName"] for s in execution["StepExecutions"]] == ["First", "Second"] * 3
+    assert execution["FailureMessage"] == "stopped after 6 step executions: nextStep or onFailure loops"
 
 
 def test_a_reference_to_nothing_is_refused_before_any_step(aws, tmp_path):

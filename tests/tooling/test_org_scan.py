@@ -458,7 +458,7 @@ def test_credentials_near_their_expiry_are_asked_for_again(organization):
         asked.append(account)
         return {"AccessKeyId": "A", "SecretAccessKey": "S", "SessionToken": "T", "Expiration": next(expiry)}
 
-    cache = org._Credentials(plan, organization)
+    cache = org.AccountCredentials(plan, organization)
     cache.plan = SimpleNamespace(credentials=credentials)
     for _ in range(3):
         cache.of(ACCOUNTS[0])

@@ -114,7 +114,7 @@ def test_each_account_and_region_is_remediated_and_a_refusal_is_not_a_failure(fa
         )
         assert (fixed["outcome"], fixed["resource_type"], fixed["rule"]) == ("REMEDIATED", BUCKET, RULE)
         assert refused["outcome"] == "REFUSED"
-        assert refused["message"].startswith(f"RemediationError: Bucket {expiring(account, region)}: widening")
+        assert refused["message"].startswith(f"RemediationRefused: Bucket {expiring(account, region)}: widening")
         assert "IncludeExpiringRules=true" in refused["message"] and "Nothing was changed" in refused["message"]
         # The lifecycle really rewritten in the member's account and region; the expiring one left alone.
         assert lifecycle(account, region, fixable(account, region))[0]["Filter"] == {"Prefix": ""}
@@ -165,7 +165,8 @@ def test_resources_limit_the_run_and_an_id_config_does_not_list_as_noncompliant_
     ]
     # One note for the run, not one per account and region: an ID is not expected everywhere.
     note = f"note: not NON_COMPLIANT in Config in any account and region, left alone: {wanted[1]}, {wanted[2]}"
-    assert captured.err.splitlines() == [note]
+    assert captured.err.splitlines()[1:] == [note], "after the line naming the run's targets"
+    assert captured.err.splitlines()[0].startswith(f"remediating {RULE} of ")
     assert report["notes"] == [note.removeprefix("note: ")]
     assert [(a, r, keys) for a, r, _, keys in fake.starts] == [
         (account, region, [{"resourceType": BUCKET, "resourceId": fixable(account, region)}])
@@ -242,7 +243,7 @@ def decide_expiring_refused(fake, pairs=PAIRS) -> None:
     """The expiring buckets' remediations end as the script's refusal, without running it again (it runs in the
     first test): what each test here is about runs for real, the rest stays quick."""
     for account, region in pairs:
-        reason = f"RemediationError: Bucket {expiring(account, region)}: widening these lifecycle prefixes ..."
+        reason = f"RemediationRefused: Bucket {expiring(account, region)}: widening these lifecycle prefixes ..."
         fake.decide(expiring(account, region), "FAILED", reason)
 
 
@@ -311,7 +312,7 @@ def test_a_remediation_failing_otherwise_is_failed_and_each_report_says_so(fake,
     assert main(argv) == 1
     markdown = reports[0].read_text()
     assert f"| {account} | {region} | AWS::S3::Bucket | {fixable(account, region)} | FAILED |" in markdown
-    assert f"| {expiring(account, region)} | REFUSED | RemediationError: Bucket" in markdown
+    assert f"| {expiring(account, region)} | REFUSED | RemediationRefused: Bucket" in markdown
     assert "Summary: REMEDIATED 1, REFUSED 2, FAILED 1." in markdown
     suite = ElementTree.parse(reports[1]).getroot().find("testsuite")
     assert {key: suite.get(key) for key in ("tests", "failures", "errors", "skipped")} == {
@@ -340,8 +341,8 @@ def test_the_callers_own_account_without_accounts(fake, capsys):
     assert main(command("--json", accounts=(), regions=("us-east-1",))) == 0
     report = json.loads(capsys.readouterr().out)
     assert [(r["account"], r["resource_id"], r["outcome"]) for r in report["outcomes"]] == [
-        ("(this account)", "own-bucket", "REMEDIATED")
-    ]
+        (own, "own-bucket", "REMEDIATED")
+    ], "the caller's own account, by its ID"
     assert fake.calls["AssumeRole"] == 0, "the caller's own credentials: rdkpack assumes no role"
     rules = s3.get_bucket_lifecycle_configuration(Bucket="own-bucket")["Rules"]
     assert rules[0]["Filter"] == {"Prefix": ""}
@@ -365,7 +366,7 @@ def test_no_account_left_to_remediate_is_no_work_not_the_callers_own_account(fak
         (["--accounts", ACCOUNTS[0], "--org", "--role-name", ROLE], "give --accounts or --org, not both"),
         (["--role-name", ROLE], "--role-name is the role to assume in --accounts or --org"),
         (["--pack", "no-such-pack"], "--pack no-such-pack: not a pack of rdk-config.json"),
-        (["--document", "FixS3LifecycleAsteriskPrefix"], "--document and --parameter go with --local"),
+        (["--document", "FixS3LifecycleAsteriskPrefix"], "--document, --parameter, --wait and --as-caller go with"),
     ],
     ids=["sarif", "html", "no-role", "accounts-and-org", "role-without-accounts", "unknown-pack", "document"],
 )

@@ -108,7 +108,7 @@ def test_a_run_the_script_refuses_exits_1_naming_the_step_and_the_refusal(s3, ca
     assert remediate(f"BucketName={BUCKET}", f"AutomationAssumeRole={ROLE}") == 1
     out, errors = stderr_lines(capsys)
     assert len(errors) == 1, errors
-    assert errors[0].startswith(f"error: {DOCUMENT} step FixPrefixes: RemediationError: Bucket {BUCKET}: widening")
+    assert errors[0].startswith(f"error: {DOCUMENT} step FixPrefixes: RemediationRefused: Bucket {BUCKET}: widening")
     assert "(expires objects: Expiration.Days=30" in errors[0] and "IncludeExpiringRules=true" in errors[0]
     assert "Nothing was changed" in errors[0]
     assert "step FixPrefixes: Failed" in out
@@ -150,7 +150,10 @@ def test_json_prints_the_execution_as_get_automation_execution_does(s3, capsys):
     ("argv", "expected"),
     [
         (["remediate", "--local"], "--local runs one --document with --parameter values"),
-        (["remediate", "--document", DOCUMENT, "--parameter", f"BucketName={BUCKET}"], "--document and --parameter go"),
+        (
+            ["remediate", "--document", DOCUMENT, "--parameter", f"BucketName={BUCKET}"],
+            "--document, --parameter, --wait",
+        ),
         (["remediate", "--local", "--document", DOCUMENT, "--pack", "p"], "--local runs one --document"),
         (["remediate", "--local", "--document", DOCUMENT, "--parameter", "BucketName"], "expected Name=Value"),
         (["remediate", "--local", "--document", "NoSuchDocument"], "NoSuchDocument: no such document"),
@@ -164,3 +167,22 @@ def test_usage_errors_are_one_line_and_exit_2(s3, capsys, argv, expected):
     out, errors = stderr_lines(capsys)
     assert out == ""
     assert len(errors) == 1 and errors[0].startswith("error: ") and expected in errors[0], errors
+
+
+def test_as_caller_runs_the_steps_with_the_callers_credentials_and_says_so(s3, capsys, monkeypatch):
+    bucket_with(s3, ABORT_UPLOADS)
+    refused = {"AssumeRole": 0}
+
+    def deny(**_):  # any AssumeRole would fail: --as-caller must not ask for one
+        refused["AssumeRole"] += 1
+        raise AssertionError("AssumeRole called")
+
+    monkeypatch.setattr(
+        "rdkpack.automation.runner.Runner.assume", lambda self, role, _id: deny() if role else (None, "123456789012")
+    )
+    unassumable = "arn:aws:iam::123456789012:role/TrustsOnlySsm"
+    assert remediate(f"BucketName={BUCKET}", f"AutomationAssumeRole={unassumable}", extra=("--as-caller",)) == 0
+    captured = capsys.readouterr()
+    assert f"note: the steps ran with the caller's credentials, not {unassumable}" in captured.err
+    assert rules_of(s3) == [{**ABORT_UPLOADS, "Filter": {"Prefix": "logs/"}}]
+    assert refused["AssumeRole"] == 0

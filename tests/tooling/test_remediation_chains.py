@@ -194,7 +194,7 @@ def test_a_non_compliant_resource_is_fixed_by_the_document_config_runs(account, 
         unchanged = state(account, configuration.document, resource_id)
         refused = remediate(account, configuration.document, sent)
         assert refused["AutomationExecutionStatus"] == "Failed", document_outputs(refused)
-        assert refused["FailureMessage"].startswith("RemediationError: ") and refusal in refused["FailureMessage"]
+        assert refused["FailureMessage"].startswith("RemediationRefused: ") and refusal in refused["FailureMessage"]
         assert state(account, configuration.document, resource_id) == unchanged
         assert verdicts(account, pack_rule, resource_id) == before
         sent = {**sent, name: ["true"]}
