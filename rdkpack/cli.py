@@ -22,6 +22,8 @@ from rdkpack.account import org, scan
 from rdkpack.automation.runbook import load_runbook
 from rdkpack.automation.runner import Runner, document_outputs
 from rdkpack.aws import NO_REGION, explain
+from rdkpack.check import outputs as check_outputs
+from rdkpack.check import run as check_run
 from rdkpack.errors import INTERRUPTED, AwsError, FileError, RdkPackError, ScanError, UsageError
 from rdkpack.packs import deploy, validate, write
 from rdkpack.project import documents, kit
@@ -784,6 +786,43 @@ REMEDIATE_EXIT_CODES = (
 )
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Templates judged by the pack's rules: 0 nothing found, 1 findings, 2 the check could not run."""
+    outputs = report.plan_outputs(args.output, args.format)
+    check_outputs.check_formats(outputs)
+    on_stdout = stdout_report(args, outputs)
+    project = open_project(project_root())
+    pack_name = args.pack or next(iter(project.packs))
+    result = check_run.check(project, pack_name, [Path(path) for path in args.paths], strict=args.strict)
+    descriptions = {name: rule.description for name, rule in project.rules.items()}
+    for output in outputs:
+        check_outputs.write(output, result, f"rdk guardrails check with {pack_name}", descriptions)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not on_stdout:
+        if args.json:
+            print(json.dumps(result.as_dict(), indent=2))
+        else:
+            check_outputs.print_check(Console(), result)
+    return 1 if result.findings() else 0
+
+
+def add_check_command(commands) -> None:
+    check = commands.add_parser(
+        "check",
+        help="judge CloudFormation, SAM, CDK output and Terraform plans with a pack's rules, before deployment",
+        epilog="exit codes: 0 nothing found; 1 findings (NON_COMPLIANT, an expired or incomplete waiver, and with "
+        "--strict a verdict unknown until deployment); 2 the check could not run (a path, an unreadable or invalid "
+        "template: one line naming the file and line)",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="template files, or folders searched for them")
+    check.add_argument("--pack", help="the pack whose rules and parameters judge (default: the first)")
+    check.add_argument("--strict", action="store_true", help="a verdict unknown until deployment is a finding")
+    check.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_output_options(check, "; check writes .sarif, .json, .md and .xml")
+    check.set_defaults(run=cmd_check)
+
+
 def add_remediate_command(commands) -> None:
     fix = commands.add_parser(
         "remediate",
@@ -940,6 +979,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_many_accounts_options(read)
     read.set_defaults(run=cmd_scan)
     add_remediate_command(commands)
+    add_check_command(commands)
     for command in commands.choices.values():  # also after the subcommand; SUPPRESS keeps a top-level value
         command.add_argument("--project", metavar="DIR", default=argparse.SUPPRESS, help=PROJECT_HELP)
     return parser

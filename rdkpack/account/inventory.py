@@ -61,6 +61,24 @@ def tags_by_arn(session, resource_type: str) -> dict[str, dict]:
 # ---- from the service APIs ----
 
 
+def lambda_configuration(function: dict) -> dict:
+    """A function as ListFunctions answers it, as AWS Config records its configuration."""
+    return {
+        "functionName": function["FunctionName"],
+        "functionArn": function["FunctionArn"],
+        "packageType": function.get("PackageType", "Zip"),
+        "runtime": function.get("Runtime"),
+        "layers": [
+            {
+                "arn": layer["Arn"],
+                "codeSize": layer.get("CodeSize"),
+                "signingProfileVersionArn": layer.get("SigningProfileVersionArn"),
+            }
+            for layer in function.get("Layers", [])
+        ],
+    }
+
+
 def lambda_items(session, with_tags: bool) -> list[dict]:
     client = aws.client(session, "lambda")
     tags = tags_by_arn(session, LAMBDA) if with_tags else {}
@@ -68,20 +86,7 @@ def lambda_items(session, with_tags: bool) -> list[dict]:
     with aws_errors():
         for page in client.get_paginator("list_functions").paginate():
             for function in page["Functions"]:
-                configuration = {
-                    "functionName": function["FunctionName"],
-                    "functionArn": function["FunctionArn"],
-                    "packageType": function.get("PackageType", "Zip"),
-                    "runtime": function.get("Runtime"),
-                    "layers": [
-                        {
-                            "arn": layer["Arn"],
-                            "codeSize": layer.get("CodeSize"),
-                            "signingProfileVersionArn": layer.get("SigningProfileVersionArn"),
-                        }
-                        for layer in function.get("Layers", [])
-                    ],
-                }
+                configuration = lambda_configuration(function)
                 items.append(
                     configuration_item(
                         LAMBDA,
@@ -184,6 +189,21 @@ def iso_timestamp(value) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+def endpoint_configuration(endpoint: dict) -> dict:
+    """An endpoint as DescribeVpcEndpoints answers it, as AWS Config records its configuration."""
+    return {
+        "vpcEndpointId": endpoint["VpcEndpointId"],
+        "vpcEndpointType": endpoint.get("VpcEndpointType"),
+        "serviceName": endpoint.get("ServiceName"),
+        "subnetIds": endpoint.get("SubnetIds", []),
+        "requesterManaged": endpoint.get("RequesterManaged", False),
+        "state": str(endpoint.get("State", "")).lower(),
+        "vpcId": endpoint.get("VpcId"),
+        "creationTimestamp": iso_timestamp(endpoint.get("CreationTimestamp")),
+        "serviceRegion": endpoint.get("ServiceRegion"),
+    }
+
+
 def vpc_endpoint_items(session, with_tags: bool = False) -> list[dict]:
     """Endpoints with their tags: DescribeVpcEndpoints returns them, so with_tags costs nothing."""
     client = aws.client(session, "ec2")
@@ -191,17 +211,7 @@ def vpc_endpoint_items(session, with_tags: bool = False) -> list[dict]:
     with aws_errors():
         for page in client.get_paginator("describe_vpc_endpoints").paginate():
             for endpoint in page["VpcEndpoints"]:
-                configuration = {
-                    "vpcEndpointId": endpoint["VpcEndpointId"],
-                    "vpcEndpointType": endpoint.get("VpcEndpointType"),
-                    "serviceName": endpoint.get("ServiceName"),
-                    "subnetIds": endpoint.get("SubnetIds", []),
-                    "requesterManaged": endpoint.get("RequesterManaged", False),
-                    "state": str(endpoint.get("State", "")).lower(),
-                    "vpcId": endpoint.get("VpcId"),
-                    "creationTimestamp": iso_timestamp(endpoint.get("CreationTimestamp")),
-                    "serviceRegion": endpoint.get("ServiceRegion"),
-                }
+                configuration = endpoint_configuration(endpoint)
                 tags = {t["Key"]: t["Value"] for t in endpoint.get("Tags", [])}
                 region = client.meta.region_name
                 item = configuration_item(

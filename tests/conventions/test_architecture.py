@@ -25,6 +25,7 @@ LAYERS = {
     "report": 4,
     "rollout": 4,
     "remediate": 5,  # remediation across accounts and regions: reads accounts, reports like scan
+    "check": 5,  # templates judged by the rules before deployment
     "cli": 6,
     "entry": 7,  # the installed command: imports the CLI (by name, so Ctrl-C during that import is caught)
 }
