@@ -8,7 +8,7 @@ import json
 import re
 import sys
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -34,6 +34,7 @@ from rdkpack.report import remediation as remediation_report
 from rdkpack.report import security_hub, stream
 
 SCALE_MAX = 1000
+POSITIONAL = {"name": "NAME", "paths": "PATH"}  # positional arguments, by their dest
 CONCURRENCY_MAX = 256  # threads, each with its own clients and connection pools
 DEMO_REPORTS = (("demo-report.md", "markdown"), ("demo-report.html", "html"))
 _project_option: str | None = None  # --project DIR, set by main() for this run
@@ -371,6 +372,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if not (plan and output.format == STREAM and not output.to_stdout):  # a role scan's is written as it goes
             output.write(result, f"rdk guardrails scan of {args.profile or 'default credentials'}")
     show_scan(args, result, on_stdout)
+    for line in scan.expiring_waivers(result.before, datetime.now(UTC).date()):
+        print(f"note: waiver ends within {scan.WAIVER_SOON_DAYS} days: {line}", file=sys.stderr)
     imported = import_findings(args, result, session, plan) if args.security_hub else 0
     return max(scan_exit_code(args, result), imported)
 
@@ -1006,7 +1009,7 @@ def refuse_blank_values(args: argparse.Namespace) -> None:
     for dest, value in vars(args).items():
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and (not item.strip() or "\x00" in item):
-                name = dest.upper() if dest == "name" else "--" + dest.replace("_", "-")
+                name = POSITIONAL.get(dest) or "--" + dest.replace("_", "-")
                 raise UsageError(f"argument {name}: expected a value, got {item!r}")
 
 

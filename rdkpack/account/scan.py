@@ -11,6 +11,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from botocore.exceptions import ClientError
@@ -30,6 +31,8 @@ ERROR = "ERROR"  # the verdict of a resource the scan could not read or evaluate
 REPORT_FORMAT = "rdkpack-scan-report/1"
 # The endpoint rule's annotation states the monthly cost of the AZs over the maximum.
 ENDPOINT_COST = re.compile(r"cost about \$([\d,]+\.\d\d) a month")
+# A resource exempt by a dated waiver (the rule kit's Exemption.reason): "Exempt until D: the R carries tag X (value)."
+EXEMPT_UNTIL = re.compile(r"Exempt until ([0-9]{4}-[0-9]{2}-[0-9]{2}): the .+? carries tag (.+?)(?: \(.*)?\.?")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,29 @@ def excess_az_cost(results: list[Result]) -> float:
     """The monthly cost of endpoint AZs over the maximum, from the endpoint rule's NON_COMPLIANT annotations."""
     found = (ENDPOINT_COST.search(r.annotation) for r in results if r.compliance == "NON_COMPLIANT")
     return round(sum(float(match.group(1).replace(",", "")) for match in found if match), 2)
+
+
+WAIVER_SOON_DAYS = 30  # scan and check list waivers that end within this many days
+
+
+def expiring_waivers(results: list[Result], today: date, days: int = WAIVER_SOON_DAYS) -> list[str]:
+    """Resources exempt by an ExemptionTag that expires within `days` of `today` (both included), soonest first:
+    "<rule> <resource id> (<account> <region>): exempt until D (tag X)", the parenthesis only when the scan set them."""
+    found = []
+    for result in results:
+        match = EXEMPT_UNTIL.fullmatch(result.annotation) if result.compliance == "NOT_APPLICABLE" else None
+        try:
+            until = date.fromisoformat(match.group(1)) if match else None
+        except ValueError:  # a report edited by hand
+            continue
+        if until is None or not today <= until <= today + timedelta(days=days):
+            continue
+        where = " ".join(part for part in (result.account, result.region) if part)
+        line = (
+            f"{result.rule} {result.resource_id}{f' ({where})' if where else ''}: exempt until {until} (tag {match[2]})"
+        )
+        found.append((until, result.rule, result.resource_id, where, line))
+    return [line for *_, line in sorted(found)]
 
 
 class SessionClientFactory:

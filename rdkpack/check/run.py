@@ -8,13 +8,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
-from rdkpack.account.scan import scan_parameters
+from rdkpack.account.scan import WAIVER_SOON_DAYS, Result, expiring_waivers, scan_parameters
 from rdkpack.check import cloudformation, terraform
 from rdkpack.check.judge import LIVE_ONLY, UNKNOWN, Judgement, RuleJudge, TemplateClients, TemplateLambda
 from rdkpack.check.model import LAMBDA_FUNCTION, TemplateError, TemplateResource
 from rdkpack.check.waivers import ACTIVE, EXPIRED, INVALID, FileWaiver, expires_soon, read_waivers_file, status
-from rdkpack.errors import RdkPackError
+from rdkpack.errors import FileError, RdkPackError
 from rdkpack.project.config import Project
+from rdkpack.project.files import decode
 
 SUFFIXES = (".yaml", ".yml", ".json", ".template")
 SKIPPED_FOLDERS = {".git", ".terraform", "node_modules", ".venv", "__pycache__"}
@@ -101,22 +102,27 @@ def shown(path: Path) -> str:
 
 
 def read_resources(path: Path, named: bool) -> list[TemplateResource] | None:
-    """The file's resources; None for a file in a folder that is neither a template nor a plan."""
+    """The file's resources; None for a file in a folder that is neither a template nor a plan (a YAML or JSON
+    file of another tool, one that is not UTF-8). A file named on the command line must be one or the other."""
+    where = shown(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        if named:
-            raise CheckError(f"{shown(path)}: cannot be read: {error}") from error
-        return None
+        text = decode(path.read_bytes(), where)
+    except (OSError, FileError) as error:
+        if not named:
+            return None
+        reason = error if isinstance(error, FileError) else f"{where}: cannot be read: {error.strerror or error}"
+        raise CheckError(str(reason)) from error
     try:
         if '"planned_values"' in text and path.suffix.lower() == ".json":
-            return terraform.read_plan(path, shown(path))
+            data = terraform.parse_plan(text, where)
+            return terraform.plan_resources(data, text, where) if named or terraform.is_plan(data) else None
         if named or CLOUDFORMATION_HINT.search(text):
-            return cloudformation.read_template(path, shown(path))
+            data = cloudformation.parse_template(text, where)
+            return cloudformation.template_resources(data, where) if named or cloudformation.is_template(data) else None
     except TemplateError as error:
         raise CheckError(str(error)) from error
     except ValueError as error:
-        raise CheckError(f"{shown(path)}: {error}") from error
+        raise CheckError(f"{where}: {error}") from error
     return None
 
 
@@ -142,6 +148,10 @@ def check(
         report.files.append(shown(path))
         relative = relative_to(path, project.root)
         report.rows += judge_file(resources, judges, file_waivers, relative, today=today, notes=report.notes)
+    tagged = [
+        Result(r.rule, r.resource_type, f"{r.file}:{r.line} {r.resource}", r.compliance, r.message) for r in report.rows
+    ]
+    report.notes += [f"waiver ends within {WAIVER_SOON_DAYS} days: {line}" for line in expiring_waivers(tagged, today)]
     if any(r.resource_type == LAMBDA_FUNCTION and r.rule == "LAMBDA_CODE_SIGNING_CHECK" for r in report.rows):
         report.notes.append(
             "LAMBDA_CODE_SIGNING_CHECK judges the attached config here; a layer's signature exists only once it is "
@@ -185,18 +195,21 @@ def row_of(judgement: Judgement) -> Row:
 
 
 def with_waiver(row: Row, waivers, today: date, notes: list) -> Row:
+    """The row as its rule's waivers leave it: an active waiver (any of them: one renewed in the waivers file wins
+    over an expired one in Metadata) suppresses a finding; else an expired one says so in the finding."""
+    found: dict[str, str] = {}
     for waiver in waivers:
         if waiver.rule != row.rule:
             continue
         state, text = status(waiver, today)
-        if state == INVALID:
-            continue
         if state == ACTIVE and expires_soon(waiver, today):
             notes.append(f"{row.file}:{row.line} {row.resource}: the waiver of {row.rule} expires on {waiver.expires}")
-        if state == EXPIRED and row.compliance == "NON_COMPLIANT":
-            return Row(**{**asdict(row), "message": f"{row.message} ({text})", "waiver": EXPIRED, "waiver_note": text})
-        if state == ACTIVE and row.compliance in ("NON_COMPLIANT", UNKNOWN):
-            return Row(**{**asdict(row), "waiver": ACTIVE, "waiver_note": text})
+        found.setdefault(state, text)
+    if ACTIVE in found and row.compliance in ("NON_COMPLIANT", UNKNOWN):
+        return Row(**{**asdict(row), "waiver": ACTIVE, "waiver_note": found[ACTIVE]})
+    if ACTIVE not in found and EXPIRED in found and row.compliance == "NON_COMPLIANT":
+        text = found[EXPIRED]
+        return Row(**{**asdict(row), "message": f"{row.message} ({text})", "waiver": EXPIRED, "waiver_note": text})
     return row
 
 

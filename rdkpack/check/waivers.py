@@ -15,10 +15,12 @@ says the waiver expired and when; a waiver without a comment, an expiry or a val
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from rdkpack.account.scan import WAIVER_SOON_DAYS
 from rdkpack.check.model import TemplateResource, Waiver
 from rdkpack.errors import ConfigError
 from rdkpack.project import files
@@ -26,7 +28,8 @@ from rdkpack.project.documents import load_yaml
 
 WAIVERS_FILE = "rdk-waivers.yaml"
 ACTIVE, EXPIRED, INVALID = "active", "expired", "invalid"
-SOON_DAYS = 30
+SOON_DAYS = WAIVER_SOON_DAYS
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,16 @@ class FileWaiver:
     waiver: Waiver
 
     def covers(self, resource: TemplateResource, relative_file: str) -> bool:
-        return fnmatch.fnmatch(relative_file, self.file) and fnmatch.fnmatchcase(resource.logical_id, self.resource)
+        return fnmatch.fnmatch(relative_file, self.file) and address_matches(resource.logical_id, self.resource)
+
+
+def address_matches(address: str, pattern: str) -> bool:
+    """A logical ID or Terraform address against a glob where only '*' and '?' are wild: brackets are the address's
+    own (`aws_lambda_function.api["orders"]`, `aws_vpc_endpoint.interface[0]`), not fnmatch's character classes."""
+    wild = "".join(
+        ".*" if part == "*" else "." if part == "?" else re.escape(part) for part in re.split(r"([*?])", pattern)
+    )
+    return re.fullmatch(wild, address, re.DOTALL) is not None
 
 
 def read_waivers_file(root: Path) -> list[FileWaiver]:
@@ -73,6 +85,13 @@ def text_or_none(value) -> str | None:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+def iso_date(text: str) -> date:
+    """YYYY-MM-DD only, as the rules read a tag's expiry (date.fromisoformat also takes 20270131)."""
+    if not ISO_DATE.fullmatch(text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
+
+
 def status(waiver: Waiver, today: date) -> tuple[str, str]:
     """(ACTIVE | EXPIRED | INVALID, what to say)."""
     missing = [name for name, value in (("comment", waiver.comment), ("expires", waiver.expires)) if not value]
@@ -82,7 +101,7 @@ def status(waiver: Waiver, today: date) -> tuple[str, str]:
             f"waiver of {waiver.rule} ({waiver.where}) has no {' or '.join(missing)}: each says why and until when",
         )
     try:
-        until = date.fromisoformat(waiver.expires)
+        until = iso_date(waiver.expires)
     except ValueError:
         return INVALID, f"waiver of {waiver.rule} ({waiver.where}) expires {waiver.expires!r}, not a date (YYYY-MM-DD)"
     if until < today:
@@ -92,7 +111,7 @@ def status(waiver: Waiver, today: date) -> tuple[str, str]:
 
 def expires_soon(waiver: Waiver, today: date, days: int = SOON_DAYS) -> bool:
     try:
-        until = date.fromisoformat(waiver.expires or "")
+        until = iso_date(waiver.expires or "")
     except ValueError:
         return False
     return 0 <= (until - today).days <= days

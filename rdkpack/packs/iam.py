@@ -51,17 +51,20 @@ class AttachingPacks:
 
 
 def untagged_condition(tags) -> dict:
-    """An IAM condition true only for resources carrying none of the tags (`key`: absent; `key=value`: not it).
+    """An IAM condition true only for resources carrying none of the tags (`key`: absent; `key=value`: not it, nor
+    it followed by more words such as `expires=YYYY-MM-DD`).
 
-    `Null` true means the tag is absent; `StringNotEquals` is also true when the tag is absent.
+    `Null` true means the tag is absent; `StringNotLike` is also true when the tag is absent. IAM cannot compare a
+    date in a tag's value: a waiver that has expired still keeps the grant off until the tag is removed, so the
+    remediation fails access denied rather than acting (the script itself refuses only while it is in force).
     """
     condition: dict = {}
     for tag in sorted(tags):
         key, separator, value = (part.strip() for part in tag.partition("="))
         name = f"aws:ResourceTag/{key}"
         if separator:
-            values = condition.setdefault("StringNotEquals", {}).setdefault(name, [])
-            values.append(value)
+            values = condition.setdefault("StringNotLike", {}).setdefault(name, [])
+            values += [value, f"{value} *"]
         else:
             condition.setdefault("Null", {})[name] = "true"
     return condition

@@ -41,6 +41,7 @@ MAX_IDLE_BYTES = 10**15  # a petabyte in the window is never "idle"
 DIGITS = re.compile(r"[0-9]{1,30}")
 HOURLY_COST_PER_AZ, HOURS_PER_MONTH = 0.01, 730
 GONE_STATES = ("deleted", "deleting")
+EXPIRES = "expires="  # the word in the exemption tag's value that ends the waiver, as the rule reads it
 
 
 class RemediationError(Exception):
@@ -137,15 +138,51 @@ def parse_patterns(value) -> tuple:
     return tuple(part.strip() for part in str(value or "").split(",") if part.strip())
 
 
-def check_not_excluded(endpoint: Endpoint, exemption: tuple, patterns: tuple) -> None:
+def parse_expiry(text: str):
+    """A YYYY-MM-DD calendar date in ASCII digits, or None."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return None
+    try:
+        return datetime.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+    except ValueError:
+        return None
+
+
+def exempt_until(exemption: tuple, tags: dict, today: datetime.date):
+    """Whether the rule's ExemptionTag exempts the endpoint on `today`, read as the rule reads it: None when it does
+    not; else its expiry (YYYY-MM-DD), or "" for a tag with none. With `key=value` the tag's value must begin with
+    that value's words; the first `expires=YYYY-MM-DD` word (any case) ends the exemption after that UTC date, and
+    an expiry that is no date exempts nothing."""
+    key, value = exemption
+    if not key or key not in tags:
+        return None
+    words = str(tags[key] or "").split()
+    if value is not None:
+        wanted = value.split()
+        if words[: len(wanted)] != wanted:
+            return None
+        words = words[len(wanted) :]
+        if not wanted and words and not words[0].lower().startswith(EXPIRES):
+            return None  # `key=`: the value must be empty, or begin with its expiry
+    raw = next((word[len(EXPIRES) :] for word in words if word.lower().startswith(EXPIRES)), None)
+    if raw is None:
+        return ""
+    expires = parse_expiry(raw)
+    return raw if expires is not None and today <= expires else None
+
+
+def check_not_excluded(endpoint: Endpoint, exemption: tuple, patterns: tuple, today=None) -> None:
     """Refuse an endpoint the rule leaves alone, whatever role runs the document (IAM denies only the
-    attached role, and only for the exemption tag)."""
+    attached role, and only for the exemption tag): one whose exemption tag is in force on `today` (default: the
+    UTC date now), or whose service is excluded."""
     key, value = exemption
     tags = {tag["Key"]: tag.get("Value", "") for tag in endpoint.described.get("Tags") or ()}
-    if key and key in tags and (value is None or tags[key] == value):
+    until = exempt_until(exemption, tags, today or datetime.datetime.now(datetime.timezone.utc).date())
+    if until is not None:
         raise RemediationRefused(
             f"VPC endpoint {endpoint.endpoint_id} carries the exemption tag {key}"
-            f"{'' if value is None else '=' + value}: it is not deleted. Nothing was changed."
+            f"{'' if value is None else '=' + value}{f' until {until}' if until else ''}: it is not deleted. "
+            "Nothing was changed."
         )
     matched = next((pattern for pattern in patterns if fnmatch.fnmatchcase(endpoint.service, pattern)), None)
     if matched:
@@ -342,10 +379,9 @@ def handler(events, context):
             else f"VPC endpoint {endpoint_id} is not found in {where}: deleted, or in another region or account."
         )
         return output(endpoint_id, "NO_CHANGE", message, before=state, after=state)
-    check_not_excluded(
-        endpoint, parse_exemption(events.get("ExemptionTag")), parse_patterns(events.get("ExcludedServiceNames"))
-    )
     now = datetime.datetime.now(datetime.timezone.utc)
+    exemption, patterns = parse_exemption(events.get("ExemptionTag")), events.get("ExcludedServiceNames")
+    check_not_excluded(endpoint, exemption, parse_patterns(patterns), now.date())
     check_can_delete(endpoint, idle_days, now, client.meta.region_name)
     bytes_processed = fetch_bytes(cloudwatch_client(), endpoint, idle_days, now)
     plan = plan_change(endpoint, bytes_processed, idle_days, max_bytes)

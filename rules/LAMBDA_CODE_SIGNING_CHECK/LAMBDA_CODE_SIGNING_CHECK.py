@@ -31,15 +31,22 @@ Rule Parameters:
     (Optional) 'true' or 'false', default false: the attached config's
     CodeSigningPolicies.UntrustedArtifactOnDeployment must be Enforce.
   ExemptionTag
-    (Optional) 'key' or 'key=value'. Functions carrying it are NOT_APPLICABLE.
+    (Optional) 'key' or 'key=value'. Functions carrying it are NOT_APPLICABLE. The tag's value may
+    end the waiver with the word expires=YYYY-MM-DD (a UTC date; words are separated by spaces):
+      'key':       any value; expires= anywhere in it, e.g. signing-exempt = "expires=2027-01-31 v2 migration"
+      'key=value': the value as the first word, then optionally expires= and more words, e.g. for
+                   team=platform the tag team = "platform" or "platform expires=2027-01-31 v2 migration"
+    Exempt through that date; from the next day the normal verdict plus "Waiver (tag X) expired on
+    D."; an expires= that is no valid date (2027-02-30, 27-1-1) exempts nothing. Without expires=
+    the tag exempts until it is removed.
   ExecutionRoleName, AssumeRoleMode, ExecutionRoleRegion
     (Optional) Passed through to rdklib. Any other parameter name is rejected.
 
 API budget: a change evaluation makes one GetFunctionCodeSigningConfig, plus one GetCodeSigningConfig
 per distinct config when RequireEnforce is set or the function has layers. The periodic sweep makes
 no per-function call: ListCodeSigningConfigs (every config with its policy and allowed publishers),
-ListFunctionsByCodeSigningConfig per config, the ListFunctions paginator, one tag query only with
-ExemptionTag, and PutEvaluations 100 at a time; its Lambda calls are capped at LAMBDA_CALLS_PER_SECOND.
+ListFunctionsByCodeSigningConfig per config, the ListFunctions paginator, one tag query (on the tag's
+key) only with ExemptionTag, and PutEvaluations 100 at a time; its Lambda calls are capped at LAMBDA_CALLS_PER_SECOND.
 Deleted functions become NOT_APPLICABLE through their own configuration change.
 
 Scenarios:
@@ -56,7 +63,7 @@ Scenarios:
     Given: A parameter name the rule does not know (a typo)
      Then: Return InvalidParametersError listing the accepted names
   Scenario 5:
-    Given: The function carries the ExemptionTag
+    Given: The function carries the ExemptionTag, with no expires= in its value
      Then: Return NOT_APPLICABLE naming the tag, with no API call
   Scenario 6:
     Given: packageType is Image
@@ -93,7 +100,8 @@ Scenarios:
            function name and resourceType AWS::Lambda::Function, and no GetFunction call
   Scenario 15:
     Given: A scheduled notification and an ExemptionTag
-     Then: Exempt functions come from one tag query and get NOT_APPLICABLE without a code-signing call
+     Then: Tagged functions come from one tag query on the tag's key, their values are judged as on the
+           change path, and exempt ones get NOT_APPLICABLE without a code-signing call
   Scenario 16:
     Given: A scheduled notification and a config whose function list names a function ListFunctions
            did not list (created or deleted during the sweep)
@@ -115,6 +123,16 @@ Scenarios:
     Given: Many recorded configuration items at once (evaluate_items, what rdkpack scan calls)
      Then: They are judged from the sweep's lists, with no per-function call and the verdicts of
            evaluate_change, each evaluation naming its function
+  Scenario 22:
+    Given: The function carries the ExemptionTag with expires=D, D today or later (UTC)
+     Then: Return NOT_APPLICABLE "Exempt until D" naming the tag and its value, with no API call
+           (change path and sweep)
+  Scenario 23:
+    Given: The function carries the ExemptionTag with expires=D, D before today (UTC)
+     Then: Return the verdict without the tag, plus "Waiver (tag X) expired on D." (change path and sweep)
+  Scenario 24:
+    Given: The ExemptionTag's expires= is not a YYYY-MM-DD date (2027-02-30, 27-1-1)
+     Then: Return the verdict without the tag, plus a note that the expiry is not a date: not exempt
 """
 
 import re
@@ -125,9 +143,12 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, ConfigRule, Evaluation
 from rule_kit import (
     ArnPattern,
+    Exemption,
     ExemptionTag,
     RateCap,
+    Verdict,
     configuration_of,
+    exemption_of,
     fit_annotation,
     handle_event,
     parse_arn_pattern,
@@ -136,7 +157,7 @@ from rule_kit import (
     parse_exemption_tag,
     reject_unknown_parameters,
     source_event_types,
-    tagged_arns,
+    tagged_resources,
 )
 
 APPLICABLE_RESOURCES = source_event_types(__file__)
@@ -161,12 +182,6 @@ class Params:
     allowed: tuple[ArnPattern, ...]
     require_enforce: bool
     exemption_tag: ExemptionTag | None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    compliance: str
-    annotation: str
 
 
 @dataclass(frozen=True)
@@ -275,7 +290,7 @@ class Function:
     name: object  # from the item: anything; judged before use
     package_type: object
     layers: list  # (layer ARN, signing profile version ARN or '')
-    is_exempt: bool
+    exemption: Exemption | None  # from its ExemptionTag, judged on the UTC date of evaluation
 
 
 def layer_signatures(layers, arn_key: str, profile_key: str) -> list[tuple[str, str]]:
@@ -286,10 +301,15 @@ def layer_signatures(layers, arn_key: str, profile_key: str) -> list[tuple[str, 
 
 
 def judge(function: Function, params: Params, lookup: CodeSigningLookup) -> Verdict:
+    """The verdict on the function's code signing, unless its exemption tag is in force."""
     if not isinstance(function.name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", function.name):
         return Verdict(ComplianceType.NOT_APPLICABLE, "The configuration item names no Lambda function.")
-    if function.is_exempt:
-        return Verdict(ComplianceType.NOT_APPLICABLE, f"Exempt: the function carries tag {params.exemption_tag}.")
+    if function.exemption and function.exemption.in_force:
+        return Verdict(ComplianceType.NOT_APPLICABLE, function.exemption.reason("function"))
+    return judge_signing(function, params, lookup).noted(function.exemption)
+
+
+def judge_signing(function: Function, params: Params, lookup: CodeSigningLookup) -> Verdict:
     if function.package_type == "Image":
         text = "Image package type: container-image functions cannot use code signing."
         return Verdict(ComplianceType.NOT_APPLICABLE, text)
@@ -308,8 +328,8 @@ def recorded_function(configuration_item: dict, params: Params) -> Function:
     configuration = configuration_of(configuration_item)
     name = configuration.get("functionName") or configuration_item.get("resourceName")
     layers = layer_signatures(configuration.get("layers"), "arn", "signingProfileVersionArn")
-    is_exempt = bool(params.exemption_tag and params.exemption_tag.is_carried_by(configuration_item.get("tags")))
-    return Function(name, configuration.get("packageType"), layers, is_exempt)
+    exemption = exemption_of(params.exemption_tag, configuration_item.get("tags"))
+    return Function(name, configuration.get("packageType"), layers, exemption)
 
 
 def swept_lookup(client_factory) -> CodeSigningLookup:
@@ -338,14 +358,14 @@ class LAMBDA_CODE_SIGNING_CHECK(ConfigRule):
 
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
         params = valid_rule_parameters
-        exempt = tagged_arns(client_factory, params.exemption_tag, "lambda:function")
+        tagged = tagged_resources(client_factory, params.exemption_tag, "lambda:function")
         lookup = swept_lookup(client_factory)
         evaluations = []
         for page in lookup.client.get_paginator("list_functions").paginate():
             for listed in page["Functions"]:
                 layers = layer_signatures(listed.get("Layers"), "Arn", "SigningProfileVersionArn")
-                is_exempt = listed.get("FunctionArn") in exempt
-                function = Function(listed["FunctionName"], listed.get("PackageType"), layers, is_exempt)
+                exemption = exemption_of(params.exemption_tag, tagged.get(listed.get("FunctionArn")))
+                function = Function(listed["FunctionName"], listed.get("PackageType"), layers, exemption)
                 evaluations.append(evaluation(function, params, lookup))
         return evaluations
 

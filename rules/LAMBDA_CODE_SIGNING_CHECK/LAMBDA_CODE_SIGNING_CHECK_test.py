@@ -234,6 +234,38 @@ class ChangeTest(unittest.TestCase):
         expect_policy(self.stub, CSC, "Warn")
         self.assert_evaluation(item, ComplianceType.COMPLIANT, f"Code-signing config {CSC} is attached.")
 
+    def test_scenario22_exemption_until_a_future_date_is_not_applicable_naming_it_without_api_calls(self):
+        self.assert_evaluation(
+            configuration_item(tags={"team": "platform expires=2999-12-31 v2 migration"}),
+            ComplianceType.NOT_APPLICABLE,
+            "Exempt until 2999-12-31: the function carries tag team=platform "
+            "(platform expires=2999-12-31 v2 migration).",
+            {"ExemptionTag": "team=platform"},
+        )
+        self.assertEqual(self.factory.built, [])
+
+    def test_scenario23_expired_exemption_gives_the_normal_verdict_saying_when_it_expired(self):
+        expect_attached(self.stub, "fn", "")
+        self.assert_evaluation(
+            configuration_item(tags={"signing-exempt": "expires=2001-01-31 v2 migration"}),
+            ComplianceType.NON_COMPLIANT,
+            "No code-signing configuration is attached to the function. "
+            "Waiver (tag signing-exempt) expired on 2001-01-31.",
+            {"ExemptionTag": "signing-exempt"},
+        )
+
+    def test_scenario24_an_expiry_that_is_not_a_date_does_not_exempt(self):
+        for raw in ("2027-02-30", "27-1-1"):
+            with self.subTest(raw=raw):
+                expect_attached(self.stub, "fn", CSC)
+                self.assert_evaluation(
+                    configuration_item(tags={"signing-exempt": f"expires={raw}"}),
+                    ComplianceType.COMPLIANT,
+                    f"Code-signing config {CSC} is attached. Exemption tag signing-exempt has expiry '{raw}' "
+                    "that is not a date (YYYY-MM-DD): not exempt.",
+                    {"ExemptionTag": "signing-exempt"},
+                )
+
     def test_deleted_config_is_non_compliant_when_enforce_is_required(self):
         expect_attached(self.stub, "fn", CSC)
         self.stub.add_client_error("get_code_signing_config", "ResourceNotFoundException", http_status_code=404)
@@ -328,18 +360,52 @@ class PeriodicTest(unittest.TestCase):
         )
         self.assertNotIn("resourcegroupstaggingapi", self.factory.built)
 
-    def test_scenario15_exempt_functions_come_from_one_tag_query(self):
+    def expect_tagged(self, tagged: dict):
+        """One GetResources on the key `signing`: {function name: that tag's value}."""
+        mappings = [
+            {
+                "ResourceARN": function_arn(name),
+                "Tags": [{"Key": "env", "Value": "prod"}, {"Key": "signing", "Value": v}],
+            }
+            for name, v in tagged.items()
+        ]
         self.tagging_stub.add_response(
             "get_resources",
-            {"ResourceTagMappingList": [{"ResourceARN": listed("legacy")["FunctionArn"]}]},
-            {"ResourceTypeFilters": ["lambda:function"], "TagFilters": [{"Key": "signing", "Values": ["exempt"]}]},
+            {"ResourceTagMappingList": mappings},
+            {"ResourceTypeFilters": ["lambda:function"], "TagFilters": [{"Key": "signing"}]},
         )
-        self.expect_configs({CSC: ["new"]})
-        self.lambda_stub.add_response("list_functions", {"Functions": [listed("legacy"), listed("new")]}, {})
+
+    def test_scenario15_exempt_functions_come_from_one_tag_query(self):
+        self.expect_tagged({"legacy": "exempt", "other": "no"})
+        self.expect_configs({CSC: ["new", "other"]})
+        functions = [listed("legacy"), listed("new"), listed("other")]
+        self.lambda_stub.add_response("list_functions", {"Functions": functions}, {})
         results = self.sweep({"ExemptionTag": "signing=exempt"})
         self.assertEqual(
             [(e.complianceResourceId, e.complianceType) for e in results],
-            [("legacy", "NOT_APPLICABLE"), ("new", "COMPLIANT")],
+            [("legacy", "NOT_APPLICABLE"), ("new", "COMPLIANT"), ("other", "COMPLIANT")],
+        )
+
+    def test_scenario22_the_sweep_judges_dated_and_expired_exemptions_as_the_change_path_does(self):
+        self.expect_tagged({"waived": "exempt expires=2999-12-31", "lapsed": "exempt expires=2001-01-31"})
+        self.expect_configs({CSC: ["lapsed"]})
+        self.lambda_stub.add_response("list_functions", {"Functions": [listed("waived"), listed("lapsed")]}, {})
+        self.assertEqual(
+            self.sweep({"ExemptionTag": "signing=exempt"}),
+            [
+                Evaluation(
+                    "NOT_APPLICABLE",
+                    "waived",
+                    RESOURCE_TYPE,
+                    "Exempt until 2999-12-31: the function carries tag signing=exempt (exempt expires=2999-12-31).",
+                ),
+                Evaluation(
+                    "COMPLIANT",
+                    "lapsed",
+                    RESOURCE_TYPE,
+                    f"Code-signing config {CSC} is attached. Waiver (tag signing=exempt) expired on 2001-01-31.",
+                ),
+            ],
         )
 
     def test_scenario16_only_listed_functions_are_evaluated(self):

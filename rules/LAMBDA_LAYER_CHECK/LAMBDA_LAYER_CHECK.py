@@ -29,7 +29,14 @@ Rule Parameters:
   MinLayerVersion
     (Optional) Integer >= 1, default 1. Versions compare as integers (10 > 9).
   ExemptionTag
-    (Optional) 'key' or 'key=value'. Functions carrying it are NOT_APPLICABLE.
+    (Optional) 'key' or 'key=value'. Functions carrying it are NOT_APPLICABLE. The tag's value may
+    end the waiver with the word expires=YYYY-MM-DD (a UTC date; words are separated by spaces):
+      'key':       any value; expires= anywhere in it, e.g. layer-exempt = "expires=2027-01-31 v2 migration"
+      'key=value': the value as the first word, then optionally expires= and more words, e.g. for
+                   team=platform the tag team = "platform" or "platform expires=2027-01-31 v2 migration"
+    Exempt through that date; from the next day the normal verdict plus "Waiver (tag X) expired on
+    D."; an expires= that is no valid date (2027-02-30, 27-1-1) exempts nothing. Without expires=
+    the tag exempts until it is removed.
   ExecutionRoleName, AssumeRoleMode, ExecutionRoleRegion
     (Optional) Passed through to rdklib. Any other parameter name is rejected.
 
@@ -53,7 +60,7 @@ Scenarios:
     Given: A parameter name the rule does not know (a typo)
      Then: Return InvalidParametersError listing the accepted names
   Scenario 7:
-    Given: The function carries the ExemptionTag
+    Given: The function carries the ExemptionTag, with no expires= in its value
      Then: Return NOT_APPLICABLE with an annotation naming the tag
   Scenario 8:
     Given: packageType is Image
@@ -74,16 +81,28 @@ Scenarios:
   Scenario 13:
     Given: LayerArn uses '*' for partition, region or account
      Then: A layer in any partition, region or account (as wildcarded) matches
+  Scenario 14:
+    Given: The function carries the ExemptionTag with expires=D, D today or later (UTC)
+     Then: Return NOT_APPLICABLE "Exempt until D" naming the tag and its value
+  Scenario 15:
+    Given: The function carries the ExemptionTag with expires=D, D before today (UTC)
+     Then: Return the verdict without the tag, plus "Waiver (tag X) expired on D."
+  Scenario 16:
+    Given: The ExemptionTag's expires= is not a YYYY-MM-DD date (2027-02-30, 27-1-1)
+     Then: Return the verdict without the tag, plus a note that the expiry is not a date: not exempt
 """
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from rdklib import ComplianceType, ConfigRule, Evaluation, InvalidParametersError
 from rule_kit import (
     ArnPattern,
     ExemptionTag,
+    Verdict,
     configuration_of,
+    exemption_of,
     fit_annotation,
     handle_event,
     parse_arn_pattern,
@@ -120,12 +139,6 @@ class LayerRef:
     @property
     def unversioned_arn(self) -> str:
         return f"arn:{self.partition}:lambda:{self.region}:{self.account}:{self.resource}"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    compliance: str
-    annotation: str
 
 
 def parse_parameters(raw: dict) -> Params:
@@ -178,9 +191,15 @@ def expected_text(params: Params) -> str:
     return f"{names} at version >= {params.min_version}"
 
 
-def judge(configuration: dict, tags, params: Params) -> Verdict:
-    if params.exemption_tag and params.exemption_tag.is_carried_by(tags):
-        return Verdict(ComplianceType.NOT_APPLICABLE, f"Exempt: the function carries tag {params.exemption_tag}.")
+def judge(configuration: dict, tags, params: Params, today: date | None = None) -> Verdict:
+    """The verdict on the function's layers, unless its exemption tag is in force on `today` (default: UTC today)."""
+    exemption = exemption_of(params.exemption_tag, tags, today)
+    if exemption and exemption.in_force:
+        return Verdict(ComplianceType.NOT_APPLICABLE, exemption.reason("function"))
+    return judge_layers(configuration, params).noted(exemption)
+
+
+def judge_layers(configuration: dict, params: Params) -> Verdict:
     if configuration.get("packageType") == "Image":
         return Verdict(
             ComplianceType.NOT_APPLICABLE, "Image package type: container-image functions cannot use layers."

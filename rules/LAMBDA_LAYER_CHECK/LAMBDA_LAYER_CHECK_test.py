@@ -1,6 +1,7 @@
 import json
 import os
 import unittest
+from datetime import date
 
 import boto3
 import LAMBDA_LAYER_CHECK as RULE_MODULE
@@ -195,6 +196,44 @@ class ComplianceTest(unittest.TestCase):
         params = {"LayerArn": "arn:aws:lambda:*:123456789012:layer:company-base"}
         arn = "arn:aws:lambda:eu-west-1:999999999999:layer:company-base:5"
         self.assertEqual(evaluate(configuration_item(layers=[arn]), params)[0].complianceType, "NON_COMPLIANT")
+
+    def test_scenario14_exemption_until_a_future_date_is_not_applicable_naming_it(self):
+        value = "expires=2999-12-31 migration to v2"
+        self.assert_evaluation(
+            configuration_item(tags={"layer-exempt": value}),
+            ComplianceType.NOT_APPLICABLE,
+            f"Exempt until 2999-12-31: the function carries tag layer-exempt ({value}).",
+            dict(PARAMS, ExemptionTag="layer-exempt"),
+        )
+
+    def test_scenario14_a_dated_exemption_holds_through_its_last_day_utc(self):
+        params = RULE.evaluate_parameters(dict(PARAMS, ExemptionTag="team=platform"))
+        tags = {"team": "platform expires=2027-01-31"}
+        for today, compliance in (
+            (date(2027, 1, 31), ComplianceType.NOT_APPLICABLE),
+            (date(2027, 2, 1), ComplianceType.NON_COMPLIANT),
+        ):
+            with self.subTest(today=today):
+                self.assertEqual(RULE_MODULE.judge({"layers": []}, tags, params, today).compliance, compliance)
+
+    def test_scenario15_expired_exemption_gives_the_normal_verdict_saying_when_it_expired(self):
+        self.assert_evaluation(
+            configuration_item(layers=[BASE + ":2"], tags={"team": "platform expires=2001-01-31"}),
+            ComplianceType.NON_COMPLIANT,
+            f"Layer {BASE} is at version 2; the minimum is 3. Waiver (tag team=platform) expired on 2001-01-31.",
+            dict(PARAMS, ExemptionTag="team=platform"),
+        )
+
+    def test_scenario16_an_expiry_that_is_not_a_date_does_not_exempt(self):
+        for raw in ("2027-02-30", "27-1-1"):
+            with self.subTest(raw=raw):
+                self.assert_evaluation(
+                    configuration_item(layers=[], tags={"layer-exempt": f"expires={raw}"}),
+                    ComplianceType.NON_COMPLIANT,
+                    f"The function has no layers; expected {BASE} at version >= 3. Exemption tag layer-exempt "
+                    f"has expiry '{raw}' that is not a date (YYYY-MM-DD): not exempt.",
+                    dict(PARAMS, ExemptionTag="layer-exempt"),
+                )
 
     def test_every_partition_is_accepted_in_layer_arn(self):
         for partition in (

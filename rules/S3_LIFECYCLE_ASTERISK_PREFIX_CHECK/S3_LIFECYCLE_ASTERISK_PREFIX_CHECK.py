@@ -28,7 +28,14 @@ Rule Parameters:
     (Optional) 'true' or 'false', default true: a disabled rule with '*' is still a trap for the
     day it is enabled.
   ExemptionTag
-    (Optional) 'key' or 'key=value'. Buckets carrying it are NOT_APPLICABLE.
+    (Optional) 'key' or 'key=value'. Buckets carrying it are NOT_APPLICABLE. The tag's value may
+    end the waiver with the word expires=YYYY-MM-DD (a UTC date; words are separated by spaces):
+      'key':       any value; expires= anywhere in it, e.g. lifecycle-exempt = "expires=2027-01-31 v2 migration"
+      'key=value': the value as the first word, then optionally expires= and more words, e.g. for
+                   team=platform the tag team = "platform" or "platform expires=2027-01-31 v2 migration"
+    Exempt through that date; from the next day the normal verdict plus "Waiver (tag X) expired on
+    D."; an expires= that is no valid date (2027-02-30, 27-1-1) exempts nothing. Without expires=
+    the tag exempts until it is removed.
   ExecutionRoleName, AssumeRoleMode, ExecutionRoleRegion
     (Optional) Passed through to rdklib. Any other parameter name is rejected.
 
@@ -47,7 +54,7 @@ Scenarios:
     Given: A parameter name the rule does not know (a typo)
      Then: Return InvalidParametersError listing the accepted names
   Scenario 4:
-    Given: The bucket carries the ExemptionTag
+    Given: The bucket carries the ExemptionTag, with no expires= in its value
      Then: Return NOT_APPLICABLE naming the tag
   Scenario 5:
     Given: BucketLifecycleConfiguration is absent or null
@@ -76,15 +83,27 @@ Scenarios:
   Scenario 13:
     Given: Many offending rules
      Then: The annotation names as many as fit in 256 characters and counts the rest
+  Scenario 14:
+    Given: The bucket carries the ExemptionTag with expires=D, D today or later (UTC)
+     Then: Return NOT_APPLICABLE "Exempt until D" naming the tag and its value
+  Scenario 15:
+    Given: The bucket carries the ExemptionTag with expires=D, D before today (UTC)
+     Then: Return the verdict without the tag, plus "Waiver (tag X) expired on D." (within 256 characters)
+  Scenario 16:
+    Given: The ExemptionTag's expires= is not a YYYY-MM-DD date (2027-02-30, 27-1-1)
+     Then: Return the verdict without the tag, plus a note that the expiry is not a date: not exempt
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 from rdklib import ComplianceType, ConfigRule, Evaluation
 from rule_kit import (
     ANNOTATION_MAX,
     ExemptionTag,
+    Verdict,
     decoded,
+    exemption_of,
     fit_annotation,
     handle_event,
     parse_bool,
@@ -114,12 +133,6 @@ class Offence:
 
     def __str__(self) -> str:
         return f"{self.rule_id}: {self.prefix!r}"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    compliance: str
-    annotation: str
 
 
 def parse_parameters(raw: dict) -> Params:
@@ -170,20 +183,27 @@ def offences(lifecycle: dict, include_disabled: bool) -> list[Offence]:
     return found
 
 
-def summarise(header: str, items: list) -> str:
+def summarise(header: str, items: list, room: int = ANNOTATION_MAX) -> str:
     text = header
     for shown, item in enumerate(items):
         rest = f" (+{len(items) - shown} more)"
         candidate = f"{text}{'; ' if shown else ' '}{item}"
-        if len(candidate) + len(rest) > ANNOTATION_MAX and shown:
+        if len(candidate) + len(rest) > room and shown:
             return text + rest
         text = candidate
     return text
 
 
-def judge(configuration_item: dict, params: Params) -> Verdict:
-    if params.exemption_tag and params.exemption_tag.is_carried_by(configuration_item.get("tags")):
-        return Verdict(ComplianceType.NOT_APPLICABLE, f"Exempt: the bucket carries tag {params.exemption_tag}.")
+def judge(configuration_item: dict, params: Params, today: date | None = None) -> Verdict:
+    """The verdict on the bucket's lifecycle prefixes, unless its exemption tag is in force on `today` (UTC)."""
+    exemption = exemption_of(params.exemption_tag, configuration_item.get("tags"), today)
+    if exemption and exemption.in_force:
+        return Verdict(ComplianceType.NOT_APPLICABLE, exemption.reason("bucket"))
+    room = ANNOTATION_MAX - len(exemption.note() if exemption else "")  # the summary leaves the note its room
+    return judge_lifecycle(configuration_item, params, room).noted(exemption)
+
+
+def judge_lifecycle(configuration_item: dict, params: Params, room: int) -> Verdict:
     lifecycle = lifecycle_of(configuration_item)
     if lifecycle is None:
         return Verdict(ComplianceType.NOT_APPLICABLE, "The bucket has no lifecycle configuration.")
@@ -192,7 +212,7 @@ def judge(configuration_item: dict, params: Params) -> Verdict:
     found = offences(lifecycle, params.include_disabled)
     if found:
         header = f"S3 matches '*' in a lifecycle prefix literally, so {len(found)} prefix(es) select no keys:"
-        return Verdict(ComplianceType.NON_COMPLIANT, summarise(header, found))
+        return Verdict(ComplianceType.NON_COMPLIANT, summarise(header, found, room))
     return Verdict(ComplianceType.COMPLIANT, "No lifecycle rule has '*' in a prefix.")
 
 

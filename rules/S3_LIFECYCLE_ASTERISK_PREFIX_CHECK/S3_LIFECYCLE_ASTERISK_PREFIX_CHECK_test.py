@@ -1,6 +1,7 @@
 import json
 import os
 import unittest
+from datetime import date
 
 import boto3
 import S3_LIFECYCLE_ASTERISK_PREFIX_CHECK as RULE_MODULE
@@ -179,6 +180,51 @@ class ComplianceTest(unittest.TestCase):
         )
         shown = annotation.count("expire-old-logs-")
         self.assertTrue(annotation.endswith(f" (+{40 - shown} more)"))
+
+    def test_scenario14_exemption_until_a_future_date_is_not_applicable_naming_it(self):
+        self.assert_evaluation(
+            configuration_item([rule("all", "*")], tags={"lifecycle": "expires=2999-12-31 until the v2 layout"}),
+            ComplianceType.NOT_APPLICABLE,
+            "Exempt until 2999-12-31: the bucket carries tag lifecycle (expires=2999-12-31 until the v2 layout).",
+            {"ExemptionTag": "lifecycle"},
+        )
+
+    def test_scenario14_a_dated_exemption_holds_through_its_last_day_utc(self):
+        params = RULE.evaluate_parameters({"ExemptionTag": "team=data"})
+        item = configuration_item([rule("all", "*")], tags={"team": "data expires=2027-01-31"})
+        for today, compliance in (
+            (date(2027, 1, 31), ComplianceType.NOT_APPLICABLE),
+            (date(2027, 2, 1), ComplianceType.NON_COMPLIANT),
+        ):
+            with self.subTest(today=today):
+                self.assertEqual(RULE_MODULE.judge(item, params, today).compliance, compliance)
+
+    def test_scenario15_expired_exemption_gives_the_normal_verdict_saying_when_it_expired(self):
+        self.assert_evaluation(
+            configuration_item([rule("all", "*")], tags={"team": "data expires=2001-01-31"}),
+            ComplianceType.NON_COMPLIANT,
+            f"{HEADER} 1 prefix(es) select no keys: all: '*' Waiver (tag team=data) expired on 2001-01-31.",
+            {"ExemptionTag": "team=data"},
+        )
+
+    def test_scenario15_the_expiry_note_and_the_count_of_the_rest_both_fit_in_256_characters(self):
+        rules = [rule(f"expire-old-logs-{i:03}", f"logs/app-{i}/*") for i in range(40)]
+        item = configuration_item(rules, tags={"team": "data expires=2001-01-31"})
+        annotation = evaluate(item, {"ExemptionTag": "team=data"})[0].annotation
+        self.assertLessEqual(len(annotation), 256)
+        shown = annotation.count("expire-old-logs-")
+        self.assertTrue(annotation.endswith(f" (+{40 - shown} more) Waiver (tag team=data) expired on 2001-01-31."))
+
+    def test_scenario16_an_expiry_that_is_not_a_date_does_not_exempt(self):
+        for raw in ("2027-02-30", "27-1-1"):
+            with self.subTest(raw=raw):
+                self.assert_evaluation(
+                    configuration_item([rule("all", "logs/")], tags={"lifecycle": f"expires={raw}"}),
+                    ComplianceType.COMPLIANT,
+                    f"No lifecycle rule has '*' in a prefix. Exemption tag lifecycle has expiry '{raw}' that is not "
+                    "a date (YYYY-MM-DD): not exempt.",
+                    {"ExemptionTag": "lifecycle"},
+                )
 
     def test_rule_without_id_is_named_by_position(self):
         item = configuration_item([{"status": "Enabled", "prefix": "*"}])

@@ -37,7 +37,14 @@ Rule Parameters:
   HourlyCostPerAz
     (Optional) USD per AZ-hour used in annotations, default 0.01.
   ExemptionTag
-    (Optional) 'key' or 'key=value'. Endpoints carrying it are NOT_APPLICABLE.
+    (Optional) 'key' or 'key=value'. Endpoints carrying it are NOT_APPLICABLE. The tag's value may
+    end the waiver with the word expires=YYYY-MM-DD (a UTC date; words are separated by spaces):
+      'key':       any value; expires= anywhere in it, e.g. az-exempt = "expires=2027-01-31 v2 migration"
+      'key=value': the value as the first word, then optionally expires= and more words, e.g. for
+                   team=platform the tag team = "platform" or "platform expires=2027-01-31 v2 migration"
+    Exempt through that date; from the next day the normal verdict plus "Waiver (tag X) expired on
+    D."; an expires= that is no valid date (2027-02-30, 27-1-1) exempts nothing. Without expires=
+    the tag exempts until it is removed.
   ExecutionRoleName, AssumeRoleMode, ExecutionRoleRegion
     (Optional) Passed through to rdklib. Any other parameter name is rejected.
 
@@ -61,7 +68,7 @@ Scenarios:
     Given: A parameter name the rule does not know (a typo), or a malformed ExemptionTag
      Then: Return InvalidParametersError naming it
   Scenario 6:
-    Given: The endpoint carries the ExemptionTag
+    Given: The endpoint carries the ExemptionTag, with no expires= in its value
      Then: Return NOT_APPLICABLE naming the tag
   Scenario 7:
     Given: The endpoint is requester-managed
@@ -85,15 +92,27 @@ Scenarios:
   Scenario 13:
     Given: The AZ count is within the bounds
      Then: Return COMPLIANT
+  Scenario 14:
+    Given: The endpoint carries the ExemptionTag with expires=D, D today or later (UTC)
+     Then: Return NOT_APPLICABLE "Exempt until D" naming the tag and its value
+  Scenario 15:
+    Given: The endpoint carries the ExemptionTag with expires=D, D before today (UTC)
+     Then: Return the verdict without the tag, plus "Waiver (tag X) expired on D."
+  Scenario 16:
+    Given: The ExemptionTag's expires= is not a YYYY-MM-DD date (2027-02-30, 27-1-1)
+     Then: Return the verdict without the tag, plus a note that the expiry is not a date: not exempt
 """
 
 import fnmatch
 from dataclasses import dataclass
+from datetime import date
 
 from rdklib import ComplianceType, ConfigRule, Evaluation, InvalidParametersError
 from rule_kit import (
     ExemptionTag,
+    Verdict,
     configuration_of,
+    exemption_of,
     fit_annotation,
     handle_event,
     parse_csv,
@@ -129,12 +148,6 @@ class Params:
     excluded_services: tuple[str, ...]
     hourly_cost: float
     exemption_tag: ExemptionTag | None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    compliance: str
-    annotation: str
 
 
 def parse_endpoint_types(raw: dict) -> tuple[str, ...]:
@@ -177,9 +190,7 @@ def az_count(configuration: dict) -> int:
     return len({s for s in subnets if isinstance(s, str)}) if isinstance(subnets, list) else 0
 
 
-def not_applicable_reason(configuration: dict, tags, params: Params) -> str | None:
-    if params.exemption_tag and params.exemption_tag.is_carried_by(tags):
-        return f"Exempt: the endpoint carries tag {params.exemption_tag}."
+def not_applicable_reason(configuration: dict, params: Params) -> str | None:
     if configuration.get("requesterManaged") in (True, "true"):
         return "Requester-managed endpoint: an AWS service manages its subnets."
     if state_of(configuration) in GONE_STATES:
@@ -193,8 +204,16 @@ def not_applicable_reason(configuration: dict, tags, params: Params) -> str | No
     return None
 
 
-def judge(configuration: dict, tags, params: Params) -> Verdict:
-    reason = not_applicable_reason(configuration, tags, params)
+def judge(configuration: dict, tags, params: Params, today: date | None = None) -> Verdict:
+    """The verdict on the endpoint's AZ count, unless its exemption tag is in force on `today` (default: UTC today)."""
+    exemption = exemption_of(params.exemption_tag, tags, today)
+    if exemption and exemption.in_force:
+        return Verdict(ComplianceType.NOT_APPLICABLE, exemption.reason("endpoint"))
+    return judge_az_count(configuration, params).noted(exemption)
+
+
+def judge_az_count(configuration: dict, params: Params) -> Verdict:
+    reason = not_applicable_reason(configuration, params)
     if reason:
         return Verdict(ComplianceType.NOT_APPLICABLE, reason)
     count = az_count(configuration)

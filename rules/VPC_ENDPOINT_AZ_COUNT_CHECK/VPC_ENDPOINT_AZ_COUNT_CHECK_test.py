@@ -1,6 +1,7 @@
 import json
 import os
 import unittest
+from datetime import date
 
 import boto3
 import VPC_ENDPOINT_AZ_COUNT_CHECK as RULE_MODULE
@@ -197,6 +198,45 @@ class ComplianceTest(unittest.TestCase):
             ComplianceType.COMPLIANT,
             "The endpoint spans 1 AZ(s) (max 1).",
         )
+
+    def test_scenario14_exemption_until_a_future_date_is_not_applicable_naming_it(self):
+        self.assert_evaluation(
+            configuration_item(tags={"az-exempt": "expires=2999-12-31 until the v2 migration"}),
+            {"MaxAzCount": "1", "ExemptionTag": "az-exempt"},
+            ComplianceType.NOT_APPLICABLE,
+            "Exempt until 2999-12-31: the endpoint carries tag az-exempt (expires=2999-12-31 until the v2 migration).",
+        )
+
+    def test_scenario14_a_dated_exemption_holds_through_its_last_day_utc(self):
+        params = RULE.evaluate_parameters({"MaxAzCount": "1", "ExemptionTag": "team=platform"})
+        item = configuration_item(tags={"team": "platform expires=2027-01-31"})
+        for today, compliance in (
+            (date(2027, 1, 31), ComplianceType.NOT_APPLICABLE),
+            (date(2027, 2, 1), ComplianceType.NON_COMPLIANT),
+        ):
+            with self.subTest(today=today):
+                self.assertEqual(
+                    RULE_MODULE.judge(item["configuration"], item["tags"], params, today).compliance, compliance
+                )
+
+    def test_scenario15_expired_exemption_gives_the_normal_verdict_saying_when_it_expired(self):
+        self.assert_evaluation(
+            configuration_item(subnets=1, tags={"team": "platform expires=2001-01-31"}),
+            {"MinAzCount": "2", "ExemptionTag": "team=platform"},
+            ComplianceType.NON_COMPLIANT,
+            "The endpoint spans 1 AZ(s); the minimum is 2. Waiver (tag team=platform) expired on 2001-01-31.",
+        )
+
+    def test_scenario16_an_expiry_that_is_not_a_date_does_not_exempt(self):
+        for raw in ("2027-02-30", "27-1-1"):
+            with self.subTest(raw=raw):
+                self.assert_evaluation(
+                    configuration_item(subnets=1, tags={"team": f"platform expires={raw}"}),
+                    {"MaxAzCount": "1", "ExemptionTag": "team=platform"},
+                    ComplianceType.COMPLIANT,
+                    f"The endpoint spans 1 AZ(s) (max 1). Exemption tag team=platform has expiry '{raw}' that is "
+                    "not a date (YYYY-MM-DD): not exempt.",
+                )
 
     def test_missing_subnet_list_counts_as_zero_azs(self):
         item = configuration_item()

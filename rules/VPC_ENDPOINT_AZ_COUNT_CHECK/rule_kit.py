@@ -14,7 +14,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import boto3
@@ -31,20 +31,127 @@ ITEM_KEYS = ("resourceType", "resourceId", "configurationItemStatus")
 
 PARTITION_RE = r"aws(?:-cn|-us-gov|-iso(?:-[bef])?|-eusc)?"
 REGION_RE = r"[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}"
+EXPIRES = "expires="  # the word in an exemption tag's value that ends the waiver: expires=YYYY-MM-DD (UTC)
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """A resource's exemption tag on the day it is judged: in force, expired, or with an expiry that is no date."""
+
+    tag: ExemptionTag
+    value: str  # the tag's value on the resource
+    expires: date | None = None  # None: no expiry, exempt until the tag goes
+    expired: bool = False  # the day judged is after `expires`
+    invalid: str | None = None  # what follows expires= when it is not a YYYY-MM-DD date
+
+    @property
+    def in_force(self) -> bool:
+        return not self.expired and self.invalid is None
+
+    def reason(self, noun: str) -> str:
+        """The NOT_APPLICABLE annotation while in force, naming the waiver (its value cut to fit 256 characters)."""
+        if self.expires is None:
+            return f"Exempt: the {noun} carries tag {self.tag}."
+        head = f"Exempt until {self.expires.isoformat()}: the {noun} carries tag {self.tag} ("
+        room = ANNOTATION_MAX - len(head) - 2
+        value = self.value if len(self.value) <= room else self.value[: max(room - 3, 0)] + "..."
+        return f"{head}{value})."
+
+    def note(self) -> str:
+        """What follows the rule's own annotation when the tag does not exempt: expired, or no date."""
+        if self.invalid is not None:
+            return f" Exemption tag {self.tag} has expiry {self.invalid!r} that is not a date (YYYY-MM-DD): not exempt."
+        return f" Waiver (tag {self.tag}) expired on {self.expires.isoformat()}." if self.expired else ""
 
 
 @dataclass(frozen=True)
 class ExemptionTag:
+    """The ExemptionTag parameter: a tag key, or key=value, whose value may carry `expires=YYYY-MM-DD`.
+
+    Key only: any value exempts, and an `expires=` word anywhere in it (words split on spaces) sets the
+    expiry, e.g. `expires=2027-01-31 migration to v2`. With key=value, the tag's value must begin with
+    that value as its own word(s), optionally followed by more words, e.g. `platform expires=2027-01-31`.
+    The first `expires=` word (any case) counts.
+    """
+
     key: str
     value: str | None
 
     def is_carried_by(self, tags) -> bool:
+        """Whether the resource carries the tag, expired or not (the day given is only for `expired`)."""
+        return self.exemption(tags, date.min) is not None
+
+    def exemption(self, tags, today: date | None = None) -> Exemption | None:
+        """The resource's exemption on `today` (default: the UTC date now), or None when it does not carry the tag."""
         if not isinstance(tags, dict) or self.key not in tags:
-            return False
-        return self.value is None or tags[self.key] == self.value
+            return None
+        carried = tags[self.key] if isinstance(tags[self.key], str) else ""
+        words = self.words_after_value(carried)
+        if words is None:
+            return None
+        raw = next((word[len(EXPIRES) :] for word in words if word.lower().startswith(EXPIRES)), None)
+        if raw is None:
+            return Exemption(self, carried)
+        expires = parse_date(raw)
+        if expires is None:
+            return Exemption(self, carried, invalid=raw)
+        return Exemption(self, carried, expires, expired=(today or utc_today()) > expires)
+
+    def words_after_value(self, carried: str) -> list[str] | None:
+        """The words of the tag's value after the configured value (all of them for a key-only tag); None: not it."""
+        words = carried.split()
+        if self.value is None:
+            return words
+        wanted = self.value.split()
+        if words[: len(wanted)] != wanted:
+            return None
+        rest = words[len(wanted) :]
+        if not wanted and rest and not rest[0].lower().startswith(EXPIRES):
+            return None  # `key=`: the value must be empty, or begin with its expiry
+        return rest
 
     def __str__(self) -> str:
         return self.key if self.value is None else f"{self.key}={self.value}"
+
+
+def parse_date(text: str) -> date | None:
+    """A YYYY-MM-DD calendar date (ASCII digits), or None."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return None
+    try:
+        return date(int(text[:4]), int(text[5:7]), int(text[8:]))
+    except ValueError:
+        return None
+
+
+def exemption_of(tag: ExemptionTag | None, tags, today: date | None = None) -> Exemption | None:
+    """The resource's exemption under the rule's ExemptionTag (None without the parameter or the tag)."""
+    return tag.exemption(tags, today) if tag else None
+
+
+def exemption_noted(annotation: str, exemption: Exemption | None) -> str:
+    """The rule's own annotation, then why the resource's exemption tag does not exempt it: 256 characters at most,
+    cut in the annotation, not the note."""
+    note = exemption.note() if exemption else ""
+    if len(annotation) + len(note) <= ANNOTATION_MAX or len(note) > ANNOTATION_MAX - 3:
+        return fit_annotation(annotation + note)
+    return annotation[: ANNOTATION_MAX - len(note) - 3] + "..." + note
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A rule's judgement of one resource: the compliance type and the annotation that says why."""
+
+    compliance: str
+    annotation: str
+
+    def noted(self, exemption: Exemption | None) -> Verdict:
+        """This verdict, then why the resource's exemption tag (expired, or with no date) does not exempt it."""
+        return Verdict(self.compliance, exemption_noted(self.annotation, exemption))
 
 
 @dataclass(frozen=True)
@@ -162,14 +269,18 @@ def reuse_clients() -> None:
         rdklib.evaluator.ClientFactory = ReusingClientFactory
 
 
-def tagged_arns(client_factory, tag: ExemptionTag | None, resource_type: str) -> set:
-    """ARNs of resources of `resource_type` (e.g. lambda:function) carrying the tag: one paginated tag query."""
+def tagged_resources(client_factory, tag: ExemptionTag | None, resource_type: str) -> dict[str, dict]:
+    """ARN -> tags of the resources of `resource_type` (e.g. lambda:function) carrying the tag's key: one paginated
+    tag query. It asks for the key only: a key=value tag's value may go on with an expiry."""
     if tag is None:
-        return set()
-    tag_filter = {"Key": tag.key} if tag.value is None else {"Key": tag.key, "Values": [tag.value]}
+        return {}
     paginator = client_factory.build_client("resourcegroupstaggingapi").get_paginator("get_resources")
-    pages = paginator.paginate(ResourceTypeFilters=[resource_type], TagFilters=[tag_filter])
-    return {item["ResourceARN"] for page in pages for item in page["ResourceTagMappingList"]}
+    pages = paginator.paginate(ResourceTypeFilters=[resource_type], TagFilters=[{"Key": tag.key}])
+    return {
+        item["ResourceARN"]: {found["Key"]: found.get("Value", "") for found in item.get("Tags") or ()}
+        for page in pages
+        for item in page["ResourceTagMappingList"]
+    }
 
 
 def parameter_text(raw: dict, name: str) -> str:

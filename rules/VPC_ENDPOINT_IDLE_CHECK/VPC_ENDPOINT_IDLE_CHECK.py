@@ -38,7 +38,15 @@ Rule Parameters:
   HourlyCostPerAz
     (Optional) USD per AZ-hour used in annotations, default 0.01.
   ExemptionTag
-    (Optional) 'key' or 'key=value'. Endpoints carrying it are NOT_APPLICABLE.
+    (Optional) 'key' or 'key=value'. Endpoints carrying it are NOT_APPLICABLE. The tag's value may
+    end the waiver with the word expires=YYYY-MM-DD (a UTC date; words are separated by spaces):
+      'key':       any value; expires= anywhere in it, e.g. idle-exempt = "expires=2027-01-31 DR standby"
+      'key=value': the value as the first word, then optionally expires= and more words, e.g. for
+                   team=platform the tag team = "platform" or "platform expires=2027-01-31 DR standby"
+    Exempt through that date; from the next day the normal verdict plus "Waiver (tag X) expired on
+    D."; an expires= that is no valid date (2027-02-30, 27-1-1) exempts nothing. Without expires=
+    the tag exempts until it is removed. DeleteIdleVpcEndpoint's own check refuses an endpoint
+    exactly while the tag exempts it.
   ExecutionRoleName, AssumeRoleMode, ExecutionRoleRegion
     (Optional) Passed through to rdklib. Any other parameter name is rejected.
 
@@ -66,7 +74,7 @@ Scenarios:
     Given: A parameter name the rule does not know (a typo), or a malformed ExemptionTag
      Then: Return InvalidParametersError naming it
   Scenario 4:
-    Given: The endpoint carries the ExemptionTag
+    Given: The endpoint carries the ExemptionTag, with no expires= in its value
      Then: Return NOT_APPLICABLE naming the tag, with no API call
   Scenario 5:
     Given: The endpoint is requester-managed, deleted or deleting, or in another state than available
@@ -104,6 +112,16 @@ Scenarios:
   Scenario 15:
     Given: Many recorded configuration items at once (evaluate_items, what rdkpack scan calls)
      Then: Their traffic comes from batched GetMetricData calls, with the verdicts of evaluate_change
+  Scenario 16:
+    Given: The endpoint carries the ExemptionTag with expires=D, D today or later (UTC)
+     Then: Return NOT_APPLICABLE "Exempt until D" naming the tag and its value, with no API call
+           (change path and sweep)
+  Scenario 17:
+    Given: The endpoint carries the ExemptionTag with expires=D, D before today (UTC)
+     Then: Return the verdict without the tag, plus "Waiver (tag X) expired on D." (change path and sweep)
+  Scenario 18:
+    Given: The ExemptionTag's expires= is not a YYYY-MM-DD date (2027-02-30, 27-1-1)
+     Then: Return the verdict without the tag, plus a note that the expiry is not a date: not exempt
 """
 
 import fnmatch
@@ -115,7 +133,9 @@ from functools import partial
 from rdklib import ComplianceType, ConfigRule, Evaluation
 from rule_kit import (
     ExemptionTag,
+    Verdict,
     configuration_of,
+    exemption_of,
     fit_annotation,
     handle_event,
     iso_time,
@@ -152,12 +172,6 @@ class Params:
     excluded_services: tuple[str, ...]
     hourly_cost: float
     exemption_tag: ExemptionTag | None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    compliance: str
-    annotation: str
 
 
 @dataclass(frozen=True)
@@ -243,9 +257,9 @@ def names_its_metric(endpoint: Endpoint) -> bool:
 
 def not_applicable_reason(endpoint: Endpoint, params: Params, now: datetime) -> str | None:
     """Why the endpoint is not judged, known without an API call (the first that applies), or None."""
-    tag, age = params.exemption_tag, now - (endpoint.created or now)
+    exemption, age = exemption_of(params.exemption_tag, endpoint.tags, now.date()), now - (endpoint.created or now)
     reasons = (
-        (tag and tag.is_carried_by(endpoint.tags), f"Exempt: the endpoint carries tag {tag}."),
+        (exemption and exemption.in_force, exemption and exemption.reason("endpoint")),
         (endpoint.requester_managed, "Requester-managed endpoint: the AWS service that created it owns it."),
         (endpoint.state != "available", f"The endpoint is {endpoint.state or 'in no known state'}, not available."),
         (
@@ -268,7 +282,12 @@ def not_applicable_reason(endpoint: Endpoint, params: Params, now: datetime) -> 
 
 
 def judge(endpoint: Endpoint, params: Params, now: datetime, traffic: dict) -> Verdict:
-    """Pure: the verdict from the endpoint and its BytesProcessed (bytes, or the status of an unjudged query)."""
+    """Pure: the verdict from the endpoint and its traffic (bytes, or an unjudged query's status), with its waiver."""
+    exemption = exemption_of(params.exemption_tag, endpoint.tags, now.date())
+    return judge_traffic(endpoint, params, now, traffic).noted(exemption)
+
+
+def judge_traffic(endpoint: Endpoint, params: Params, now: datetime, traffic: dict) -> Verdict:
     reason = not_applicable_reason(endpoint, params, now)
     if reason:
         return Verdict(ComplianceType.NOT_APPLICABLE, reason)
@@ -348,9 +367,8 @@ class VPC_ENDPOINT_IDLE_CHECK(ConfigRule):
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
         client = client_factory.build_client("ec2")
         pages = client.get_paginator("describe_vpc_endpoints").paginate(PaginationConfig={"PageSize": DESCRIBE_PAGE})
-        endpoints = [
-            listed_endpoint(found, client.meta.region_name) for page in pages for found in page["VpcEndpoints"]
-        ]
+        region = client.meta.region_name
+        endpoints = [listed_endpoint(found, region) for page in pages for found in page["VpcEndpoints"]]
         return evaluations(
             [e.endpoint_id for e in endpoints], verdicts(client_factory, endpoints, valid_rule_parameters)
         )

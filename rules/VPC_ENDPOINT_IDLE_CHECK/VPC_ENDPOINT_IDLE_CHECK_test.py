@@ -296,6 +296,42 @@ class ChangeTest(unittest.TestCase):
                     f"CloudWatch answered {status} for its BytesProcessed: not judged.",
                 )
 
+    def test_scenario16_exemption_through_today_is_not_applicable_naming_it_without_calls(self):
+        self.assert_not_applicable_without_calls(
+            configuration_item(tags={"idle-exempt": "DR standby expires=2026-11-22"}),
+            "Exempt until 2026-11-22: the endpoint carries tag idle-exempt (DR standby expires=2026-11-22).",
+            {"ExemptionTag": "idle-exempt"},
+        )
+
+    def test_scenario17_exemption_that_ended_yesterday_gives_the_measured_verdict_saying_when(self):
+        self.expect_bytes()
+        self.assert_evaluation(
+            configuration_item(tags={"team": "platform expires=2026-11-21"}),
+            ComplianceType.NON_COMPLIANT,
+            "The endpoint processed 0 bytes in the last 30 day(s) (MaxIdleBytes 0): idle. Its 2 AZ(s) bill "
+            "about $14.60 a month (2 x $0.01/AZ-hour x 730 h). Waiver (tag team=platform) expired on 2026-11-21.",
+            {"ExemptionTag": "team=platform"},
+        )
+
+    def test_scenario17_an_expired_exemption_is_noted_after_another_not_applicable_reason(self):
+        self.assert_not_applicable_without_calls(
+            configuration_item(tags={"idle-exempt": "expires=2026-01-31"}, state="pendingAcceptance"),
+            "The endpoint is pendingacceptance, not available. Waiver (tag idle-exempt) expired on 2026-01-31.",
+            {"ExemptionTag": "idle-exempt"},
+        )
+
+    def test_scenario18_an_expiry_that_is_not_a_date_does_not_exempt(self):
+        for raw in ("2027-02-30", "27-1-1"):
+            with self.subTest(raw=raw):
+                self.expect_bytes(5.0)
+                self.assert_evaluation(
+                    configuration_item(tags={"idle-exempt": f"expires={raw}"}),
+                    ComplianceType.COMPLIANT,
+                    f"The endpoint processed 5 bytes in the last 30 day(s). Exemption tag idle-exempt has expiry "
+                    f"'{raw}' that is not a date (YYYY-MM-DD): not exempt.",
+                    {"ExemptionTag": "idle-exempt"},
+                )
+
 
 class SweepTest(unittest.TestCase):
     """evaluate_periodic and evaluate_items against Stubber, which checks every request and answer's shape."""
@@ -377,6 +413,33 @@ class SweepTest(unittest.TestCase):
         results = RULE.evaluate_periodic({}, self.factory, RULE.evaluate_parameters({"ExemptionTag": "idle-exempt"}))
         self.assertEqual([e.complianceType for e in results], [ComplianceType.NOT_APPLICABLE])
         self.assertEqual(self.factory.built, ["ec2"])
+
+    def test_scenario16_the_sweep_judges_dated_and_expired_exemptions_as_the_change_path_does(self):
+        waived = described(ENDPOINT, Tags=[{"Key": "idle-exempt", "Value": "expires=2026-11-22"}])
+        lapsed = described("vpce-000000000000000a1", Tags=[{"Key": "idle-exempt", "Value": "expires=2026-11-21"}])
+        self.ec2_stub.add_response("describe_vpc_endpoints", {"VpcEndpoints": [waived, lapsed]}, {"MaxResults": 1000})
+        answer = {"MetricDataResults": [result(0, [9.0])]}
+        request = {"MetricDataQueries": [query(0, "vpce-000000000000000a1")], **window()}
+        self.cloudwatch_stub.add_response("get_metric_data", answer, request)
+        results = RULE.evaluate_periodic({}, self.factory, RULE.evaluate_parameters({"ExemptionTag": "idle-exempt"}))
+        self.assertEqual(
+            results,
+            [
+                Evaluation(
+                    "NOT_APPLICABLE",
+                    ENDPOINT,
+                    RESOURCE_TYPE,
+                    "Exempt until 2026-11-22: the endpoint carries tag idle-exempt (expires=2026-11-22).",
+                ),
+                Evaluation(
+                    "COMPLIANT",
+                    "vpce-000000000000000a1",
+                    RESOURCE_TYPE,
+                    "The endpoint processed 9 bytes in the last 30 day(s). Waiver (tag idle-exempt) expired on "
+                    "2026-11-21.",
+                ),
+            ],
+        )
 
     def test_scenario15_many_items_are_judged_with_one_batched_call_like_the_change_path(self):
         items = [

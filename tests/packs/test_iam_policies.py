@@ -215,7 +215,7 @@ def test_an_organization_pack_attaching_the_deletion_scopes_it_to_each_account_a
             "Resource": "arn:aws:ec2:*:123456789012:vpc-endpoint/*",
             "Condition": {
                 "Null": {"aws:ResourceTag/idle-exempt": "true"},
-                "StringNotEquals": {"aws:ResourceTag/keep": ["yes"]},
+                "StringNotLike": {"aws:ResourceTag/keep": ["yes", "yes *"]},
             },
         }
     ]

@@ -329,6 +329,7 @@ BASE: dict[str, tuple[list[str], dict[str, str]]] = {
     "validate": ([], {}),
     "scan": ([], {}),
     "remediate": (["--dry-run"], {"--rule": "S3_LIFECYCLE_ASTERISK_PREFIX_CHECK"}),
+    "check": ([], {"PATH": "conformance-packs"}),
 }
 # Options a command reads only beside another one.
 CONTEXT = {
@@ -343,6 +344,7 @@ CONTEXT = {
     ("remediate", "--format"): ["--output", "remediation.json"],
     ("remediate", "--document"): ["--local"],
     ("remediate", "--parameter"): ["--local", "--document", "FixS3LifecycleAsteriskPrefix"],
+    ("check", "--format"): ["--output", "check.json"],
 }
 
 

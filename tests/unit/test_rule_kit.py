@@ -6,8 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from rdklib import InvalidParametersError
 
 from rdkpack.project import kit
@@ -101,6 +104,137 @@ def test_exemption_tag_with_and_without_value():
     assert keyed.is_carried_by({"exempt": "anything"}) and not keyed.is_carried_by({})
     assert valued.is_carried_by({"exempt": "yes"}) and not valued.is_carried_by({"exempt": "no"})
     assert rule_kit.parse_exemption_tag({}) is None
+
+
+TODAY = date(2027, 1, 31)
+
+
+def tag(text: str):
+    return rule_kit.parse_exemption_tag({"ExemptionTag": text})
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "expires", "expired", "invalid"),
+    [
+        pytest.param("idle-exempt", "", None, False, None, id="key-only-empty-value-forever"),
+        pytest.param("idle-exempt", "migration to v2", None, False, None, id="key-only-no-expiry-forever"),
+        pytest.param("idle-exempt", "expires=2027-01-31 migration to v2", TODAY, False, None, id="key-only-last-day"),
+        pytest.param("idle-exempt", "migration expires=2027-01-30", date(2027, 1, 30), True, None, id="key-only-past"),
+        pytest.param("idle-exempt", "  EXPIRES=2027-02-01  ", date(2027, 2, 1), False, None, id="any-case-any-spaces"),
+        pytest.param("idle-exempt", "expires=2027-02-01 expires=2020-01-01", date(2027, 2, 1), False, None, id="first"),
+        pytest.param("team=platform", "platform", None, False, None, id="value-exact-forever"),
+        pytest.param("team=platform", "platform expires=2027-01-31", TODAY, False, None, id="value-then-expiry"),
+        pytest.param("team=platform", "platform v2 expires=2026-12-31", date(2026, 12, 31), True, None, id="words"),
+        pytest.param("team=platform ops", "platform ops expires=2027-03-01", date(2027, 3, 1), False, None, id="2w"),
+        pytest.param("team=", "", None, False, None, id="empty-value"),
+        pytest.param("team=", "expires=2027-03-01", date(2027, 3, 1), False, None, id="empty-value-then-expiry"),
+        pytest.param("idle-exempt", "expires=2027-02-30", None, False, "2027-02-30", id="no-such-day"),
+        pytest.param("idle-exempt", "expires=27-1-1", None, False, "27-1-1", id="short-form"),
+        pytest.param("idle-exempt", "expires=20270131", None, False, "20270131", id="basic-iso-form"),
+        pytest.param("idle-exempt", "expires=", None, False, "", id="empty-expiry"),
+        pytest.param("idle-exempt", "expires=2027-01-31.", None, False, "2027-01-31.", id="trailing-dot"),
+        pytest.param(
+            "idle-exempt",
+            "expires=\u0662\u0660\u0662\u0667-01-31",
+            None,
+            False,
+            "\u0662\u0660\u0662\u0667-01-31",
+            id="non-ascii-digits",
+        ),
+    ],
+)
+def test_an_exemption_tag_value_may_carry_an_expiry_judged_on_the_day_given(
+    parameter, value, expires, expired, invalid
+):
+    key = parameter.partition("=")[0]
+    found = tag(parameter).exemption({key: value, "other": "x"}, TODAY)
+    assert (found.value, found.expires, found.expired, found.invalid) == (value, expires, expired, invalid)
+    assert found.in_force is (not expired and invalid is None)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "tags"),
+    [
+        ("idle-exempt", {}),
+        ("idle-exempt", {"Idle-Exempt": "expires=2027-02-01"}),
+        ("idle-exempt", None),
+        ("team=platform", {"team": "platformer expires=2099-01-01"}),
+        ("team=platform", {"team": "expires=2099-01-01 platform"}),
+        ("team=platform", {"team": ""}),
+        ("team=platform ops", {"team": "platform expires=2099-01-01"}),
+        ("team=", {"team": "platform"}),
+    ],
+)
+def test_a_resource_without_the_tag_or_its_value_has_no_exemption(parameter, tags):
+    assert tag(parameter).exemption(tags, TODAY) is None
+    assert not tag(parameter).is_carried_by(tags)
+    assert rule_kit.exemption_of(None, {"idle-exempt": ""}, TODAY) is None
+
+
+def test_an_exemption_is_judged_on_the_utc_date_by_default():
+    today = datetime.now(UTC).date()
+    for until, in_force in ((today, True), (date.fromordinal(today.toordinal() - 1), False)):
+        found = tag("idle-exempt").exemption({"idle-exempt": f"expires={until.isoformat()}"})
+        assert found.in_force is in_force, until
+
+
+def test_is_carried_by_holds_whatever_the_expiry():
+    for value in ("platform", "platform expires=2001-01-01", "platform expires=2027-02-30"):
+        assert tag("team=platform").is_carried_by({"team": value}), value
+
+
+def test_exemption_annotations_name_the_tag_its_value_and_the_date():
+    forever = tag("team=platform").exemption({"team": "platform"}, TODAY)
+    until = tag("team=platform").exemption({"team": "platform expires=2027-01-31 v2"}, TODAY)
+    lapsed = tag("idle-exempt").exemption({"idle-exempt": "expires=2027-01-30"}, TODAY)
+    invalid = tag("idle-exempt").exemption({"idle-exempt": "expires=27-1-1"}, TODAY)
+    assert forever.reason("function") == "Exempt: the function carries tag team=platform."
+    assert until.reason("bucket") == (
+        "Exempt until 2027-01-31: the bucket carries tag team=platform (platform expires=2027-01-31 v2)."
+    )
+    assert (forever.note(), until.note()) == ("", "")
+    assert lapsed.note() == " Waiver (tag idle-exempt) expired on 2027-01-30."
+    assert invalid.note() == (
+        " Exemption tag idle-exempt has expiry '27-1-1' that is not a date (YYYY-MM-DD): not exempt."
+    )
+
+
+def test_a_long_tag_value_is_cut_inside_the_parenthesis_so_the_annotation_fits():
+    value = "expires=2027-01-31 " + "x" * 240
+    reason = tag("k" * 128).exemption({"k" * 128: value}, TODAY).reason("endpoint")
+    assert len(reason) == 256
+    assert reason.startswith(f"Exempt until 2027-01-31: the endpoint carries tag {'k' * 128} (expires=2027-01-31 x")
+    assert reason.endswith("xx...).")
+
+
+def test_a_verdict_keeps_the_expiry_note_whole_when_its_own_annotation_is_cut():
+    lapsed = tag("idle-exempt").exemption({"idle-exempt": "expires=2027-01-30"}, TODAY)
+    note = " Waiver (tag idle-exempt) expired on 2027-01-30."
+    assert rule_kit.Verdict("COMPLIANT", "Fine.").noted(lapsed) == rule_kit.Verdict("COMPLIANT", "Fine." + note)
+    assert rule_kit.Verdict("COMPLIANT", "Fine.").noted(None) == rule_kit.Verdict("COMPLIANT", "Fine.")
+    cut = rule_kit.Verdict("NON_COMPLIANT", "y" * 300).noted(lapsed).annotation
+    assert len(cut) == 256 and cut.endswith("..." + note)
+    huge = tag("k" * 128 + "=" + "v" * 120).exemption({"k" * 128: "v" * 120 + " expires=2027-02-30"}, TODAY)
+    assert len(rule_kit.exemption_noted("Fine.", huge)) == 256, "a note longer than 256 characters is cut too"
+
+
+def test_tagged_resources_asks_for_the_key_only_and_returns_each_resource_s_tags():
+    client = boto3.client("resourcegroupstaggingapi", region_name="us-east-1")
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:legacy"
+    answer = {"ResourceTagMappingList": [{"ResourceARN": arn, "Tags": [{"Key": "team", "Value": "platform x"}]}]}
+    request = {"ResourceTypeFilters": ["lambda:function"], "TagFilters": [{"Key": "team"}]}
+
+    class Factory:
+        def build_client(self, service, *args, **kwargs):
+            assert service == "resourcegroupstaggingapi"
+            return client
+
+    with Stubber(client) as stub:
+        stub.add_response("get_resources", answer, request)
+        assert rule_kit.tagged_resources(Factory(), tag("team=platform"), "lambda:function") == {
+            arn: {"team": "platform x"}
+        }
+    assert rule_kit.tagged_resources(Factory(), None, "lambda:function") == {}
 
 
 def test_arn_pattern_star_segments_match_any_value():

@@ -45,7 +45,9 @@ Reports on:
 
 Rule Parameters:
   ExemptionTag
-    (Optional) 'key' or 'key=value'. Resources carrying it are NOT_APPLICABLE.
+    (Optional) 'key' or 'key=value'. Resources carrying it are NOT_APPLICABLE. The tag's value may end the
+    waiver on a date: 'expires=YYYY-MM-DD' among its words (after the value, for 'key=value'); after that date
+    the normal verdict applies, noting that the waiver expired.
   ExecutionRoleName, AssumeRoleMode, ExecutionRoleRegion
     (Optional) Passed through to rdklib. Any other parameter name is rejected.
 
@@ -66,6 +68,8 @@ from dataclasses import dataclass
 from rdklib import ComplianceType, ConfigRule, Evaluation
 from rule_kit import (
     ExemptionTag,
+    Verdict,
+    exemption_of,
     fit_annotation,
     handle_event,
     parse_exemption_tag,
@@ -84,12 +88,6 @@ class Params:
     exemption: ExemptionTag | None
 
 
-@dataclass(frozen=True)
-class Verdict:
-    compliance: str
-    annotation: str
-
-
 def parse_parameters(raw: dict) -> Params:
     reject_unknown_parameters(raw, RULE_PARAMETERS)
     return Params(exemption=parse_exemption_tag(raw))
@@ -97,11 +95,12 @@ def parse_parameters(raw: dict) -> Params:
 
 def judge(configuration_item: dict, params: Params) -> Verdict:
     """Pure: the verdict for one configuration item."""
-    if params.exemption and params.exemption.is_carried_by(configuration_item.get("tags")):
+    exemption = exemption_of(params.exemption, configuration_item.get("tags"))
+    if exemption and exemption.in_force:
         # Scenario 2
-        return Verdict(ComplianceType.NOT_APPLICABLE, f"The resource carries the exemption tag {params.exemption}.")
+        return Verdict(ComplianceType.NOT_APPLICABLE, exemption.reason("resource"))
     # Scenario 3
-    return Verdict(ComplianceType.COMPLIANT, "The resource passes the check.")
+    return Verdict(ComplianceType.COMPLIANT, "The resource passes the check.").noted(exemption)
 
 
 class $name(ConfigRule):
@@ -158,9 +157,7 @@ class ${name}Test(unittest.TestCase):
 
     def test_scenario2_exempt_resource_is_not_applicable(self):
         result = evaluate(configuration_item({"exempt": "yes"}), ExemptionTag="exempt=yes")
-        expected = Evaluation(
-            ComplianceType.NOT_APPLICABLE, annotation="The resource carries the exemption tag exempt=yes."
-        )
+        expected = Evaluation(ComplianceType.NOT_APPLICABLE, annotation="Exempt: the resource carries tag exempt=yes.")
         self.assertEqual(result, [expected])
 
     def test_scenario3_other_resource_is_compliant(self):
