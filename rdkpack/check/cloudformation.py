@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import glob
 import itertools
 import math
 import re
@@ -62,13 +63,17 @@ def load_template(path: Path, shown: str) -> dict:
         raise TemplateError(str(error)) from error
     except OSError as error:
         raise TemplateError(f"{shown}: cannot be read: {error.strerror or error}") from error
-    return _decoded(text, shown)
+    return parse_template(text, shown)
 
 
 def read_template(path: Path, shown: str) -> list[TemplateResource]:
     """The Lambda functions, S3 buckets, VPC endpoints and code-signing configs a template creates, in the shapes of
     rdkpack.check.model. TemplateError for a file that cannot be read, is not YAML or JSON, or is not a template."""
-    data = load_template(path, shown)
+    return template_resources(load_template(path, shown), shown)
+
+
+def template_resources(data, shown: str) -> list[TemplateResource]:
+    """read_template for a file already decoded (parse_template); TemplateError when it is not a template."""
     if not is_template(data):
         raise TemplateError(f"{shown}:1: not a CloudFormation template (no Resources with a Type)")
     resolve = _Resolver(shown, data)
@@ -122,7 +127,8 @@ def merge_sam_globals(global_value, own):
 # --- decoding -----------------------------------------------------------------------------------------------------
 
 
-def _decoded(text: str, shown: str):
+def parse_template(text: str, shown: str):
+    """YAML or JSON text decoded by cfn-lint, every key keeping its line; TemplateError naming the line."""
     from cfnlint.decode import cfn_json, cfn_yaml  # noqa: PLC0415  (0.8 s to import: only when a template is read)
 
     try:
@@ -250,10 +256,14 @@ def _combine(parts: list, join, source: str, *, separator: str | None = None):
 
 
 def _template(parts: list, separator: str) -> str | None:
-    """The text parts joined, '*' for each unknown one: what a rule's pattern can still be compared with."""
-    if not all(isinstance(part, str | Unknown) for part in parts):
+    """The parts joined as a glob of every value they can make: '*' for each unknown part, the known text escaped as
+    glob.escape writes it (a literal '*' is '[*]': `!Sub '${Env}/*'` is '*/[*]', whose every value ends in '*'). A
+    number is its text (`!Join [":", [..., layer, base, 3]]`); an unknown part with a template of its own (a nested
+    Fn::Sub) keeps it."""
+    if not all(isinstance(part, str | int | float | Unknown) for part in parts):
         return None
-    return separator.join("*" if isinstance(part, Unknown) else part for part in parts)
+    texts = ((part.template or "*") if isinstance(part, Unknown) else glob.escape(_text(part)) for part in parts)
+    return glob.escape(separator).join(texts)
 
 
 def _left_out(values: list, build):

@@ -3,6 +3,8 @@ properties (model.py) in the API's shape go through the same builders the live i
 
 from __future__ import annotations
 
+import re
+
 from rdkpack.account.inventory import (
     configuration_item,
     endpoint_configuration,
@@ -15,8 +17,17 @@ from rdkpack.check.model import LAMBDA_FUNCTION, S3_BUCKET, VPC_ENDPOINT, Templa
 ACCOUNT, REGION = "000000000000", "us-east-1"
 
 
+def function_name(resource: TemplateResource, properties: dict) -> str:
+    """The function's name; without one (not written, or known only at deploy time) a name Lambda would accept,
+    from the logical ID or Terraform address (`module.app.aws_lambda_function.api["x"]` has dots, brackets and
+    quotes, which a rule that checks the name would take for no function at all)."""
+    if properties.get("FunctionName"):
+        return str(properties["FunctionName"])
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", resource.logical_id).strip("-")[-64:].strip("-") or "function"
+
+
 def lambda_item(resource: TemplateResource, properties: dict) -> dict:
-    name = str(properties.get("FunctionName") or resource.logical_id)
+    name = function_name(resource, properties)
     arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
     function = {
         "FunctionName": name,

@@ -22,6 +22,7 @@ from rdkpack.errors import RdkPackError
 from rdkpack.project.loader import rule_module
 
 UNKNOWN = "UNKNOWN"
+IN_THE_ACCOUNT = "judged only in the account"  # a variant's verdict when a fact only the account has decides it
 # Properties a rule judges only in the account: a layer's signature exists once the layer is published.
 LIVE_PROPERTIES = {"LAMBDA_CODE_SIGNING_CHECK": ("Layers",)}
 LIVE_ONLY = {
@@ -31,6 +32,10 @@ LIVE_ONLY = {
 
 class LiveAccountNeeded(Exception):
     """A fact only the deployed account has (a code-signing config the template does not create)."""
+
+
+class DeployTimeValue(Exception):
+    """A fact the template leaves to the deploy (the policy of a config it creates, from a parameter): its source."""
 
 
 @dataclass(frozen=True)
@@ -56,28 +61,30 @@ class TemplateLambda:
             body = {"CodeSigningConfigArn": self.attached, "FunctionName": "f"} if self.attached else {}
             return SimpleNamespace(status_code=200, headers={}), body
         if model.name == "GetCodeSigningConfig":
-            arn = params["url_path"].split("/code-signing-configs/")[1]
-            found = self.configs.get(unquote(arn))
-            if found is None or any(isinstance(v, Unknown) for v in _walk(found)):
-                raise LiveAccountNeeded(f"code-signing config {unquote(arn)} is not created by this template")
-            config = {
-                "CodeSigningConfigArn": unquote(arn),
-                "AllowedPublishers": found.get("AllowedPublishers") or {"SigningProfileVersionArns": []},
-                "CodeSigningPolicies": found.get("CodeSigningPolicies") or {"UntrustedArtifactOnDeployment": "Warn"},
-            }
-            return SimpleNamespace(status_code=200, headers={}), {"CodeSigningConfig": config}
+            arn = unquote(params["url_path"].split("/code-signing-configs/")[1])
+            found = self.configs.get(arn)
+            if found is None:
+                raise LiveAccountNeeded(f"code-signing config {arn} is not created by this template")
+            return SimpleNamespace(status_code=200, headers={}), {"CodeSigningConfig": _config_answer(arn, found)}
         raise LiveAccountNeeded(f"lambda:{model.name}")
 
 
-def _walk(value):
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item)
-    else:
-        yield value
+def _config_answer(arn: str, found: dict) -> dict:
+    """GetCodeSigningConfig's answer for a config the template creates. Its policy is what a rule asks for here (a
+    layer's signature exists only once published, so the allowed publishers are never compared): a policy the deploy
+    decides is a DeployTimeValue; publishers known only at deploy time are left out."""
+    policies = found.get("CodeSigningPolicies")
+    policy = policies.get("UntrustedArtifactOnDeployment", "Warn") if isinstance(policies, dict) else policies
+    if isinstance(policy, Unknown):
+        raise DeployTimeValue(policy.source)
+    publishers = found.get("AllowedPublishers")
+    profiles = publishers.get("SigningProfileVersionArns") if isinstance(publishers, dict) else None
+    known = [profile for profile in profiles if isinstance(profile, str)] if isinstance(profiles, list) else []
+    return {
+        "CodeSigningConfigArn": arn,
+        "AllowedPublishers": {"SigningProfileVersionArns": known},
+        "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": policy or "Warn"},
+    }
 
 
 class TemplateClients:
@@ -124,22 +131,27 @@ class RuleJudge:
             key: value for key, value in resource.properties.items() if key not in LIVE_PROPERTIES.get(self.name, ())
         }
         found, unknown = variants(judged, self.raw_parameters)
-        sources = ", ".join(dict.fromkeys(u.source for u in unknown))
+        sources = list(dict.fromkeys(u.source for u in unknown))
         verdicts = []
         for properties in found:
             try:
                 verdicts.append(self.one(resource, properties, lam, clients))
-            except LiveAccountNeeded as error:
-                text = f"Judged only in the account: {error}."
-                return Judgement(resource, self.name, "NOT_APPLICABLE", text)
+            except LiveAccountNeeded as error:  # the same whatever the unknowns: a verdict of its own
+                verdicts.append((IN_THE_ACCOUNT, f"Judged only in the account: {error}."))
+            except DeployTimeValue as error:
+                sources.append(str(error))
+                verdicts.append((UNKNOWN, ""))
         kinds = {compliance for compliance, _ in verdicts}
-        if len(kinds) == 1:
+        if len(kinds) == 1 and UNKNOWN not in kinds:
             compliance, annotation = verdicts[0]
-            if unknown:
-                annotation += f" (the same for every value of {sources})"
-            return Judgement(resource, self.name, compliance, annotation)
-        text = f"The verdict depends on values known only at deploy time ({sources}): {', '.join(sorted(kinds))}."
-        return Judgement(resource, self.name, UNKNOWN, text)
+            if unknown and compliance != IN_THE_ACCOUNT:
+                annotation += f" (the same for every value of {', '.join(dict.fromkeys(sources))})"
+            return Judgement(
+                resource, self.name, "NOT_APPLICABLE" if compliance == IN_THE_ACCOUNT else compliance, annotation
+            )
+        listed = ", ".join(sorted(kinds - {UNKNOWN}))
+        text = f"The verdict depends on values known only at deploy time ({', '.join(dict.fromkeys(sources))})"
+        return Judgement(resource, self.name, UNKNOWN, f"{text}: {listed}." if listed else f"{text}.")
 
     def one(self, resource: TemplateResource, properties: dict, lam: TemplateLambda, clients) -> tuple[str, str]:
         item = item_for(resource, properties)

@@ -35,7 +35,9 @@ class Unknown:
 
     source: str
     choices: tuple | None = None
-    template: str | None = None  # text known around the unknown parts, each unknown part a '*' (Fn::Sub, Fn::Join)
+    # The text known around the unknown parts (Fn::Sub, Fn::Join) as a glob of every value: each unknown part a '*',
+    # the known text escaped as glob.escape writes it (a literal '*' is '[*]').
+    template: str | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ def level(row, strict: bool) -> str:
 
 def sarif_result(row, rule_ids: list[str], strict: bool) -> dict:
     rule = WAIVER_RULE if row.compliance == "WAIVER" else row.rule
+    waived = f"|{row.rule}" if rule == WAIVER_RULE else ""
     logical = {"name": row.resource, "kind": "resource"}
     if row.construct_path:
         logical["fullyQualifiedName"] = row.construct_path
@@ -43,7 +44,8 @@ def sarif_result(row, rule_ids: list[str], strict: bool) -> dict:
                 "logicalLocations": [logical],
             }
         ],
-        "partialFingerprints": {"rdkpackTemplate/v1": fingerprint(f"{rule}|{row.file}|{row.resource}")},
+        # A waiver finding also names the rule it waives: two incomplete waivers of one resource are two alerts.
+        "partialFingerprints": {"rdkpackTemplate/v1": fingerprint(f"{rule}|{row.file}|{row.resource}{waived}")},
     }
     if row.waiver == ACTIVE:
         result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": row.waiver_note}]

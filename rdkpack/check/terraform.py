@@ -71,7 +71,7 @@ def read_plan(path: Path, shown: str) -> list[TemplateResource]:
     """The plan's Lambda functions, code-signing configs, S3 buckets (and lifecycle configurations) and VPC
     endpoints, in plan order; a TemplateError naming `shown` and the line when the file is not a readable plan."""
     text = _read(path, shown)
-    return plan_resources(_parse(text, shown), text, shown)
+    return plan_resources(parse_plan(text, shown), text, shown)
 
 
 def plan_resources(data, text: str, shown: str) -> list[TemplateResource]:
@@ -112,7 +112,8 @@ def _read(path: Path, shown: str) -> str:
         raise TemplateError(f"{shown}: cannot be read: {error.strerror or error}") from error
 
 
-def _parse(text: str, shown: str):
+def parse_plan(text: str, shown: str):
+    """The plan's JSON; a TemplateError naming the line where it is not JSON (and setup-terraform's wrapper)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

@@ -21,8 +21,11 @@ MAX_VARIANTS = 64
 LIST_PROPERTIES = ("Layers", "SubnetIds")
 # Names and IDs identify a resource; no rule judges them, so an unknown one takes the logical ID's place.
 IDENTITY_PROPERTIES = ("FunctionName", "BucketName", "VpcEndpointId")
-FILLERS = ("", "x", "us-east-1", "123456789012", "aws")
+# What an unknown part of known text may be. The first names the value in a verdict they all agree on: a region, the
+# part "arn:aws:lambda:${AWS::Region}:..." and "com.amazonaws.${AWS::Region}.s3" most often leave unknown.
+FILLERS = ("us-east-1", "", "x", "123456789012", "aws")
 WHOLE = re.compile(r"\d{1,4}")
+GLOB_PART = re.compile(r"(\[[*?\[]\]|\*)")  # an unknown part, or a literal '*', '?' or '[' escaped
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,14 @@ def fillers(raw_parameters: dict) -> list[str]:
 
 
 def filled(template: str, raw_parameters: dict) -> list[str]:
-    """The template with every '*' filled by each filler in turn (the same filler everywhere: a bounded sample)."""
-    return list(dict.fromkeys(template.replace("*", filler) for filler in fillers(raw_parameters)))
+    """The template with every unknown part ('*') filled by each filler in turn (the same filler everywhere: a
+    bounded sample), and its escaped known text ('[*]', '[?]', '[[]', as glob.escape writes it) as written."""
+    parts = GLOB_PART.split(template)
+
+    def fill(filler: str) -> str:
+        return "".join(filler if part == "*" else part[1] if GLOB_PART.fullmatch(part) else part for part in parts)
+
+    return list(dict.fromkeys(fill(filler) for filler in fillers(raw_parameters)))
 
 
 def candidates(place: Place, raw_parameters: dict) -> list:

@@ -113,7 +113,9 @@ def test_yaml_endpoint_subnets_by_ref_resolve_to_one_stable_id_each_and_the_type
         {
             "VpcEndpointId": "ApiEndpoint",
             "VpcEndpointType": "Interface",
-            "ServiceName": Unknown("Fn::Sub com.amazonaws.${AWS::Region}.execute-api"),
+            "ServiceName": Unknown(
+                "Fn::Sub com.amazonaws.${AWS::Region}.execute-api", template="com.amazonaws.*.execute-api"
+            ),
             "SubnetIds": ["subnet-PrivateSubnetA", "subnet-PrivateSubnetB", "subnet-PrivateSubnetC"],
             "Tags": {},
         },
@@ -148,7 +150,10 @@ def test_json_template_resolves_long_forms_with_lines():
         31,
         {
             "FunctionName": "billing-api",
-            "Layers": [Unknown("Ref parameter LayerArn"), Unknown("Fn::Join with Ref AWS::Region")],
+            "Layers": [
+                Unknown("Ref parameter LayerArn"),
+                Unknown("Fn::Join with Ref AWS::Region", template="arn:aws:lambda:*:111122223333:layer:fx-rates:4"),
+            ],
             "CodeSigningConfigArn": billing_signing,  # {"Ref": "BillingSigning"}
             "Tags": {"team": "billing"},
         },
@@ -220,7 +225,7 @@ def test_every_cloudformation_lifecycle_rule_form_reads_in_the_s3_api_shape():
         "LogsBucket",
         BUCKET,
         {
-            "BucketName": Unknown("Fn::Sub acme-logs-${AWS::AccountId}"),
+            "BucketName": Unknown("Fn::Sub acme-logs-${AWS::AccountId}", template="acme-logs-*"),
             "LifecycleRules": [
                 {
                     "ID": "expire-app-logs",
@@ -482,8 +487,12 @@ Conditions:
             [Unknown("Fn::Sub arn:${P}:${Env}", ("arn:aws:dev", "arn:aws:prod"))],
             id="sub-variable-map-and-choices",
         ),
-        pytest.param("[!Sub 'v${Version}']", [Unknown("Fn::Sub v${Version}")], id="sub-parameter-with-default"),
-        pytest.param("[!Sub '${AWS::Region}']", [Unknown("Fn::Sub ${AWS::Region}")], id="sub-pseudo-parameter"),
+        pytest.param(
+            "[!Sub 'v${Version}']", [Unknown("Fn::Sub v${Version}", template="v*")], id="sub-parameter-with-default"
+        ),
+        pytest.param(
+            "[!Sub '${AWS::Region}']", [Unknown("Fn::Sub ${AWS::Region}", template="*")], id="sub-pseudo-parameter"
+        ),
         pytest.param("[!Ref AWS::AccountId]", [Unknown("Ref AWS::AccountId")], id="ref-pseudo-parameter"),
         pytest.param("[!Ref Env]", [Unknown("Ref parameter Env", ("dev", "prod"))], id="ref-allowed-values"),
         pytest.param("[!GetAtt Other.Arn]", [Unknown("Fn::GetAtt Other.Arn")], id="getatt-other-resource"),
@@ -512,6 +521,54 @@ def test_intrinsic_functions_resolve_within_the_template(tmp_path, layers, expec
     path.write_text(PARAMETERS + body)
     (resource,) = read_template(path, "t.yaml")
     assert resource.properties["Layers"] == expected
+
+
+@pytest.mark.parametrize(
+    ("layer", "expected"),
+    [
+        pytest.param(
+            "!Sub ['arn:${AWS::Partition}:lambda:${AWS::Region}:${Account}:layer:${Name}:3', {Name: base}]",
+            Unknown(
+                "Fn::Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${Account}:layer:${Name}:3",
+                template="arn:*:lambda:*:*:layer:base:3",  # Account is no parameter: an unknown Ref
+            ),
+            id="sub-several-unknowns-and-a-known-variable",
+        ),
+        pytest.param(
+            "!Sub ['arn:aws:lambda:${AWS::Region}:111122223333:layer:${L}', {L: !Sub '${AWS::StackName}-base:2'}]",
+            Unknown(  # the template keeps what is known of the inner Sub
+                "Fn::Sub arn:aws:lambda:${AWS::Region}:111122223333:layer:${L}",
+                template="arn:aws:lambda:*:111122223333:layer:*-base:2",
+            ),
+            id="sub-nested-sub",
+        ),
+        pytest.param(
+            "!Join [':', [arn, aws, lambda, !Ref AWS::Region, !ImportValue shared-account, layer, base, 3]]",
+            Unknown("Fn::Join with Ref AWS::Region", template="arn:aws:lambda:*:*:layer:base:3"),  # 3: a YAML number
+            id="join-unknown-parts-and-a-number",
+        ),
+        pytest.param(
+            "!Sub 'logs/${AWS::Region}/*?[a]'",
+            Unknown("Fn::Sub logs/${AWS::Region}/*?[a]", template="logs/*/[*][?][[]a]"),  # a glob: literals escaped
+            id="sub-literal-glob-characters",
+        ),
+        pytest.param(
+            "!Join ['', [!Ref Env, '-', !Ref AWS::Region]]",
+            Unknown("Fn::Join with Ref parameter Env", template="*-*"),  # a part with choices is a '*' too
+            id="join-choices-and-open-unknown",
+        ),
+        pytest.param(
+            "!Join [',', !Split [',', !ImportValue shared-layers]]",
+            Unknown("Fn::Join Fn::Split"),  # the list itself is unknown: no text to keep
+            id="join-of-an-unknown-list-has-no-template",
+        ),
+    ],
+)
+def test_sub_and_join_keep_the_known_text_around_unknown_parts_as_a_template(tmp_path, layer, expected):
+    path = tmp_path / "t.yaml"
+    path.write_text(PARAMETERS + f"Resources:\n  Fn:\n    Type: {FUNCTION}\n    Properties:\n      Layers: [{layer}]\n")
+    (resource,) = read_template(path, "t.yaml")
+    assert resource.properties["Layers"] == [expected]
 
 
 @pytest.mark.parametrize(
