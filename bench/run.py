@@ -1,4 +1,5 @@
-"""Benchmarks: speed, API calls against their floor, import time, deploy size, pack size, demo time.
+"""Benchmarks: speed, API calls against their floor, import time, deploy size, pack size, demo time, and
+`rdkpack check` templates per second.
 
 Run with `make bench` (or `.venv/bin/python bench/run.py`). Prints a table and writes
 bench/results.json. Not a test: figures depend on the machine; the floors are what to compare with.
@@ -39,6 +40,7 @@ from tests.support.endpoint_account import EndpointAccount, run_idle_sweep, swee
 from tests.support.lambda_account import PAGE, LambdaAccount, run_sweep  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
+from check_throughput import check_throughput  # noqa: E402
 from handlers import handler_throughput  # noqa: E402
 from org_scan_latency import org_scan_latency  # noqa: E402
 from rollout import rollout_dry_run  # noqa: E402
@@ -353,6 +355,7 @@ def main() -> int:
         "organization_scan": organization_scan(),
         "rollout_dry_run": rollout_dry_run(),
         "org_scan_latency": org_scan_latency(),
+        "check_throughput": check_throughput(),
     }
     results["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -389,6 +392,7 @@ def main() -> int:
         "organization_scan",
         "rollout_dry_run",
         "org_scan_latency",
+        "check_throughput",
     ):
         print(f"{key}: {json.dumps(results[key])}")
     print("written: bench/results.json")

@@ -3,6 +3,7 @@ resource with the pack's rules, and apply the waivers."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -21,6 +22,7 @@ SUFFIXES = (".yaml", ".yml", ".json", ".template")
 SKIPPED_FOLDERS = {".git", ".terraform", "node_modules", ".venv", "__pycache__"}
 CLOUDFORMATION_HINT = re.compile(r'^\s*"?(Resources|AWSTemplateFormatVersion)"?\s*:', re.MULTILINE)
 FORMAT = "rdkpack-check-report/1"
+CLIENTS = functools.cache(TemplateClients)  # one Lambda client for every file of the run (and the process)
 
 
 class CheckError(RdkPackError):
@@ -102,8 +104,9 @@ def shown(path: Path) -> str:
 
 
 def read_resources(path: Path, named: bool) -> list[TemplateResource] | None:
-    """The file's resources; None for a file in a folder that is neither a template nor a plan (a YAML or JSON
-    file of another tool, one that is not UTF-8). A file named on the command line must be one or the other."""
+    """The file's resources; None for a file that is neither a template nor a plan (a YAML or JSON file of another
+    tool, as pre-commit hands over every such file; in a folder, one that is not UTF-8 too). A file that cannot be
+    parsed, or a named one that cannot be read, stops the check."""
     where = shown(path)
     try:
         text = decode(path.read_bytes(), where)
@@ -115,10 +118,10 @@ def read_resources(path: Path, named: bool) -> list[TemplateResource] | None:
     try:
         if '"planned_values"' in text and path.suffix.lower() == ".json":
             data = terraform.parse_plan(text, where)
-            return terraform.plan_resources(data, text, where) if named or terraform.is_plan(data) else None
+            return terraform.plan_resources(data, text, where) if terraform.is_plan(data) else None
         if named or CLOUDFORMATION_HINT.search(text):
             data = cloudformation.parse_template(text, where)
-            return cloudformation.template_resources(data, where) if named or cloudformation.is_template(data) else None
+            return cloudformation.template_resources(data, where) if cloudformation.is_template(data) else None
     except TemplateError as error:
         raise CheckError(str(error)) from error
     except ValueError as error:
@@ -144,6 +147,8 @@ def check(
     for path, named in template_files(paths):
         resources = read_resources(path, named)
         if resources is None:
+            if named:
+                report.notes.append(f"{shown(path)}: not a CloudFormation template or Terraform plan: skipped")
             continue
         report.files.append(shown(path))
         relative = relative_to(path, project.root)
@@ -169,7 +174,8 @@ def relative_to(path: Path, root: Path) -> str:
 
 def judge_file(resources, judges, file_waivers: list[FileWaiver], relative: str, *, today: date, notes: list) -> list:
     lam = TemplateLambda(resources)
-    clients = TemplateClients(lam)
+    clients = CLIENTS()
+    clients.lam = lam
     rows = []
     for resource in resources:
         waivers = list(resource.waivers) + [w.waiver for w in file_waivers if w.covers(resource, relative)]

@@ -23,7 +23,7 @@ LIST_PROPERTIES = ("Layers", "SubnetIds")
 IDENTITY_PROPERTIES = ("FunctionName", "BucketName", "VpcEndpointId")
 # What an unknown part of known text may be. The first names the value in a verdict they all agree on: a region, the
 # part "arn:aws:lambda:${AWS::Region}:..." and "com.amazonaws.${AWS::Region}.s3" most often leave unknown.
-FILLERS = ("us-east-1", "", "x", "123456789012", "aws")
+FILLERS = ("us-east-1", "", "x", "*", "123456789012", "aws")
 WHOLE = re.compile(r"\d{1,4}")
 GLOB_PART = re.compile(r"(\[[*?\[]\]|\*)")  # an unknown part, or a literal '*', '?' or '[' escaped
 

@@ -94,8 +94,8 @@ def test_a_template_is_filled_with_values_that_keep_its_known_text():
 def test_a_templates_literal_asterisk_stays_in_every_value_while_each_unknown_part_is_filled():
     place = Place(("LifecycleRules", 0, "Prefix"), Unknown("Fn::Sub ${Env}/*", template="*/[*]"), is_list=False)
     found = candidates(place, {"IncludeDisabledRules": "true"})
-    assert found[:3] == ["us-east-1/*", "/*", "x/*"]
-    assert all(value.endswith("/*") and value.count("*") == 1 for value in found)
+    assert found[:4] == ["us-east-1/*", "/*", "x/*", "*/*"], "'*' is a value a deploy may pass, too"
+    assert all(value.endswith("/*") for value in found)
 
 
 def test_an_open_unknown_list_takes_lengths_around_each_whole_number_parameter():
