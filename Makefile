@@ -1,6 +1,6 @@
 # One command sets up .venv and runs every check: `make test`.
 .PHONY: test venv lock lint format demo bench bench-newcomer generated validate pytest pytest-py311 \
-	rdk-test-local chromium report-check
+	rdk-test-local chromium report-check docs
 
 BIN := .venv/bin
 # Compiled modules go to .venv/pycache, never beside the sources, and are written even where the image sets
@@ -39,7 +39,7 @@ bench-newcomer: venv
 
 # Every check CI runs (.ci/run), the independent ones side by side; each check's output is printed whole
 # when it ends. Each is also a target of its own: `make pytest`, `make report-check`, ...
-CHECKS := lint generated pytest pytest-py311 rdk-test-local report-check
+CHECKS := lint generated pytest pytest-py311 rdk-test-local report-check docs
 
 test: venv
 	@$(MAKE) --no-print-directory --jobs=3 --output-sync=target $(CHECKS)
@@ -49,6 +49,7 @@ generated: venv
 	$(BIN)/rdkpack sync-scripts --check
 	$(BIN)/rdkpack sync-kit --check
 	$(BIN)/rdkpack build --check
+	$(BIN)/rdkpack docs --check
 
 # `make pytest` runs this too (tests/packs/test_validate.py: no error and no warning), so `make test` does not.
 validate: venv
@@ -74,3 +75,10 @@ chromium:
 report-check: venv chromium
 	$(BIN)/rdkpack demo --output .venv/report-check/demo-report.html > .venv/report-check.log
 	$(BIN)/python scripts/check_report_in_browser.py .venv/report-check/demo-report.html reports/demo-report.png
+
+# The documentation site (mkdocs.yml, docs/) built --strict into .venv/site: a broken link or anchor, or a page left
+# out of the nav, fails it; nothing is fetched. Its scan page shows the HTML report's screenshot, which report-check
+# takes in headless Chromium (reports/demo-report.png, never committed): so report-check runs first, once, even when
+# `make test` runs the checks side by side.
+docs: venv report-check
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet

@@ -87,8 +87,8 @@ def cmd_new_rule(args: argparse.Namespace) -> int:
     for path in scaffold.new_rule(root, args.name, args.resource_type):
         print(f"wrote: {path.relative_to(root)}")
     print(
-        "next: describe the rule, add it to a pack in rdk-config.json, give it a README section with "
-        f"'<!-- iam: {args.name} -->' and '<!-- /iam -->' lines, then run `rdkpack build`"
+        "next: describe the rule, add it to a pack in rdk-config.json and its page to mkdocs.yml's nav "
+        f"(rules/{args.name}.md), then run `rdkpack build` and `rdkpack docs`"
     )
     return 0
 
@@ -99,6 +99,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     stale = write.stale_files(root, write=not args.check)
     written = lambda path: "wrote" if path.exists() else "removed"  # noqa: E731
     return report_stale(root, stale, args.check, "generated files", "build", written=written)
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from rdkpack import docs  # noqa: PLC0415  (loads every rule module: only this command needs it)
+
+    root = project_root()
+    open_project(root)
+    stale = docs.stale_pages(root, build_parser(), write=not args.check)
+    written = lambda path: "wrote" if path.exists() else "removed"  # noqa: E731
+    return report_stale(root, stale, args.check, "generated documentation pages", "docs", written=written)
+
+
+def add_docs_command(commands) -> None:
+    pages = commands.add_parser(
+        "docs", help="generate the documentation site's pages: one per rule and per remediation, the CLI reference"
+    )
+    pages.add_argument("--check", action="store_true", help="fail if a committed generated page is stale")
+    pages.set_defaults(run=cmd_docs)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -935,6 +953,7 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="generate conformance packs and prerequisites from rdk-config.json")
     build.add_argument("--check", action="store_true", help="fail if a committed generated file is stale")
     build.set_defaults(run=cmd_build)
+    add_docs_command(commands)
     check = commands.add_parser("validate", help="check packs against AWS Config limits, documents and cfn-lint")
     check.set_defaults(run=cmd_validate)
     put = commands.add_parser("deploy", help="deploy a pack to this account, or with --org to the organization")

@@ -239,6 +239,16 @@ def _choices_of(value) -> tuple | None:
     return (None if value is ABSENT else value,) if _known(value) else None
 
 
+# Pseudo parameters take values of their kind only: two of each, so a rule that pins one (an account in an ARN
+# pattern) sees that the verdict depends on where the stack is deployed, and one that does not judges alike.
+PSEUDO_PARAMETERS = {
+    "AWS::Region": ("us-east-1", "eu-west-1"),
+    "AWS::AccountId": ("123456789012", "210987654321"),
+    "AWS::Partition": ("aws", "aws-cn"),
+    "AWS::URLSuffix": ("amazonaws.com",),
+}
+
+
 def _combine(parts: list, join, source: str, *, separator: str | None = None):
     """join(*parts), where parts may be Unknowns with choices: the one result when every combination agrees, an
     Unknown with the results as choices when they differ, an Unknown without choices when any part has none."""
@@ -346,14 +356,21 @@ class _Resolver:
             return self._parameter(name)
         if name in self.resources:
             return self._resource_value(name, None)
-        return Unknown(f"Ref {name}")  # a pseudo parameter (AWS::Region, ...) or a name the template lacks
+        if name in PSEUDO_PARAMETERS:
+            return Unknown(f"Ref {name}", PSEUDO_PARAMETERS[name])
+        return Unknown(f"Ref {name}")  # another pseudo parameter (AWS::StackName, ...) or a name the template lacks
 
-    def _parameter(self, name: str) -> Unknown:
-        """A deploy may pass any value, Default or not; AllowedValues limit it (to each item, for list types)."""
+    def _parameter(self, name: str):
+        """AllowedValues limit a parameter to those values (to each item, for list types); otherwise its Default is the
+        value the template is judged with (a pipeline that passes another value is judged in the account), and one
+        without a Default may be any value."""
         parameter = _mapping(self.parameters[name])
         allowed = parameter.get("AllowedValues")
-        if isinstance(allowed, list) and allowed and not LIST_PARAMETER.match(str(parameter.get("Type", "String"))):
+        is_list = LIST_PARAMETER.match(str(parameter.get("Type", "String")))
+        if isinstance(allowed, list) and allowed and not is_list:
             return Unknown(f"Ref parameter {name}", tuple(_text(value) for value in allowed))
+        if "Default" in parameter and not is_list and not isinstance(parameter["Default"], dict | list):
+            return _text(parameter["Default"])
         return Unknown(f"Ref parameter {name}")
 
     def _resource_value(self, logical_id: str, attribute: str | None):

@@ -52,6 +52,11 @@ def sarif_result(row, rule_ids: list[str], strict: bool) -> dict:
     return result
 
 
+def help_page(rule: str) -> str:
+    """The documentation page that explains a result's rule: the rule's own page, or the check guide's waivers."""
+    return "docs/guides/check.md (waivers)" if rule == WAIVER_RULE else f"docs/rules/{rule}.md"
+
+
 def to_sarif(report, title: str, descriptions: dict[str, str] | None = None) -> str:
     """A result per NON_COMPLIANT, UNKNOWN (a note unless --strict) and waiver finding; a waived one carries a
     suppression with the waiver's comment and expiry."""
@@ -62,7 +67,7 @@ def to_sarif(report, title: str, descriptions: dict[str, str] | None = None) -> 
         {
             "id": rule,
             "shortDescription": {"text": descriptions.get(rule, rule)[:1000]},
-            "help": {"text": f"{descriptions.get(rule, rule)} See README.md, section {rule}."},
+            "help": {"text": f"{descriptions.get(rule, rule)} See {help_page(rule)}."},
             "defaultConfiguration": {"level": "error"},
         }
         for rule in rule_ids

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from rdkpack.account.scan import WAIVER_SOON_DAYS, Result, expiring_waivers, scan_parameters
@@ -16,11 +16,21 @@ from rdkpack.check.model import LAMBDA_FUNCTION, TemplateError, TemplateResource
 from rdkpack.check.waivers import ACTIVE, EXPIRED, INVALID, FileWaiver, expires_soon, read_waivers_file, status
 from rdkpack.errors import FileError, RdkPackError
 from rdkpack.project.config import Project
-from rdkpack.project.files import decode
+from rdkpack.project.files import decode, nesting
 
 SUFFIXES = (".yaml", ".yml", ".json", ".template")
-SKIPPED_FOLDERS = {".git", ".terraform", "node_modules", ".venv", "__pycache__"}
-CLOUDFORMATION_HINT = re.compile(r'^\s*"?(Resources|AWSTemplateFormatVersion)"?\s*:', re.MULTILINE)
+SKIPPED_FOLDERS = {
+    ".git",
+    ".terraform",
+    "node_modules",
+    ".venv",
+    "__pycache__",
+    ".aws-sam",
+}  # .aws-sam: sam build's copy
+CLOUDFORMATION_HINT = re.compile(
+    r'(^\s*(Resources|AWSTemplateFormatVersion)\s*:)|("(Resources|AWSTemplateFormatVersion)"\s*:)', re.MULTILINE
+)
+NESTING_MAX = 500  # deeper than any template; libyaml and the JSON parser recurse
 FORMAT = "rdkpack-check-report/1"
 CLIENTS = functools.cache(TemplateClients)  # one Lambda client for every file of the run (and the process)
 
@@ -115,6 +125,8 @@ def read_resources(path: Path, named: bool) -> list[TemplateResource] | None:
             return None
         reason = error if isinstance(error, FileError) else f"{where}: cannot be read: {error.strerror or error}"
         raise CheckError(str(reason)) from error
+    if nesting(text) > NESTING_MAX:
+        raise CheckError(f"{where}: nested more than {NESTING_MAX} levels deep: not a template rdkpack reads")
     try:
         if '"planned_values"' in text and path.suffix.lower() == ".json":
             data = terraform.parse_plan(text, where)
@@ -132,7 +144,7 @@ def read_resources(path: Path, named: bool) -> list[TemplateResource] | None:
 def check(
     project: Project, pack_name: str, paths: list[Path], *, strict: bool = False, today: date | None = None
 ) -> CheckReport:
-    today = today or date.today()
+    today = today or datetime.now(UTC).date()  # the rules judge expiry by the UTC date too
     pack = project.packs.get(pack_name)
     if pack is None:
         raise CheckError(f"--pack {pack_name}: not a pack of rdk-config.json ({', '.join(project.packs)})")
@@ -153,6 +165,11 @@ def check(
         report.files.append(shown(path))
         relative = relative_to(path, project.root)
         report.rows += judge_file(resources, judges, file_waivers, relative, today=today, notes=report.notes)
+    if not report.files:
+        named = ", ".join(str(path) for path in paths)
+        raise CheckError(
+            f"{named}: no CloudFormation template or Terraform plan found (expected .yaml, .json, .template)"
+        )
     tagged = [
         Result(r.rule, r.resource_type, f"{r.file}:{r.line} {r.resource}", r.compliance, r.message) for r in report.rows
     ]
@@ -183,6 +200,8 @@ def judge_file(resources, judges, file_waivers: list[FileWaiver], relative: str,
             if judge.applies_to(resource):
                 rows.append(with_waiver(row_of(judge.judge(resource, lam, clients)), waivers, today, notes))
         rows += [waiver_finding(resource, waiver, today) for waiver in waivers if status(waiver, today)[0] == INVALID]
+        known = {judge.name for judge in judges} | set(LIVE_ONLY)
+        rows += [no_such_rule(resource, waiver) for waiver in waivers if waiver.rule not in known]
     return rows
 
 
@@ -219,17 +238,18 @@ def with_waiver(row: Row, waivers, today: date, notes: list) -> Row:
     return row
 
 
-def waiver_finding(resource: TemplateResource, waiver, today: date) -> Row:
-    _, text = status(waiver, today)
-    return Row(
-        resource.file,
-        resource.line,
-        resource.logical_id,
-        resource.construct_path,
-        resource.type,
-        waiver.rule,
-        "WAIVER",
-        text,
-        INVALID,
-        text,
+def no_such_rule(resource: TemplateResource, waiver) -> Row:
+    """A waiver of a rule the pack does not have (a typo) waives nothing: it says so instead of staying silent."""
+    return waiver_row(
+        resource, waiver, f"waiver of {waiver.rule} ({waiver.where}) names no rule of this pack: it waives nothing"
     )
+
+
+def waiver_finding(resource: TemplateResource, waiver, today: date) -> Row:
+    return waiver_row(resource, waiver, status(waiver, today)[1])
+
+
+def waiver_row(resource: TemplateResource, waiver, text: str) -> Row:
+    """A waiver that is itself a finding (RDK_WAIVER), at its resource."""
+    place = (resource.file, resource.line, resource.logical_id, resource.construct_path, resource.type)
+    return Row(*place, waiver.rule, "WAIVER", text, INVALID, text)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rdkpack.check.model import Unknown
 
 SENTINEL = "rdk-check-unknown-value"
-MAX_VARIANTS = 64
+MAX_VARIANTS = 256
 LIST_PROPERTIES = ("Layers", "SubnetIds")
 # Names and IDs identify a resource; no rule judges them, so an unknown one takes the logical ID's place.
 IDENTITY_PROPERTIES = ("FunctionName", "BucketName", "VpcEndpointId")
@@ -56,21 +56,29 @@ def probes(raw_parameters: dict) -> tuple[list[str], list[int]]:
 
 
 def fillers(raw_parameters: dict) -> list[str]:
-    """What an unknown part of known text may be: plain values, and every piece of the rule's parameters (an
-    account, a region, a name in an ARN pattern)."""
+    """What an unknown part of known text may be: plain values, every piece of the rule's parameters (an account, a
+    region, a name in an ARN pattern), and the whole probes (a part may be a whole ARN: `${LayerArn}:${Version}`)."""
     pieces = re.split(r"[:/,=\s]+", " ".join(str(value) for value in raw_parameters.values()))
-    return list(dict.fromkeys([*FILLERS, *(piece for piece in pieces if piece and piece != "*")]))
+    scalars, _ = probes(raw_parameters)
+    return list(dict.fromkeys([*FILLERS, *(piece for piece in pieces if piece and piece != "*"), *scalars]))
 
 
 def filled(template: str, raw_parameters: dict) -> list[str]:
     """The template with every unknown part ('*') filled by each filler in turn (the same filler everywhere: a
     bounded sample), and its escaped known text ('[*]', '[?]', '[[]', as glob.escape writes it) as written."""
     parts = GLOB_PART.split(template)
+    holes = sum(part == "*" for part in parts)
+    options = fillers(raw_parameters)
+    # Each unknown part on its own (every combination for up to two parts); more parts share one filler.
+    choices = itertools.product(options, repeat=holes) if holes <= 2 else ((filler,) * holes for filler in options)
 
-    def fill(filler: str) -> str:
-        return "".join(filler if part == "*" else part[1] if GLOB_PART.fullmatch(part) else part for part in parts)
+    def fill(chosen: tuple) -> str:
+        values = iter(chosen)
+        return "".join(
+            next(values) if part == "*" else part[1] if GLOB_PART.fullmatch(part) else part for part in parts
+        )
 
-    return list(dict.fromkeys(fill(filler) for filler in fillers(raw_parameters)))
+    return list(dict.fromkeys(fill(chosen) for chosen in choices))
 
 
 def candidates(place: Place, raw_parameters: dict) -> list:

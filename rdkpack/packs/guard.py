@@ -4,7 +4,7 @@ Written in the Guard 2.x language (no functions such as count(): a list's length
 `SubnetIds[1] not exists` for "at most one"), over CloudFormation resource properties. A value given by
 an intrinsic function (`Ref`, `Fn::Sub`, `Fn::GetAtt`...) is a struct in the template and cannot be
 known before deployment: each rule passes it (`is_struct`) and leaves it to the Config rule, which
-sees the resolved value. README, "Preventive twins", lists what each rule checks.
+sees the resolved value. docs/concepts/preventive-twins.md lists what each rule checks.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Service control policies: the preventive twin of the layer and code-signing rules, from the pack's values.
 
-What each statement can and cannot enforce (README, "Preventive twins", says the same to users):
+What each statement can and cannot enforce (docs/concepts/preventive-twins.md says the same to users):
 - Layers: an SCP sees `lambda:Layer`, the layer version ARNs a request carries. It denies a create or
   update that carries layers of which none is approved. `ForAllValues` is true for a request without
   layers, so a `Null` test limits the deny to requests that carry `Layers`: an update that does not

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from rdkpack.packs.build import PREREQUISITES, build_all, render
 from rdkpack.packs.preventive import preventive_files
-from rdkpack.packs.readme_iam import README, rendered_readme
 from rdkpack.project import files as project_files
 from rdkpack.project.config import PACKS_DIR, load_project
 
@@ -15,30 +14,19 @@ PREVENTIVE_DIR = "preventive"
 
 
 def generated_files(root: Path) -> dict[Path, str]:
-    """Every generated file's wanted text: the templates, and README.md's IAM tables when there is a README."""
+    """Every generated file's wanted text: the packs, their prerequisites and the preventive twins (the documentation
+    site's pages are `rdkpack docs`'s)."""
     project = load_project(root)
     files = {root / OUTPUT_DIR / name: render(template) for name, template in build_all(project).items()}
     files.update({root / PREVENTIVE_DIR / name: text for name, text in preventive_files(project).items()})
-    readme = root / README
-    if readme.is_file():
-        files[readme] = rendered_readme(project, project_files.read_text(readme))
     return files
 
 
 def stale_files(root: Path, write: bool) -> list[Path]:
     """Generated files that are missing, different, or no longer generated; fixed on disk when write is set."""
-    wanted = generated_files(root)
-    stale = [path for path, text in wanted.items() if not project_files.holds(path, text)]
     existing = set((root / OUTPUT_DIR).rglob("*.yaml")) if (root / OUTPUT_DIR).is_dir() else set()
     existing |= set((root / PREVENTIVE_DIR).rglob("*.*")) if (root / PREVENTIVE_DIR).is_dir() else set()
-    leftovers = sorted(existing - set(wanted))
-    if write:
-        for path in stale:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(wanted[path], encoding="utf-8")
-        for path in leftovers:
-            path.unlink()
-    return sorted(stale) + leftovers
+    return project_files.sync_generated(generated_files(root), existing, write)
 
 
 def committed_files(project) -> tuple[dict[str, Path], list[Path]]:

@@ -136,3 +136,17 @@ def holds(path: Path, wanted: str) -> bool:
         return False
     except OSError as error:
         raise FileError(str(path), f"cannot be read: {error.strerror or error}") from error
+
+
+def sync_generated(wanted: dict[Path, str], existing: set[Path], write: bool) -> list[Path]:
+    """Generated files that are missing, different, or no longer generated (in `existing` but not wanted); written
+    or removed when write is set."""
+    stale = [path for path, text in wanted.items() if not holds(path, text)]
+    leftovers = sorted(existing - set(wanted))
+    if write:
+        for path in stale:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(wanted[path], encoding="utf-8")
+        for path in leftovers:
+            path.unlink()
+    return sorted(stale) + leftovers

@@ -25,7 +25,7 @@ def to_sarif(report, title: str) -> str:
             "name": "".join(part.capitalize() for part in name.split("_")),
             "shortDescription": {"text": descriptions.get(name, name)[:1000]},
             "fullDescription": {"text": descriptions.get(name, name)},
-            "help": {"text": f"{descriptions.get(name, name)} See README.md, section {name}."},
+            "help": {"text": f"{descriptions.get(name, name)} See docs/rules/{name}.md."},
             "defaultConfiguration": {"level": "warning"},
         }
         for name in names

@@ -110,8 +110,8 @@ class ExemptionTag:
         if words[: len(wanted)] != wanted:
             return None
         rest = words[len(wanted) :]
-        if not wanted and rest and not rest[0].lower().startswith(EXPIRES):
-            return None  # `key=`: the value must be empty, or begin with its expiry
+        if rest and not any(word.lower().startswith(EXPIRES) for word in rest):
+            return None  # more words than the value, with no expiry among them: another value (`platform ops`)
         return rest
 
     def __str__(self) -> str:

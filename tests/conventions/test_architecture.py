@@ -26,8 +26,9 @@ LAYERS = {
     "rollout": 4,
     "remediate": 5,  # remediation across accounts and regions: reads accounts, reports like scan
     "check": 5,  # templates judged by the rules before deployment
-    "cli": 6,
-    "entry": 7,  # the installed command: imports the CLI (by name, so Ctrl-C during that import is caught)
+    "docs": 6,  # the documentation site's generated pages; the CLI reference from the parser cli.py passes in
+    "cli": 7,
+    "entry": 8,  # the installed command: imports the CLI (by name, so Ctrl-C during that import is caught)
 }
 
 

@@ -13,14 +13,16 @@ from tests.support.project import ROOT
 SOURCE = "aws-data-transfer-price-reduction-privatelink-transit-gateway-client-vpn-services"
 WRONG_CLAIM = re.compile(r"(inter-AZ|cross-AZ)[^.]{0,40}(transfer[^.]{0,20}(is )?charged|would cost)", re.I)
 TEXTS = [
-    ROOT / "README.md",
+    ROOT / "docs" / "remediations" / "ReduceVpcEndpointAzCount.md",  # the user-facing page of the remediation
     ROOT / "rules" / "VPC_ENDPOINT_AZ_COUNT_CHECK" / "VPC_ENDPOINT_AZ_COUNT_CHECK.py",
     ROOT / "remediations" / "ReduceVpcEndpointAzCount" / "ReduceVpcEndpointAzCount.yaml",
     ROOT / "remediations" / "ReduceVpcEndpointAzCount" / "script.py",
 ]
+# Every other page a user reads: the README and the documentation site.
+PAGES = [path for path in (ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))) if path not in TEXTS]
 
 
-@pytest.mark.parametrize("path", TEXTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", TEXTS + PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_text_claims_inter_az_charges_for_endpoint_traffic(path):
     text = " ".join(path.read_text(encoding="utf-8").split())
     assert WRONG_CLAIM.findall(text) == [], f"{path.name}: interface-endpoint traffic pays no inter-AZ transfer"

@@ -79,14 +79,15 @@ def largest_lambda_timeout() -> int:
     return max(int(parameters(name)["Parameters"].get("LambdaTimeout", 60)) for name in RULE_NAMES)
 
 
-def test_every_readme_deploy_command_passes_the_timeout_the_rules_declare():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+def test_every_documented_deploy_command_passes_the_timeout_the_rules_declare():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages).replace("\\\n", " ")
     commands = [
         line
-        for line in readme.splitlines()
+        for line in text.splitlines()
         if "bin/rdk deploy" in line and ("--all" in line or "LAMBDA_CODE_SIGNING_CHECK" in line)
     ]
-    assert commands, "the README shows no rdk deploy command for the rules"
+    assert commands, "neither the README nor the site shows an rdk deploy command for the rules"
     for command in commands:
         assert f"--lambda-timeout {largest_lambda_timeout()}" in command, command
     assert largest_lambda_timeout() == int(parameters("LAMBDA_CODE_SIGNING_CHECK")["Parameters"]["LambdaTimeout"])

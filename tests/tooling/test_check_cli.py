@@ -308,13 +308,14 @@ def test_unknown_pack_exits_2_naming_the_packs(capsys):
 
 
 def test_strict_makes_a_verdict_unknown_until_deployment_a_finding(capsys):
-    """stack.json: the layer comes from a parameter, the endpoint's subnets from a List parameter."""
+    """stack.json: the layer comes from a parameter's Default (an account the pack does not approve: a finding either
+    way), the endpoint's subnets from a List parameter (unknown until deployment: a note, an error with --strict)."""
     code, out, _ = check(capsys, f"{CFN}/stack.json", "--output", "-", "--format", "sarif")
     strict_code, strict_out, _ = check(capsys, f"{CFN}/stack.json", "--strict", "--output", "-", "--format", "sarif")
     expected = [(LAYER, f"{CFN}/stack.json", 31, "BillingFunction"), (AZ, f"{CFN}/stack.json", 58, "SecretsEndpoint")]
     assert (code, sorted(map(located, sarif(out)["runs"][0]["results"]))) == (
-        0,
-        [(*where, "note") for where in expected],
+        1,
+        [(*expected[0], "error"), (*expected[1], "note")],
     )
     assert (strict_code, sorted(map(located, sarif(strict_out)["runs"][0]["results"]))) == (
         1,
@@ -346,6 +347,30 @@ def test_folder_walk_reads_templates_and_plans_and_skips_other_files_terraform_a
     code, out, _ = check(capsys, "--project", str(ROOT), "--json", "repo")
     report = json.loads(out)
     assert (code, report["files"]) == (1, ["repo/infra/lifecycle.yaml", "repo/plans/storage-network.plan.json"])
+
+
+def test_a_folder_without_a_template_exits_2_with_one_error_line(capsys, tmp_path, monkeypatch):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.yaml").write_text("title: notes\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = check(capsys, "--project", str(ROOT), "docs")
+    errors = [line for line in err.splitlines() if not line.startswith("note: ")]  # notes a pack prints once
+    assert (code, out, errors) == (
+        2,
+        "",
+        ["error: docs: no CloudFormation template or Terraform plan found (expected .yaml, .json, .template)"],
+    )
+
+
+def test_a_minified_one_line_json_template_in_a_folder_is_found(capsys, tmp_path, monkeypatch):
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "min.json").write_text(
+        '{"AWSTemplateFormatVersion":"2010-09-09","Resources":{"Fn":{"Type":"AWS::Lambda::Function",'
+        '"Properties":{"Layers":["arn:aws:lambda:us-east-1:123456789012:layer:company-base:4"]}}}}'
+    )
+    monkeypatch.chdir(tmp_path)
+    _, out, _ = check(capsys, "--project", str(ROOT), "--json", "infra")
+    assert json.loads(out)["files"] == ["infra/min.json"]
 
 
 # --- waivers --------------------------------------------------------------------------------------------------------
@@ -492,3 +517,21 @@ def test_waivers_expiring_within_30_days_are_listed_as_notes(today, notes):
     report = run.check(load_project(ROOT), "rdk-guardrails-sandbox", [ROOT / CLI / "waived.yaml"], today=today)
     assert [note for note in report.notes if "waiver" in note] == notes
     assert [row.waiver for row in report.rows if row.rule == LAYER] == ["expired" if today.year == 2100 else "active"]
+
+
+def test_a_waiver_naming_no_rule_of_the_pack_is_a_waiver_finding(capsys, tmp_path, monkeypatch):
+    """A typo (the rule is S3_LIFECYCLE_ASTERISK_PREFIX_CHECK) waives nothing and says so."""
+    (tmp_path / "bucket.yaml").write_text(
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Metadata:\n      rdk-guardrails:\n        skip:\n"
+        "          - id: S3_LIFECYCLE_ASTERISK_PREFIX\n            comment: typo\n            expires: 2099-12-31\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = check(capsys, "--project", str(ROOT), "bucket.yaml", "--output", "-", "--format", "sarif")
+    results = [r for r in sarif(out)["runs"][0]["results"] if r["ruleId"] == "RDK_WAIVER"]
+    assert code == 1
+    assert [(r["level"], r["message"]["text"]) for r in results] == [
+        (
+            "error",
+            "waiver of S3_LIFECYCLE_ASTERISK_PREFIX (Metadata of Bucket) names no rule of this pack: it waives nothing",
+        )
+    ]

@@ -63,7 +63,7 @@ def test_yaml_function_resolves_short_forms_and_keeps_deploy_time_values_unknown
         {
             "FunctionName": Unknown("Fn::Sub orders-${Stage}", ("orders-dev", "orders-prod")),
             "Layers": [
-                Unknown("Ref parameter PowertoolsLayerArn"),  # a Default does not make it known
+                POWERTOOLS,  # a parameter with a Default (and no AllowedValues) is judged with its Default
                 SHARED,
                 f"{LAYER}:audit:2",  # !Join of literals
                 Unknown("Fn::ImportValue network-TracingLayerArn"),
@@ -113,8 +113,9 @@ def test_yaml_endpoint_subnets_by_ref_resolve_to_one_stable_id_each_and_the_type
         {
             "VpcEndpointId": "ApiEndpoint",
             "VpcEndpointType": "Interface",
-            "ServiceName": Unknown(
-                "Fn::Sub com.amazonaws.${AWS::Region}.execute-api", template="com.amazonaws.*.execute-api"
+            "ServiceName": Unknown(  # a pseudo parameter takes two example values of its kind
+                "Fn::Sub com.amazonaws.${AWS::Region}.execute-api",
+                ("com.amazonaws.us-east-1.execute-api", "com.amazonaws.eu-west-1.execute-api"),
             ),
             "SubnetIds": ["subnet-PrivateSubnetA", "subnet-PrivateSubnetB", "subnet-PrivateSubnetC"],
             "Tags": {},
@@ -151,8 +152,14 @@ def test_json_template_resolves_long_forms_with_lines():
         {
             "FunctionName": "billing-api",
             "Layers": [
-                Unknown("Ref parameter LayerArn"),
-                Unknown("Fn::Join with Ref AWS::Region", template="arn:aws:lambda:*:111122223333:layer:fx-rates:4"),
+                "arn:aws:lambda:us-east-1:111122223333:layer:billing-common:12",  # LayerArn's Default
+                Unknown(
+                    "Fn::Join with Ref AWS::Region",
+                    (
+                        "arn:aws:lambda:us-east-1:111122223333:layer:fx-rates:4",
+                        "arn:aws:lambda:eu-west-1:111122223333:layer:fx-rates:4",
+                    ),
+                ),
             ],
             "CodeSigningConfigArn": billing_signing,  # {"Ref": "BillingSigning"}
             "Tags": {"team": "billing"},
@@ -225,7 +232,9 @@ def test_every_cloudformation_lifecycle_rule_form_reads_in_the_s3_api_shape():
         "LogsBucket",
         BUCKET,
         {
-            "BucketName": Unknown("Fn::Sub acme-logs-${AWS::AccountId}", template="acme-logs-*"),
+            "BucketName": Unknown(
+                "Fn::Sub acme-logs-${AWS::AccountId}", ("acme-logs-123456789012", "acme-logs-210987654321")
+            ),
             "LifecycleRules": [
                 {
                     "ID": "expire-app-logs",
@@ -266,7 +275,7 @@ def test_every_cloudformation_lifecycle_rule_form_reads_in_the_s3_api_shape():
                         }
                     },
                     "NoncurrentVersionExpiration": {
-                        "NoncurrentDays": Unknown("Ref parameter RetentionDays"),
+                        "NoncurrentDays": 365,  # RetentionDays' Default
                         "NewerNoncurrentVersions": 3,
                     },
                     "NoncurrentVersionTransitions": [
@@ -487,13 +496,24 @@ Conditions:
             [Unknown("Fn::Sub arn:${P}:${Env}", ("arn:aws:dev", "arn:aws:prod"))],
             id="sub-variable-map-and-choices",
         ),
+        pytest.param("[!Sub 'v${Version}']", ["v7"], id="sub-parameter-with-default"),  # its Default
         pytest.param(
-            "[!Sub 'v${Version}']", [Unknown("Fn::Sub v${Version}", template="v*")], id="sub-parameter-with-default"
+            "[!Sub '${AWS::Region}']",
+            [Unknown("Fn::Sub ${AWS::Region}", ("us-east-1", "eu-west-1"))],
+            id="sub-pseudo-parameter",
         ),
         pytest.param(
-            "[!Sub '${AWS::Region}']", [Unknown("Fn::Sub ${AWS::Region}", template="*")], id="sub-pseudo-parameter"
+            "[!Ref AWS::AccountId]",
+            [Unknown("Ref AWS::AccountId", ("123456789012", "210987654321"))],
+            id="ref-pseudo-parameter",
         ),
-        pytest.param("[!Ref AWS::AccountId]", [Unknown("Ref AWS::AccountId")], id="ref-pseudo-parameter"),
+        pytest.param("[!Sub '${AWS::URLSuffix}']", ["amazonaws.com"], id="sub-pseudo-parameter-of-one-value"),
+        pytest.param(
+            "[!Sub '${AWS::Partition}']",
+            [Unknown("Fn::Sub ${AWS::Partition}", ("aws", "aws-cn"))],
+            id="sub-pseudo-parameter-partition",
+        ),
+        pytest.param("[!Ref AWS::StackName]", [Unknown("Ref AWS::StackName")], id="ref-other-pseudo-parameter"),
         pytest.param("[!Ref Env]", [Unknown("Ref parameter Env", ("dev", "prod"))], id="ref-allowed-values"),
         pytest.param("[!GetAtt Other.Arn]", [Unknown("Fn::GetAtt Other.Arn")], id="getatt-other-resource"),
         pytest.param("[a, !Ref AWS::NoValue, b]", ["a", "b"], id="novalue-drops-the-item"),
@@ -502,7 +522,8 @@ Conditions:
             Unknown("Fn::If IsProd", (["z", "a"], ["z"])),
             id="if-novalue-item",
         ),
-        pytest.param("[!If [IsProd, a, !Ref Version]]", [Unknown("Fn::If IsProd")], id="if-unknown-branch"),
+        pytest.param("[!If [IsProd, a, !Ref Version]]", [Unknown("Fn::If IsProd", ("a", "7"))], id="if-default-branch"),
+        pytest.param("[!If [IsProd, a, !ImportValue x]]", [Unknown("Fn::If IsProd")], id="if-unknown-branch"),
         pytest.param("[!If [Always, a, b]]", ["a"], id="if-decided-condition"),
         pytest.param("!If [IsProd, [a], [a, b]]", Unknown("Fn::If IsProd", (["a"], ["a", "b"])), id="if-whole-list"),
         pytest.param("!Split [',', !ImportValue shared-layers]", Unknown("Fn::Split"), id="list-wholly-unknown"),
@@ -549,11 +570,24 @@ def test_intrinsic_functions_resolve_within_the_template(tmp_path, layers, expec
         ),
         pytest.param(
             "!Sub 'logs/${AWS::Region}/*?[a]'",
-            Unknown("Fn::Sub logs/${AWS::Region}/*?[a]", template="logs/*/[*][?][[]a]"),  # a glob: literals escaped
+            Unknown("Fn::Sub logs/${AWS::Region}/*?[a]", ("logs/us-east-1/*?[a]", "logs/eu-west-1/*?[a]")),
+            id="sub-literal-glob-characters-in-choices",  # choices are values: nothing to escape
+        ),
+        pytest.param(
+            "!Sub 'logs/${AWS::StackName}/*?[a]'",
+            Unknown("Fn::Sub logs/${AWS::StackName}/*?[a]", template="logs/*/[*][?][[]a]"),  # a glob: literals escaped
             id="sub-literal-glob-characters",
         ),
         pytest.param(
             "!Join ['', [!Ref Env, '-', !Ref AWS::Region]]",
+            Unknown(
+                "Fn::Join with Ref parameter Env",
+                ("dev-us-east-1", "dev-eu-west-1", "prod-us-east-1", "prod-eu-west-1"),
+            ),
+            id="join-choices-and-pseudo-choices",
+        ),
+        pytest.param(
+            "!Join ['', [!Ref Env, '-', !Ref AWS::StackName]]",
             Unknown("Fn::Join with Ref parameter Env", template="*-*"),  # a part with choices is a '*' too
             id="join-choices-and-open-unknown",
         ),

@@ -217,6 +217,11 @@ Resources:
 """
 
 
+def deployed(arn: str) -> str:
+    """A config the template creates, as its ARN reads in the example account and region the rule is judged in."""
+    return arn.replace(":us-east-1:000000000000:", ":us-east-1:123456789012:")
+
+
 def signed(tmp_path, policy: str, arn: str = "!Ref Signing") -> tuple[TemplateResource, TemplateResource]:
     path = tmp_path / "t.yaml"
     path.write_text(SIGNED.format(policy=policy, arn=arn, APPROVED=APPROVED))
@@ -236,12 +241,12 @@ def signed(tmp_path, policy: str, arn: str = "!Ref Signing") -> tuple[TemplateRe
     ],
 )
 def test_require_enforce_judges_the_policy_of_a_config_the_template_creates(tmp_path, policy, expected):
-    arn = template_arn("t.yaml", "Signing")
+    arn = deployed(template_arn("t.yaml", "Signing"))
     assert judge(BASELINE, SIGNING, *signed(tmp_path, policy)) == (expected[0], expected[1].format(arn=arn))
 
 
 def test_without_require_enforce_the_attached_config_is_enough_whatever_its_policy(tmp_path):
-    arn = template_arn("t.yaml", "Signing")
+    arn = deployed(template_arn("t.yaml", "Signing"))
     assert judge(SANDBOX, SIGNING, *signed(tmp_path, "Warn")) == (
         "COMPLIANT",
         f"Code-signing config {arn} is attached.",
@@ -276,11 +281,51 @@ def test_config_created_in_the_plan_is_judged_though_its_signing_profile_is_know
     plan = "infra/functions.plan.json"
     resources = read_plan(ROOT / "tests" / "fixtures" / "check" / "terraform" / "functions.plan.json", plan)
     worker = next(r for r in resources if r.logical_id == "module.app.aws_lambda_function.worker")
-    arn = template_arn(plan, "module.app.aws_lambda_code_signing_config.signing")
+    arn = deployed(template_arn(plan, "module.app.aws_lambda_code_signing_config.signing"))
     assert judge(BASELINE, SIGNING, worker, *resources) == (
         "COMPLIANT",
         f"Code-signing config {arn} enforces signatures.",
     )
+
+
+def test_a_config_the_template_creates_is_judged_in_the_account_and_region_the_parameters_pin(tmp_path):
+    """AllowedCodeSigningConfigArns pins 123456789012 in eu-west-1: the template's config deploys there, no finding."""
+    pinned = RuleJudge.load(
+        ROOT, SIGNING, {"AllowedCodeSigningConfigArns": "arn:aws:lambda:eu-west-1:123456789012:code-signing-config:*"}
+    )
+    fn, config = signed(tmp_path, "Enforce")
+    lam = TemplateLambda([fn, config])
+    arn = template_arn("t.yaml", "Signing").replace(":us-east-1:000000000000:", ":eu-west-1:123456789012:")
+    assert (found := pinned.judge(fn, lam, TemplateClients(lam))).compliance == "COMPLIANT"
+    assert found.message.startswith(f"Code-signing config {arn} is attached.")
+
+
+def template_function(tmp_path, text: str) -> TemplateResource:
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    return next(r for r in read_template(path, "t.yaml") if r.type == LAMBDA_FUNCTION)
+
+
+def test_a_layer_arn_and_version_from_parameters_without_defaults_is_unknown_not_a_finding(tmp_path):
+    """A part may be a whole ARN: `${SharedLayerArn}` may be the approved layer, so the template does not decide."""
+    fn = template_function(
+        tmp_path,
+        "Parameters:\n  SharedLayerArn: {Type: String}\n  LayerVersion: {Type: String}\nResources:\n  Fn:\n"
+        '    Type: AWS::Lambda::Function\n    Properties:\n      Layers: [!Sub "${SharedLayerArn}:${LayerVersion}"]\n',
+    )
+    assert judge(SANDBOX, LAYER, fn)[0] == "UNKNOWN"
+
+
+def test_lifecycle_rules_from_a_mapping_by_region_are_unknown_not_a_crash(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Mappings:\n  Rules:\n    us-east-1: {rule: {Id: a, Status: Enabled, Prefix: 'logs/', ExpirationInDays: 7}}\n"
+        "    eu-west-1: {rule: {Id: b, Status: Enabled, Prefix: 'logs/*', ExpirationInDays: 7}}\n"
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+        "      LifecycleConfiguration: {Rules: [!FindInMap [Rules, !Ref AWS::Region, rule]]}\n"
+    )
+    (bucket,) = read_template(path, "t.yaml")
+    assert judge(SANDBOX, S3, bucket)[0] == "UNKNOWN"
 
 
 # --- parity: a template and the live resource it creates get the same verdict ----------------------------------------

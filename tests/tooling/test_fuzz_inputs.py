@@ -320,6 +320,7 @@ BASE: dict[str, tuple[list[str], dict[str, str]]] = {
     "sync-kit": (["--check"], {}),
     "new-rule": ([], {"NAME": "FUZZ_RULE", "--resource-type": "AWS::S3::Bucket"}),
     "build": (["--check"], {}),
+    "docs": (["--check"], {}),
     "deploy": (["--dry-run"], {"--pack": "rdk-guardrails-sandbox"}),
     "stage": (["--dry-run"], {}),
     "rollout": (["--org", "--dry-run"], {}),

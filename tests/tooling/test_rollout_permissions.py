@@ -39,9 +39,9 @@ def test_scan_role_allows_every_read_the_inventory_makes_and_nothing_that_writes
     assert writes == {"config:BatchGetResourceConfig", "securityhub:BatchImportFindings"}
 
 
-def test_readme_lists_exactly_the_actions_the_rollout_identity_needs():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = readme.index("The identity running the commands needs these actions")
-    listed = readme[start : readme.index("**What `rollout --org` does**", start)]
+def test_the_rollout_tutorial_lists_exactly_the_actions_the_rollout_identity_needs():
+    page = (ROOT / "docs" / "guides" / "organization-rollout.md").read_text(encoding="utf-8")
+    start = page.index("The identity running the commands needs these actions")
+    listed = page[start : page.index("## 3.", start)]
 
     assert re.findall(r"`([a-z0-9-]+:[A-Za-z]+)`", listed.split(":\n", 1)[1]) == permissions.actions()

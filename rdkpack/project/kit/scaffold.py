@@ -3,7 +3,7 @@
 It writes the rule module (Gherkin docstring skeleton, parameters, a pure `judge`, the thin rdklib
 class, `lambda_handler`), its unittest file with one test per scenario, `parameters.json` and the
 rule kit. The skeleton passes the project's convention tests as written; what else a new rule needs
-(an inventory builder for a new resource type, a pack entry in rdk-config.json, README) is named by
+(an inventory builder for a new resource type, a pack entry in rdk-config.json, its page in mkdocs.yml) is named by
 the tests that fail until it is there.
 """
 
