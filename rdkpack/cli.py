@@ -33,6 +33,10 @@ from rdkpack.remediate import bulk
 from rdkpack.report import remediation as remediation_report
 from rdkpack.report import security_hub, stream
 
+DESCRIPTION = (
+    "Custom AWS Config rules with paired SSM Automation remediations, bundled into conformance packs: build and "
+    "validate the packs, deploy them to an account or an organization, scan accounts, remediate, check templates."
+)
 SCALE_MAX = 1000
 POSITIONAL = {"name": "NAME", "paths": "PATH"}  # positional arguments, by their dest
 CONCURRENCY_MAX = 256  # threads, each with its own clients and connection pools
@@ -937,7 +941,7 @@ def add_rollout_commands(commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="rdkpack", description=__doc__)
+    parser = Parser(prog="rdkpack", description=DESCRIPTION)
     parser.add_argument("--project", metavar="DIR", help=PROJECT_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
     sync = commands.add_parser("sync-scripts", help="embed each remediation's script.py in its SSM document")
