@@ -143,13 +143,18 @@ def applicable(resource_types, items: list[dict]) -> list[dict]:
     return [item for item in items if item["resourceType"] in resource_types]
 
 
-def evaluate_direct(root: Path, rule_name: str, raw_parameters: dict, items: list[dict], factory, *, on_item=None):
+def loaded_rule(root: Path, rule_name: str, raw_parameters: dict):
+    """(the rule's module, an instance, its parsed parameters); a ScanError naming the rule for bad parameters."""
     module = rule_module(root, rule_name)
     rule = getattr(module, rule_name)()
     try:
-        parameters = rule.evaluate_parameters(raw_parameters)
+        return module, rule, rule.evaluate_parameters(raw_parameters)
     except InvalidParametersError as error:
         raise ScanError(f"{rule_name}: {error}") from error
+
+
+def evaluate_direct(root: Path, rule_name: str, raw_parameters: dict, items: list[dict], factory, *, on_item=None):
+    module, rule, parameters = loaded_rule(root, rule_name, raw_parameters)
     chosen = applicable(module.APPLICABLE_RESOURCES, items)
     if hasattr(rule, "evaluate_items"):  # a rule that judges many items from account-wide lists
         return evaluate_batch(rule, rule_name, chosen, factory, parameters, on_item=on_item)

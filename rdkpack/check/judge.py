@@ -14,14 +14,11 @@ from types import SimpleNamespace
 from urllib.parse import unquote
 
 import botocore.session
-from rdklib import InvalidParametersError
 
-from rdkpack.account.scan import evaluate_item
+from rdkpack.account.scan import evaluate_item, loaded_rule
 from rdkpack.check.items import item_for
 from rdkpack.check.model import CODE_SIGNING_CONFIG, LAMBDA_FUNCTION, TemplateResource, Unknown
 from rdkpack.check.variants import variants
-from rdkpack.errors import RdkPackError
-from rdkpack.project.loader import rule_module
 
 UNKNOWN = "UNKNOWN"
 IN_THE_ACCOUNT = "judged only in the account"  # a variant's verdict when a fact only the account has decides it
@@ -194,13 +191,7 @@ class RuleJudge:
 
     @classmethod
     def load(cls, root, name: str, raw_parameters: dict) -> RuleJudge:
-        module = rule_module(root, name)
-        rule = getattr(module, name)()
-        try:
-            parameters = rule.evaluate_parameters(raw_parameters)
-        except InvalidParametersError as error:
-            raise RdkPackError(f"{name}: {error}") from error
-        return cls(name, raw_parameters, module, rule, parameters)
+        return cls(name, raw_parameters, *loaded_rule(root, name, raw_parameters))
 
     def applies_to(self, resource: TemplateResource) -> bool:
         return resource.type in self.module.APPLICABLE_RESOURCES

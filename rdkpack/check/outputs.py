@@ -11,9 +11,9 @@ from rich.table import Table
 
 from rdkpack.check.judge import UNKNOWN
 from rdkpack.check.waivers import ACTIVE
-from rdkpack.errors import UsageError
 from rdkpack.report.junit import xml_text
 from rdkpack.report.markdown import markdown_table, markdown_text
+from rdkpack.report.outputs import only_formats
 from rdkpack.report.sarif import SARIF_SCHEMA, fingerprint
 from rdkpack.report.terminal import literal
 
@@ -128,22 +128,12 @@ FORMATS = {"sarif": to_sarif, "json": to_json, "markdown": to_markdown, "junit":
 
 
 def check_formats(outputs) -> None:
-    for output in outputs:
-        if output.format not in FORMATS:
-            raise UsageError(
-                f"--output {output.path}: check writes {', '.join(FORMATS)} (.sarif, .json, .md, .xml), "
-                f"not {output.format}"
-            )
+    only_formats(outputs, FORMATS, "check")
 
 
 def write(output, report, title: str, descriptions: dict[str, str]) -> None:
     render = FORMATS[output.format]
-    text = render(report, title, descriptions) if output.format == "sarif" else render(report, title)
-    if output.to_stdout:
-        print(text, end="")
-        return
-    output.path.parent.mkdir(parents=True, exist_ok=True)
-    output.path.write_text(text, encoding="utf-8")
+    output.put(render(report, title, descriptions) if output.format == "sarif" else render(report, title))
 
 
 def print_check(console, report, limit: int = 50) -> None:

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdkpack.errors import ScanError
+from rdkpack.errors import ScanError, UsageError
 from rdkpack.report.html_page import to_html
 from rdkpack.report.junit import to_junit
 from rdkpack.report.markdown import to_markdown
@@ -52,7 +52,10 @@ class Output:
         return str(self.path) == STDOUT
 
     def write(self, report, title: str) -> None:
-        text = FORMATS[self.format](report, title)
+        self.put(FORMATS[self.format](report, title))
+
+    def put(self, text: str) -> None:
+        """A rendered report to its file, or to standard output."""
         if self.to_stdout:  # as UTF-8 whatever the console's code page (Windows redirects in cp1252)
             sys.stdout.flush()
             target = getattr(sys.stdout, "buffer", None)
@@ -64,6 +67,16 @@ class Output:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(text, encoding="utf-8")
+
+
+def only_formats(outputs: list[Output], formats, command: str) -> None:
+    """Before any AWS call: each --output is one of the formats this command writes."""
+    for output in outputs:
+        if output.format not in formats:
+            suffixes = ", ".join(suffix for name in formats for suffix, kind in SUFFIXES.items() if kind == name)
+            raise UsageError(
+                f"--output {output.path}: {command} writes {', '.join(formats)} ({suffixes}), not {output.format}"
+            )
 
 
 def format_of(path: Path) -> str:

@@ -9,9 +9,9 @@ from xml.etree import ElementTree
 from rich.markup import escape
 from rich.table import Table
 
-from rdkpack.errors import UsageError
 from rdkpack.report.junit import xml_text
 from rdkpack.report.markdown import markdown_table, markdown_text
+from rdkpack.report.outputs import only_formats
 from rdkpack.report.terminal import literal
 
 HEADER = ("Account", "Region", "Resource type", "Resource", "Outcome", "Message")
@@ -73,23 +73,12 @@ FORMATS = {"json": to_json, "jsonl": to_jsonl, "markdown": to_markdown, "junit":
 
 
 def check_formats(outputs) -> None:
-    """Before any AWS call: every --output of remediate is one of its formats."""
-    for output in outputs:
-        if output.format not in FORMATS:
-            raise UsageError(
-                f"--output {output.path}: remediate writes {', '.join(FORMATS)} (.json, .jsonl, .md, .xml), "
-                f"not {output.format}"
-            )
+    only_formats(outputs, FORMATS, "remediate")
 
 
 def write(output, report, title: str) -> None:
     """The report in the output's format, to its file or standard output."""
-    text = FORMATS[output.format](report, title)
-    if output.to_stdout:
-        print(text, end="")
-        return
-    output.path.parent.mkdir(parents=True, exist_ok=True)
-    output.path.write_text(text, encoding="utf-8")
+    output.put(FORMATS[output.format](report, title))
 
 
 def print_remediation(console, report, limit: int = 50) -> None:
